@@ -1,0 +1,54 @@
+// engine/config.h — the daemon's settings: embedded defaults, then the TOML
+// file (--config), then command-line flags, each overriding the one before.
+//
+//   auto parsed = parse_config(argc, argv);
+//   if (!parsed.ok()) { print parsed.status().message(); exit(2); }
+//   if (parsed->exit_now) { exit(0); }              // --help, --version
+//
+// Every setting has exactly one entry in the table in config.cc, which
+// gives its flag, its TOML key, its default and its help text; --help and
+// the README are generated from the same words.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "engine/cidr.h"
+#include "engine/log.h"
+
+namespace ringmta {
+
+struct Config {
+  std::vector<std::string> listen = {"127.0.0.1:2525", "[::1]:2525"};
+  bool listen_is_default = true;  // a default address that cannot bind is only a warning
+  std::string spool_dir = "./ringmta-spool";
+  unsigned shards = 0;  // 0: one per CPU this process may run on
+  std::string hostname;  // empty: gethostname()
+  LogLevel log_level = LogLevel::kInfo;
+  std::vector<Cidr> relay_networks;  // filled with the defaults by parse_config
+  std::vector<std::string> local_domains;
+  uint64_t max_message_size = 50ull << 20;
+  uint64_t max_recipients = 1000;
+  uint64_t max_errors = 20;
+  uint64_t max_command_line = 512;
+  uint64_t max_text_line = 1000;
+  uint64_t max_connections = 4096;  // per shard
+  uint64_t timeout_command_s = 300;  // RFC 5321 4.5.3.2.7
+  uint64_t timeout_data_s = 300;
+  uint64_t shutdown_grace_s = 10;
+  uint64_t segment_size = 256ull << 20;
+};
+
+struct ParsedConfig {
+  Config config;
+  bool exit_now = false;  // --help or --version was printed
+};
+
+absl::StatusOr<ParsedConfig> parse_config(int argc, char** argv);
+
+// help_text is what --help prints.
+std::string help_text();
+
+}  // namespace ringmta

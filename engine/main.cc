@@ -1,0 +1,199 @@
+// engine/main.cc — the ringmta daemon: read the settings, take the spool
+// lock, recover the spool, open the listeners, start one pinned shard
+// thread per CPU, and wait for SIGTERM/SIGINT to stop them cleanly.
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_join.h"
+#include "engine/config.h"
+#include "engine/listener.h"
+#include "engine/log.h"
+#include "engine/shard.h"
+#include "engine/user_data.h"
+#include "spool/recovery.h"
+#include "spool/spool_lock.h"
+
+namespace ringmta {
+namespace {
+
+std::vector<int> usable_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  std::vector<int> cpus;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    for (int i = 0; i < CPU_SETSIZE; ++i) {
+      if (CPU_ISSET(i, &set)) {
+        cpus.push_back(i);
+      }
+    }
+  }
+  if (cpus.empty()) {
+    cpus.push_back(0);
+  }
+  return cpus;
+}
+
+// open_listeners opens shards × addresses sockets. With port 0 the first
+// socket's kernel-chosen port is reused for the others, so every shard
+// listens on the same address.
+absl::StatusOr<std::vector<std::vector<int>>> open_listeners(const Config& config, unsigned shards) {
+  std::vector<std::vector<int>> fds(shards);
+  for (const std::string& text : config.listen) {
+    absl::StatusOr<Endpoint> ep = parse_endpoint(text);
+    if (!ep.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--listen: ", ep.status().message()));
+    }
+    std::vector<int> opened;
+    absl::Status failed;
+    for (unsigned s = 0; s < shards; ++s) {
+      absl::StatusOr<int> fd = open_listener(*ep);
+      if (!fd.ok()) {
+        failed = fd.status();
+        break;
+      }
+      if (s == 0) {
+        socklen_t len = ep->len;
+        getsockname(*fd, reinterpret_cast<sockaddr*>(&ep->addr), &len);
+      }
+      opened.push_back(*fd);
+    }
+    if (!failed.ok()) {
+      for (int fd : opened) {
+        close(fd);
+      }
+      if (config.listen_is_default) {
+        log_warn("not listening on %s: %s", text, failed.message());
+        continue;
+      }
+      return failed;
+    }
+    int port = ep->addr.ss_family == AF_INET
+                   ? ntohs(reinterpret_cast<sockaddr_in*>(&ep->addr)->sin_port)
+                   : ntohs(reinterpret_cast<sockaddr_in6*>(&ep->addr)->sin6_port);
+    log_info("listening on %s (port %d, %u shards)", text, port, shards);
+    for (unsigned s = 0; s < shards; ++s) {
+      fds[s].push_back(opened[s]);
+    }
+  }
+  if (fds[0].empty()) {
+    return absl::UnavailableError("no listen address could be opened");
+  }
+  return fds;
+}
+
+int run(int argc, char** argv) {
+  absl::StatusOr<ParsedConfig> parsed = parse_config(argc, argv);
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "ringmta: %s\n", std::string(parsed.status().message()).c_str());
+    return 2;
+  }
+  if (parsed->exit_now) {
+    return 0;
+  }
+  const Config& config = parsed->config;
+  set_log_level(config.log_level);
+
+  // Signals go to this thread only, through sigwait; shard threads inherit
+  // the mask and are never interrupted.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  absl::StatusOr<spool::SpoolLock> lock = spool::SpoolLock::acquire(config.spool_dir);
+  if (!lock.ok()) {
+    log_error("%s", lock.status().message());
+    return 1;
+  }
+  absl::StatusOr<spool::RecoveryReport> report =
+      spool::recover(config.spool_dir, spool::RecoverMode::kRepair);
+  if (!report.ok()) {
+    log_error("spool recovery failed: %s", report.status().message());
+    return 1;
+  }
+  log_info("recovery: %zu segments, %zu records, %zu messages not yet final, %zu torn tails cut",
+           report->segments, report->records, report->live.size(), report->tails_cut.size());
+  for (const auto& cut : report->tails_cut) {
+    log_warn("recovery: cut torn tail of %s at offset %llu", cut.path,
+             static_cast<unsigned long long>(cut.offset));
+  }
+
+  std::vector<int> cpus = usable_cpus();
+  unsigned shards = config.shards != 0 ? config.shards : static_cast<unsigned>(cpus.size());
+  absl::StatusOr<std::vector<std::vector<int>>> listeners = open_listeners(config, shards);
+  if (!listeners.ok()) {
+    log_error("%s", listeners.status().message());
+    return 1;
+  }
+  int stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (stop_fd < 0) {
+    log_error("eventfd: %s", strerror(errno));
+    return 1;
+  }
+
+  Mesh mesh(shards, 4096, encode(Op::kWake));
+  std::vector<std::unique_ptr<Shard>> shard_objs;
+  std::vector<std::thread> threads;
+  std::vector<absl::Status> results(shards);
+  for (unsigned i = 0; i < shards; ++i) {
+    shard_objs.push_back(std::make_unique<Shard>(i, config, (*listeners)[i], &mesh, stop_fd));
+  }
+  for (unsigned i = 0; i < shards; ++i) {
+    threads.emplace_back([&, i] {
+      cpu_set_t set;
+      CPU_ZERO(&set);
+      CPU_SET(cpus[i % cpus.size()], &set);
+      pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+      results[i] = shard_objs[i]->run();
+      if (!results[i].ok()) {
+        log_error("shard %u: %s", i, results[i].message());
+        // One failed shard stops the daemon rather than run half-working.
+        uint64_t one = 1;
+        [[maybe_unused]] ssize_t w = write(stop_fd, &one, sizeof one);
+        kill(getpid(), SIGTERM);
+      }
+    });
+  }
+  log_info("ringmta %s started: %u shards, spool %s, hostname %s", RINGMTA_VERSION, shards,
+           config.spool_dir, config.hostname);
+
+  int sig = 0;
+  sigwait(&sigs, &sig);
+  log_info("received %s: stopping (grace %llus for messages in transfer)", strsignal(sig),
+           static_cast<unsigned long long>(config.shutdown_grace_s));
+  uint64_t one = 1;
+  [[maybe_unused]] ssize_t w = write(stop_fd, &one, sizeof one);
+  for (std::thread& t : threads) {
+    t.join();
+  }
+  uint64_t messages = 0;
+  uint64_t connections = 0;
+  bool ok = true;
+  for (unsigned i = 0; i < shards; ++i) {
+    messages += shard_objs[i]->stats().messages;
+    connections += shard_objs[i]->stats().connections;
+    ok = ok && results[i].ok();
+  }
+  shard_objs.clear();
+  close(stop_fd);
+  log_info("stopped: %llu messages spooled over %llu connections",
+           static_cast<unsigned long long>(messages), static_cast<unsigned long long>(connections));
+  return ok ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace ringmta
+
+int main(int argc, char** argv) { return ringmta::run(argc, argv); }

@@ -1,0 +1,281 @@
+#include "engine/shard.h"
+
+#include <liburing.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "engine/listener.h"
+#include "engine/log.h"
+#include "engine/user_data.h"
+#include "spool/layout.h"
+
+namespace ringmta {
+namespace {
+
+// Receive buffers: 1024 × 16 KiB per shard. Shared by all connections of
+// the shard through the provided-buffer ring, and each is returned as soon
+// as its bytes are parsed, so this bounds memory, not connections.
+constexpr uint32_t kRecvBuffers = 1024;
+constexpr uint32_t kRecvBufferSize = 16384;
+constexpr uint16_t kBufferGroup = 0;
+constexpr unsigned kRingEntries = 4096;
+constexpr int kTickMs = 1000;
+
+}  // namespace
+
+int64_t monotonic_ms() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t{ts.tv_sec} * 1000 + ts.tv_nsec / 1000000;
+}
+
+Shard::Shard(unsigned id, const Config& config, std::vector<int> listen_fds, Mesh* mesh, int stop_fd)
+    : _id(id),
+      _config(config),
+      _listen_fds(std::move(listen_fds)),
+      _accept_armed(_listen_fds.size(), false),
+      _mesh(mesh),
+      _stop_fd(stop_fd) {}
+
+Shard::~Shard() {
+  for (int fd : _listen_fds) {
+    if (fd >= 0) {
+      close(fd);
+    }
+  }
+  for (Connection& c : _conns) {
+    if (c.fd >= 0) {
+      close(c.fd);
+    }
+  }
+}
+
+absl::Status Shard::setup() {
+  // The ring is created here, on the shard's own thread: SINGLE_ISSUER ties
+  // it to the thread that creates it.
+  absl::StatusOr<std::unique_ptr<Ring>> ring = Ring::create(kRingEntries);
+  if (!ring.ok()) {
+    return ring.status();
+  }
+  _ring = std::move(*ring);
+  absl::StatusOr<std::unique_ptr<BufferRing>> buffers =
+      BufferRing::create(_ring->raw(), kBufferGroup, kRecvBuffers, kRecvBufferSize);
+  if (!buffers.ok()) {
+    return buffers.status();
+  }
+  _buffers = std::move(*buffers);
+  spool::WriterOptions wo;
+  wo.segment_bytes = _config.segment_size;
+  absl::StatusOr<std::unique_ptr<spool::SegmentWriter>> writer =
+      spool::SegmentWriter::open(spool::shard_dir(_config.spool_dir, _id), wo);
+  if (!writer.ok()) {
+    return writer.status();
+  }
+  _spool = std::move(*writer);
+  _ids = std::make_unique<spool::QueueIdGenerator>(_id);
+
+  _session_config.hostname = _config.hostname;
+  _session_config.limits.max_command_line = _config.max_command_line;
+  _session_config.limits.max_text_line = _config.max_text_line;
+  _session_config.limits.max_message_size = _config.max_message_size;
+  _session_config.limits.max_recipients = _config.max_recipients;
+  _session_config.limits.max_errors = static_cast<int>(_config.max_errors);
+  _session_config.local_domains.insert(_config.local_domains.begin(), _config.local_domains.end());
+  _session_config.new_queue_id = [this] { return _ids->next(absl::Now()); };
+
+  _mesh->attach(_id, _ring->fd());
+  log_debug("shard %u: ring %s, spool segment %s", _id, _ring->mode(), _spool->segment_path());
+  return absl::OkStatus();
+}
+
+absl::Status Shard::run() {
+  absl::Status s = setup();
+  if (!s.ok()) {
+    return s;
+  }
+  for (uint32_t i = 0; i < _listen_fds.size(); ++i) {
+    arm_accept(i);
+  }
+  // One poll on the shared stop eventfd; nobody reads it, so it stays
+  // readable and every shard's poll fires.
+  io_uring_sqe* sqe = _ring->sqe();
+  io_uring_prep_poll_add(sqe, _stop_fd, POLLIN);
+  io_uring_sqe_set_data64(sqe, encode(Op::kStop));
+  loop();
+  return absl::OkStatus();
+}
+
+void Shard::loop() {
+  _next_tick_ms = monotonic_ms() + kTickMs;
+  for (;;) {
+    _mesh->drain(_id, [](ShardTask&& task) { task(); });
+    pump_spool();
+    if (_stopping && _open_conns == 0 && _waiters.empty() && !_spool->in_flight()) {
+      break;
+    }
+    _mesh->publish(_id, _ring->raw());
+    int64_t now = monotonic_ms();
+    bool may_sleep = _mesh->prepare_sleep(_id);
+    int timeout = may_sleep ? static_cast<int>(std::max<int64_t>(0, _next_tick_ms - now)) : 0;
+    int r = _ring->submit_and_wait(1, timeout);
+    _mesh->woke_up(_id);
+    if (r < 0 && r != -EBUSY) {
+      log_error("shard %u: io_uring_submit_and_wait: %s", _id, strerror(-r));
+    }
+    _ring->for_each_cqe([this](io_uring_cqe* cqe) { dispatch(cqe); });
+    _buffers->flush();
+    now = monotonic_ms();
+    if (now >= _next_tick_ms) {
+      on_tick(now);
+      _next_tick_ms = now + kTickMs;
+    }
+  }
+  // Whatever is still queued (cancel requests) goes out before the ring closes.
+  io_uring_submit(_ring->raw());
+}
+
+void Shard::dispatch(io_uring_cqe* cqe) {
+  UserData ud = decode(cqe->user_data);
+  switch (ud.op) {
+    case Op::kAccept:
+      on_accept(ud.slot, cqe);
+      break;
+    case Op::kRecv:
+      if (live(ud.slot, ud.gen) != nullptr) {
+        on_recv(ud.slot, cqe);
+      } else if (cqe->flags & IORING_CQE_F_BUFFER) {
+        _buffers->recycle(static_cast<uint16_t>(cqe->flags >> IORING_CQE_BUFFER_SHIFT));
+      }
+      break;
+    case Op::kSend:
+      if (live(ud.slot, ud.gen) != nullptr) {
+        on_send(ud.slot, cqe);
+      }
+      break;
+    case Op::kSpoolWrite:
+      on_spool_write(ud.gen, cqe->res);
+      break;
+    case Op::kSpoolSync:
+      on_spool_sync(ud.gen, cqe->res);
+      break;
+    case Op::kStop:
+      begin_stop();
+      break;
+    case Op::kWake:
+    case Op::kCancel:
+    case Op::kTick:
+    case Op::kNone:
+      break;
+  }
+}
+
+void Shard::arm_accept(uint32_t listener) {
+  io_uring_sqe* sqe = _ring->sqe();
+  // Multishot accept: one request yields a completion per connection.
+  io_uring_prep_multishot_accept(sqe, _listen_fds[listener], nullptr, nullptr, SOCK_CLOEXEC);
+  io_uring_sqe_set_data64(sqe, encode(Op::kAccept, listener));
+  _accept_armed[listener] = true;
+}
+
+void Shard::on_accept(uint32_t listener, io_uring_cqe* cqe) {
+  if (!(cqe->flags & IORING_CQE_F_MORE)) {
+    _accept_armed[listener] = false;
+    if (!_stopping && cqe->res != -ECANCELED) {
+      arm_accept(listener);
+    }
+  }
+  if (cqe->res < 0) {
+    if (cqe->res != -ECANCELED) {
+      log_warn("shard %u: accept: %s", _id, strerror(-cqe->res));
+    }
+    return;
+  }
+  int fd = cqe->res;
+  if (_stopping || _open_conns >= _config.max_connections) {
+    // Refuse politely without a session: one non-blocking send, then close.
+    static constexpr char kBusy[] = "421 4.3.2 Too many connections, try again later\r\n";
+    [[maybe_unused]] ssize_t w = ::send(fd, kBusy, sizeof kBusy - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+    close(fd);
+    return;
+  }
+  sockaddr_storage peer{};
+  socklen_t plen = sizeof peer;
+  getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &plen);
+
+  uint32_t slot;
+  if (!_free_slots.empty()) {
+    slot = _free_slots.back();
+    _free_slots.pop_back();
+  } else {
+    slot = static_cast<uint32_t>(_conns.size());
+    _conns.emplace_back();
+  }
+  Connection& c = _conns[slot];
+  c.fd = fd;
+  ++c.gen;
+  c.shut = false;
+  c.recv_paused = false;
+  c.last_activity_ms = monotonic_ms();
+  proto::ClientInfo client;
+  client.addr = peer_text(reinterpret_cast<const sockaddr*>(&peer));
+  client.may_relay = any_contains(_config.relay_networks, reinterpret_cast<const sockaddr*>(&peer));
+  c.session = std::make_unique<proto::ServerSession>(_session_config, std::move(client));
+  ++_open_conns;
+  ++_stats.connections;
+  c.session->start();
+  arm_recv(slot);
+  flush(slot);
+}
+
+void Shard::on_tick(int64_t now_ms) {
+  for (uint32_t slot = 0; slot < _conns.size(); ++slot) {
+    Connection& c = _conns[slot];
+    if (c.fd < 0 || c.shut || c.session->closing()) {
+      continue;
+    }
+    bool in_message = c.session->in_message();
+    if (_stopping && now_ms >= _stop_deadline_ms && !c.session->waiting()) {
+      c.session->on_shutdown();
+      flush(slot);
+      continue;
+    }
+    uint64_t limit_s = in_message ? _config.timeout_data_s : _config.timeout_command_s;
+    if (!c.session->waiting() && now_ms - c.last_activity_ms > static_cast<int64_t>(limit_s) * 1000) {
+      c.session->on_timeout();
+      flush(slot);
+    }
+  }
+}
+
+void Shard::begin_stop() {
+  if (_stopping) {
+    return;
+  }
+  _stopping = true;
+  _stop_deadline_ms = monotonic_ms() + static_cast<int64_t>(_config.shutdown_grace_s) * 1000;
+  // Stop accepting: closing the listener ends its multishot accept.
+  for (uint32_t i = 0; i < _listen_fds.size(); ++i) {
+    io_uring_sqe* sqe = _ring->sqe();
+    io_uring_prep_cancel64(sqe, encode(Op::kAccept, i), 0);
+    io_uring_sqe_set_data64(sqe, encode(Op::kCancel));
+  }
+  // Sessions between messages are told now; those inside a message get
+  // until the grace deadline to finish it (on_tick), and are told after
+  // their message is stored (store settles call run_session).
+  for (uint32_t slot = 0; slot < _conns.size(); ++slot) {
+    Connection& c = _conns[slot];
+    if (c.fd >= 0 && !c.shut && !c.session->closing() && !c.session->in_message() &&
+        !c.session->waiting()) {
+      c.session->on_shutdown();
+      flush(slot);
+    }
+  }
+}
+
+}  // namespace ringmta

@@ -1,0 +1,205 @@
+// engine/shard_io.cc — a shard's per-connection I/O: multishot recv into
+// the provided-buffer ring, one send in flight per connection, and closing
+// only once the kernel holds no operation for the socket.
+#include <liburing.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "engine/log.h"
+#include "engine/shard.h"
+#include "engine/user_data.h"
+
+namespace ringmta {
+namespace {
+
+// A client that keeps sending while its session waits for a spool sync is
+// buffered up to this much; beyond it, recv pauses until the session
+// catches up (backpressure instead of unbounded memory).
+constexpr size_t kMaxPendingInput = 256 * 1024;
+
+}  // namespace
+
+Connection* Shard::live(uint32_t slot, uint32_t gen) {
+  if (slot >= _conns.size()) {
+    return nullptr;
+  }
+  Connection& c = _conns[slot];
+  return (c.fd >= 0 && c.gen == gen) ? &c : nullptr;
+}
+
+void Shard::arm_recv(uint32_t slot) {
+  Connection& c = _conns[slot];
+  io_uring_sqe* sqe = _ring->sqe();
+  // Multishot recv with buffer selection: the kernel picks a buffer from the
+  // shard's ring per completion, so a waiting connection pins no memory.
+  io_uring_prep_recv_multishot(sqe, c.fd, nullptr, 0, 0);
+  sqe->flags |= IOSQE_BUFFER_SELECT;
+  sqe->buf_group = _buffers->group();
+  io_uring_sqe_set_data64(sqe, encode(Op::kRecv, slot, c.gen));
+  c.recv_armed = true;
+}
+
+void Shard::on_recv(uint32_t slot, io_uring_cqe* cqe) {
+  Connection& c = _conns[slot];
+  bool more = cqe->flags & IORING_CQE_F_MORE;
+  if (!more) {
+    c.recv_armed = false;
+  }
+  if (cqe->res > 0) {
+    auto id = static_cast<uint16_t>(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
+    c.last_activity_ms = monotonic_ms();
+    if (!c.shut) {
+      feed(slot, std::string_view(_buffers->data(id), static_cast<size_t>(cqe->res)));
+    }
+    _buffers->recycle(id);
+    if (!more && !c.shut && !c.recv_paused) {
+      arm_recv(slot);
+    }
+  } else if (cqe->res == -ENOBUFS) {
+    // Every buffer was in use; they come back at the end of this loop
+    // iteration, so re-arming now is safe.
+    if (!c.shut && !c.recv_paused) {
+      arm_recv(slot);
+    }
+  } else if (cqe->res == -ECANCELED && c.recv_paused) {
+    // Paused for backpressure; run_session re-arms when the backlog drains.
+  } else {
+    // 0: the peer closed; <0: a socket error. Either way the session is over.
+    shut(slot);
+  }
+  maybe_release(slot);
+}
+
+void Shard::feed(uint32_t slot, std::string_view data) {
+  Connection& c = _conns[slot];
+  if (!c.pending_input.empty() || c.session->waiting() || c.session->closing()) {
+    if (!c.session->closing()) {
+      c.pending_input.append(data);
+    }
+  } else {
+    size_t used = c.session->consume(data);
+    if (used < data.size()) {
+      c.pending_input.append(data.substr(used));
+    }
+  }
+  run_session(slot);
+}
+
+// run_session moves the session forward after new input or a store result:
+// spool a finished message, feed buffered input, send replies, and pause or
+// resume receiving.
+void Shard::run_session(uint32_t slot) {
+  Connection& c = _conns[slot];
+  proto::ServerSession& s = *c.session;
+  for (;;) {
+    if (s.message_ready()) {
+      store(slot);
+    }
+    if (s.waiting() || s.closing() || c.pending_input.empty()) {
+      break;
+    }
+    size_t used = s.consume(c.pending_input);
+    c.pending_input.erase(0, used);
+    if (used == 0 && !s.message_ready()) {
+      break;
+    }
+  }
+  if (_stopping && !s.closing() && !s.in_message() && !s.waiting()) {
+    s.on_shutdown();
+  }
+  if (s.closing()) {
+    c.pending_input.clear();
+  }
+  if (!c.recv_paused && c.recv_armed && c.pending_input.size() > kMaxPendingInput) {
+    c.recv_paused = true;
+    io_uring_sqe* sqe = _ring->sqe();
+    io_uring_prep_cancel64(sqe, encode(Op::kRecv, slot, c.gen), 0);
+    io_uring_sqe_set_data64(sqe, encode(Op::kCancel));
+  } else if (c.recv_paused && !c.recv_armed && c.pending_input.size() <= kMaxPendingInput / 2 &&
+             !s.closing() && !c.shut) {
+    c.recv_paused = false;
+    arm_recv(slot);
+  }
+  flush(slot);
+}
+
+void Shard::flush(uint32_t slot) {
+  Connection& c = _conns[slot];
+  if (c.send_in_flight || c.shut) {
+    return;
+  }
+  std::string& out = c.session->output();
+  if (out.empty()) {
+    if (c.session->closing()) {
+      shut(slot);
+    }
+    return;
+  }
+  c.sending.swap(out);
+  out.clear();
+  c.sent = 0;
+  io_uring_sqe* sqe = _ring->sqe();
+  io_uring_prep_send(sqe, c.fd, c.sending.data(), c.sending.size(), MSG_NOSIGNAL);
+  io_uring_sqe_set_data64(sqe, encode(Op::kSend, slot, c.gen));
+  c.send_in_flight = true;
+}
+
+void Shard::on_send(uint32_t slot, io_uring_cqe* cqe) {
+  Connection& c = _conns[slot];
+  c.send_in_flight = false;
+  if (cqe->res < 0) {
+    shut(slot);
+    maybe_release(slot);
+    return;
+  }
+  c.sent += static_cast<size_t>(cqe->res);
+  if (c.sent < c.sending.size() && !c.shut) {
+    // A short send: the socket buffer was full. Send the rest.
+    io_uring_sqe* sqe = _ring->sqe();
+    io_uring_prep_send(sqe, c.fd, c.sending.data() + c.sent, c.sending.size() - c.sent, MSG_NOSIGNAL);
+    io_uring_sqe_set_data64(sqe, encode(Op::kSend, slot, c.gen));
+    c.send_in_flight = true;
+    return;
+  }
+  c.sending.clear();
+  flush(slot);
+  maybe_release(slot);
+}
+
+// shut ends the conversation: shutdown(2) makes the outstanding multishot
+// recv complete, after which maybe_release closes the socket.
+void Shard::shut(uint32_t slot) {
+  Connection& c = _conns[slot];
+  if (c.shut) {
+    return;
+  }
+  c.shut = true;
+  c.pending_input.clear();
+  ::shutdown(c.fd, SHUT_RDWR);
+  if (c.recv_armed) {
+    // shutdown(2) already wakes the recv; the cancel makes sure of it.
+    io_uring_sqe* sqe = _ring->sqe();
+    io_uring_prep_cancel64(sqe, encode(Op::kRecv, slot, c.gen), 0);
+    io_uring_sqe_set_data64(sqe, encode(Op::kCancel));
+  }
+  maybe_release(slot);
+}
+
+void Shard::maybe_release(uint32_t slot) {
+  Connection& c = _conns[slot];
+  if (c.fd < 0 || !c.shut || !c.idle()) {
+    return;
+  }
+  close(c.fd);
+  c.fd = -1;
+  c.session.reset();
+  c.sending = std::string();
+  c.pending_input = std::string();
+  --_open_conns;
+  _free_slots.push_back(slot);
+}
+
+}  // namespace ringmta

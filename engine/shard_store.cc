@@ -1,0 +1,113 @@
+// engine/shard_store.cc — a shard's spool: finished messages are appended
+// to the shard's segment; one write + fdatasync pair (linked, so the sync
+// covers the write) carries every message finished since the last batch
+// (group commit); each session gets its 250 only when the sync that covers
+// its message completes.
+#include <liburing.h>
+
+#include <cstring>
+
+#include "engine/log.h"
+#include "engine/shard.h"
+#include "engine/user_data.h"
+
+namespace ringmta {
+
+void Shard::store(uint32_t slot) {
+  Connection& c = _conns[slot];
+  auto msg = std::make_unique<proto::CompletedMessage>(c.session->take_message());
+  spool::MessageRecord rec;
+  rec.queue_id = msg->queue_id;
+  rec.arrival = msg->arrival;
+  rec.envelope = &msg->envelope;
+  rec.trace_headers = msg->trace_headers;
+  rec.body = msg->body;
+  uint64_t ticket = _spool->append_message(rec);
+  // The waiter owns the message: the writer's iovecs point into it, so it
+  // lives until the sync settles even if the client disconnects first.
+  _waiters.push_back({ticket, std::move(msg), slot, c.gen});
+}
+
+void Shard::pump_spool() {
+  if (_spool->can_start_batch()) {
+    submit_batch(_spool->start_batch());
+    ++_stats.batches;
+  }
+}
+
+void Shard::submit_batch(const spool::SegmentWriter::Batch& b) {
+  ++_batch;
+  io_uring_sqe* w = _ring->sqe();
+  io_uring_prep_writev(w, b.fd, b.iov.data(), static_cast<unsigned>(b.iov.size()), b.offset);
+  // io_uring orders nothing by itself: the link makes the sync start only
+  // after the write completed in full (a short write cancels it).
+  w->flags |= IOSQE_IO_LINK;
+  io_uring_sqe_set_data64(w, encode(Op::kSpoolWrite, 0, _batch));
+  io_uring_sqe* s = _ring->sqe();
+  io_uring_prep_fsync(s, b.fd, IORING_FSYNC_DATASYNC);
+  io_uring_sqe_set_data64(s, encode(Op::kSpoolSync, 0, _batch));
+}
+
+void Shard::on_spool_write(uint32_t batch, int res) {
+  if (batch != _batch) {
+    return;
+  }
+  absl::StatusOr<spool::SegmentWriter::WriteResult> r = _spool->on_write_done(res);
+  if (!r.ok()) {
+    log_error("shard %u: spool write to %s failed: %s", _id, _spool->segment_path(),
+              r.status().message());
+    // The linked sync is cancelled; fail the batch through the sync path
+    // and ignore that cancelled completion (it carries the old number).
+    ++_batch;
+    absl::Status s = _spool->on_sync_done(res < 0 ? res : -EIO);
+    (void)s;
+    settle_waiters();
+    return;
+  }
+  if (*r == spool::SegmentWriter::WriteResult::kResubmit) {
+    submit_batch(_spool->resume_batch());
+  }
+}
+
+void Shard::on_spool_sync(uint32_t batch, int res) {
+  if (batch != _batch) {
+    return;  // the sync of a write that was short or failed
+  }
+  absl::Status s = _spool->on_sync_done(res);
+  if (!s.ok()) {
+    log_error("shard %u: spool sync of %s failed: %s", _id, _spool->segment_path(), s.message());
+  }
+  settle_waiters();
+}
+
+void Shard::settle_waiters() {
+  const uint64_t durable = _spool->durable_through();
+  const uint64_t failed = _spool->failed_through();
+  while (!_waiters.empty()) {
+    StoreWaiter& w = _waiters.front();
+    bool ok = w.ticket <= durable;
+    if (!ok && w.ticket > failed) {
+      break;
+    }
+    if (ok) {
+      ++_stats.messages;
+    } else {
+      ++_stats.store_failures;
+    }
+    if (live(w.slot, w.gen) != nullptr && !_conns[w.slot].shut) {
+      proto::ServerSession& s = *_conns[w.slot].session;
+      if (ok) {
+        s.on_stored();
+      } else {
+        s.on_store_failed();
+      }
+      uint32_t slot = w.slot;
+      _waiters.pop_front();
+      run_session(slot);
+      continue;
+    }
+    _waiters.pop_front();
+  }
+}
+
+}  // namespace ringmta

@@ -1,0 +1,39 @@
+// engine/user_data.h — what a completion needs to find its owner, packed
+// into io_uring's 64-bit user_data (liburing's examples/proxy.h does the
+// same): the operation, a slot, and the slot's generation, so that a late
+// completion for a connection that has since closed is recognized and dropped.
+#pragma once
+
+#include <cstdint>
+
+namespace ringmta {
+
+enum class Op : uint8_t {
+  kNone = 0,
+  kAccept,      // slot = listener index
+  kRecv,        // slot = connection
+  kSend,        // slot = connection
+  kCancel,      // result ignored
+  kSpoolWrite,  // gen = batch number
+  kSpoolSync,   // gen = batch number
+  kWake,        // msg_ring from another shard
+  kStop,        // poll on the stop eventfd
+  kTick,        // periodic timer
+};
+
+struct UserData {
+  Op op;
+  uint32_t slot;  // 24 bits used
+  uint32_t gen;
+};
+
+constexpr uint64_t encode(Op op, uint32_t slot = 0, uint32_t gen = 0) {
+  return (uint64_t{static_cast<uint8_t>(op)} << 56) | (uint64_t{slot & 0xFFFFFF} << 32) | gen;
+}
+
+constexpr UserData decode(uint64_t v) {
+  return {static_cast<Op>(v >> 56), static_cast<uint32_t>((v >> 32) & 0xFFFFFF),
+          static_cast<uint32_t>(v)};
+}
+
+}  // namespace ringmta

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# tools/setup.sh — install everything ringmta needs to build, run and test on
+# Debian 12, as root. Safe to run again: apt skips what is already there.
+#
+#   tools/setup.sh            build deps + test peers
+#   tools/setup.sh --build    build deps only
+set -euo pipefail
+
+build_pkgs=(
+  meson ninja-build pkg-config g++ cmake
+  liburing-dev libwolfssl-dev libmimalloc-dev libabsl-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libtomlplusplus-dev
+)
+# Real peers the tests start themselves, and clang for the libFuzzer harnesses.
+test_pkgs=(
+  clang libclang-rt-14-dev
+  swaks libnet-ssleay-perl curl postfix python3-aiosmtpd dnsmasq-base
+)
+
+pkgs=("${build_pkgs[@]}")
+[[ "${1:-}" == "--build" ]] || pkgs+=("${test_pkgs[@]}")
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [[ $EUID -ne 0 ]]; then
+    echo "setup: need root to install: ${missing[*]} (run as root or with sudo)" >&2
+    exit 1
+  fi
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # Postfix must not start a system mail service on port 25 as a side effect:
+  # the tests run their own instances. policy-rc.d tells invoke-rc.d "no".
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d
+  trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+echo "setup: dependencies present"
