@@ -1,0 +1,112 @@
+#include "engine/config.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace ringmta {
+namespace {
+
+absl::StatusOr<ParsedConfig> parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "ringmta");
+  std::vector<char*> argv;
+  for (std::string& a : args) {
+    argv.push_back(a.data());
+  }
+  return parse_config(static_cast<int>(argv.size()), argv.data());
+}
+
+std::string write_file(const std::string& text) {
+  char path[] = "/tmp/ringmta-config-XXXXXX";
+  int fd = mkstemp(path);
+  close(fd);
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(Config, EmbeddedDefaults) {
+  auto c = parse({});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->config.listen, (std::vector<std::string>{"127.0.0.1:2525", "[::1]:2525"}));
+  EXPECT_TRUE(c->config.listen_is_default);
+  EXPECT_EQ(c->config.spool_dir, "./ringmta-spool");
+  EXPECT_EQ(c->config.max_message_size, 50ull << 20);
+  EXPECT_EQ(c->config.relay_networks.size(), 2u);
+  EXPECT_FALSE(c->config.hostname.empty());
+}
+
+TEST(Config, RepeatedListenReplacesTheDefault) {
+  auto c = parse({"--listen", "127.0.0.1:3000", "--listen=127.0.0.2:3001"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->config.listen, (std::vector<std::string>{"127.0.0.1:3000", "127.0.0.2:3001"}));
+  EXPECT_FALSE(c->config.listen_is_default);
+}
+
+TEST(Config, FileThenFlagsOverride) {
+  std::string path = write_file(
+      "[server]\nlisten = [\"127.0.0.1:4000\"]\nshards = 3\nhostname = \"mx.example\"\n"
+      "[spool]\ndir = \"/tmp/x\"\n[limits]\nmax_recipients = 50\n"
+      "[relay]\nlocal_domains = [\"Example.COM\"]\n");
+  auto c = parse({"--shards", "2", "--config", path});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->config.listen, (std::vector<std::string>{"127.0.0.1:4000"}));
+  EXPECT_EQ(c->config.shards, 2u);  // the flag wins over the file, whatever the order
+  EXPECT_EQ(c->config.hostname, "mx.example");
+  EXPECT_EQ(c->config.spool_dir, "/tmp/x");
+  EXPECT_EQ(c->config.max_recipients, 50u);
+  EXPECT_EQ(c->config.local_domains, (std::vector<std::string>{"example.com"}));
+  std::remove(path.c_str());
+}
+
+TEST(Config, ErrorsNameTheKey) {
+  std::string path = write_file("[limits]\nmax_recipients = \"many\"\n");
+  auto c = parse({"--config", path});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("limits.max_recipients"), std::string::npos) << c.status();
+  std::remove(path.c_str());
+
+  path = write_file("[server]\nlisen = [\"x\"]\n");
+  c = parse({"--config", path});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("server.lisen: unknown key"), std::string::npos) << c.status();
+  std::remove(path.c_str());
+
+  path = write_file("[server\n");
+  c = parse({"--config", path});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find(":1:"), std::string::npos) << c.status();
+  std::remove(path.c_str());
+}
+
+TEST(Config, BadFlagsAreRefusedWithTheirName) {
+  auto c = parse({"--shards", "lots"});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("--shards"), std::string::npos);
+  c = parse({"--no-such-flag", "1"});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("unknown flag --no-such-flag"), std::string::npos);
+  c = parse({"--relay-networks", "10.0.0.0/40"});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("--relay-networks"), std::string::npos);
+  c = parse({"--spool"});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("needs a value"), std::string::npos);
+  c = parse({"--config", "/nonexistent/ringmta.toml"});
+  ASSERT_FALSE(c.ok());
+}
+
+TEST(Config, HelpListsEveryFlagWithDefault) {
+  std::string help = help_text();
+  for (const char* flag : {"--listen", "--spool", "--shards", "--config", "--hostname", "--log-level",
+                           "--relay-networks", "--local-domains", "--max-message-size",
+                           "--timeout-command", "--version", "--help"}) {
+    EXPECT_NE(help.find(flag), std::string::npos) << flag;
+  }
+  EXPECT_NE(help.find("[127.0.0.1:2525,[::1]:2525]"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ringmta
