@@ -123,11 +123,14 @@ int run(int argc, char** argv) {
     log_error("spool recovery failed: %s", report.status().message());
     return 1;
   }
-  log_info("recovery: %zu segments, %zu records, %zu messages not yet final, %zu torn tails cut",
-           report->segments, report->records, report->live.size(), report->tails_cut.size());
-  for (const auto& cut : report->tails_cut) {
-    log_warn("recovery: cut torn tail of %s at offset %llu", cut.path,
-             static_cast<unsigned long long>(cut.offset));
+  log_info("recovery: %llu segments, %llu records, %zu messages not yet final, %zu torn tails cut",
+           static_cast<unsigned long long>(report->segments_scanned),
+           static_cast<unsigned long long>(report->records), report->messages.size(),
+           report->torn_tails.size());
+  for (const spool::TornTail& cut : report->torn_tails) {
+    log_warn("recovery: cut torn tail of %s at offset %llu (%llu bytes: %s)", cut.segment_path,
+             static_cast<unsigned long long>(cut.offset), static_cast<unsigned long long>(cut.bytes),
+             cut.reason);
   }
 
   std::vector<int> cpus = usable_cpus();
@@ -148,7 +151,8 @@ int run(int argc, char** argv) {
   std::vector<std::thread> threads;
   std::vector<absl::Status> results(shards);
   for (unsigned i = 0; i < shards; ++i) {
-    shard_objs.push_back(std::make_unique<Shard>(i, config, (*listeners)[i], &mesh, stop_fd));
+    shard_objs.push_back(std::make_unique<Shard>(i, config, (*listeners)[i], &mesh, stop_fd,
+                                                 report->max_queue_id));
   }
   for (unsigned i = 0; i < shards; ++i) {
     threads.emplace_back([&, i] {

@@ -35,13 +35,15 @@ int64_t monotonic_ms() {
   return int64_t{ts.tv_sec} * 1000 + ts.tv_nsec / 1000000;
 }
 
-Shard::Shard(unsigned id, const Config& config, std::vector<int> listen_fds, Mesh* mesh, int stop_fd)
+Shard::Shard(unsigned id, const Config& config, std::vector<int> listen_fds, Mesh* mesh, int stop_fd,
+             std::string max_queue_id)
     : _id(id),
       _config(config),
       _listen_fds(std::move(listen_fds)),
       _accept_armed(_listen_fds.size(), false),
       _mesh(mesh),
-      _stop_fd(stop_fd) {}
+      _stop_fd(stop_fd),
+      _max_queue_id(std::move(max_queue_id)) {}
 
 Shard::~Shard() {
   for (int fd : _listen_fds) {
@@ -79,6 +81,9 @@ absl::Status Shard::setup() {
   }
   _spool = std::move(*writer);
   _ids = std::make_unique<spool::QueueIdGenerator>(_id);
+  if (!_max_queue_id.empty()) {
+    _ids->observe(_max_queue_id);
+  }
 
   _session_config.hostname = _config.hostname;
   _session_config.limits.max_command_line = _config.max_command_line;

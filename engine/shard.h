@@ -47,7 +47,9 @@ struct ShardStats {
 class Shard {
  public:
   // listen_fds: this shard's own SO_REUSEPORT sockets, one per address.
-  Shard(unsigned id, const Config& config, std::vector<int> listen_fds, Mesh* mesh, int stop_fd);
+  // max_queue_id: the highest id recovery saw, so new ids sort above it.
+  Shard(unsigned id, const Config& config, std::vector<int> listen_fds, Mesh* mesh, int stop_fd,
+        std::string max_queue_id);
   ~Shard();
   Shard(const Shard&) = delete;
   Shard& operator=(const Shard&) = delete;
@@ -99,6 +101,7 @@ class Shard {
   std::vector<bool> _accept_armed;
   Mesh* _mesh;
   const int _stop_fd;
+  const std::string _max_queue_id;
 
   std::unique_ptr<Ring> _ring;
   std::unique_ptr<BufferRing> _buffers;
