@@ -6,6 +6,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "engine/absl_compat.h"
 
 namespace ringmta {
 namespace {
@@ -32,25 +33,25 @@ absl::StatusOr<Cidr> Cidr::parse(std::string_view text) {
   int prefix = -1;
   if (size_t slash = text.find('/'); slash != std::string_view::npos) {
     addr = std::string(text.substr(0, slash));
-    if (!absl::SimpleAtoi(text.substr(slash + 1), &prefix) || prefix < 0) {
-      return absl::InvalidArgumentError(absl::StrCat("bad network '", text, "': prefix length"));
+    if (!absl::SimpleAtoi(av(text.substr(slash + 1)), &prefix) || prefix < 0) {
+      return absl::InvalidArgumentError(absl::StrCat("bad network '", av(text), "': prefix length"));
     }
   }
   if (inet_pton(AF_INET, addr.c_str(), c._bytes.data()) == 1) {
     c._v6 = false;
     c._prefix = prefix < 0 ? 32 : prefix;
     if (c._prefix > 32) {
-      return absl::InvalidArgumentError(absl::StrCat("bad network '", text, "': prefix over 32"));
+      return absl::InvalidArgumentError(absl::StrCat("bad network '", av(text), "': prefix over 32"));
     }
   } else if (inet_pton(AF_INET6, addr.c_str(), c._bytes.data()) == 1) {
     c._v6 = true;
     c._prefix = prefix < 0 ? 128 : prefix;
     if (c._prefix > 128) {
-      return absl::InvalidArgumentError(absl::StrCat("bad network '", text, "': prefix over 128"));
+      return absl::InvalidArgumentError(absl::StrCat("bad network '", av(text), "': prefix over 128"));
     }
   } else {
     return absl::InvalidArgumentError(
-        absl::StrCat("bad network '", text, "': expected ADDRESS/PREFIX, e.g. 10.0.0.0/8"));
+        absl::StrCat("bad network '", av(text), "': expected ADDRESS/PREFIX, e.g. 10.0.0.0/8"));
   }
   return c;
 }

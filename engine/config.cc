@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "engine/absl_compat.h"
 
 #define TOML_EXCEPTIONS 0
 #include <toml++/toml.h>
@@ -145,7 +146,7 @@ const Option* find_flag(std::string_view name) {
 
 std::vector<std::string> split_list(std::string_view v) {
   std::vector<std::string> out;
-  for (std::string_view part : absl::StrSplit(v, ',', absl::SkipWhitespace())) {
+  for (absl::string_view part : absl::StrSplit(av(v), ',', absl::SkipWhitespace())) {
     out.emplace_back(absl::StripAsciiWhitespace(part));
   }
   return out;
@@ -153,9 +154,10 @@ std::vector<std::string> split_list(std::string_view v) {
 
 absl::Status apply(Config& c, const Option& o, const std::vector<std::string>& v,
                    std::string_view where) {
+  // where names the flag or the config key, so every error says which.
   absl::Status s = o.set(c, v);
   if (!s.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(where, ": ", s.message()));
+    return absl::InvalidArgumentError(absl::StrCat(av(where), ": ", s.message()));
   }
   return s;
 }
@@ -166,7 +168,7 @@ absl::Status load_toml(Config& c, const std::string& path) {
     const toml::parse_error& e = res.error();
     return absl::InvalidArgumentError(absl::StrCat("config ", path, ":", e.source().begin.line, ":",
                                                    e.source().begin.column, ": ",
-                                                   std::string_view(e.description())));
+                                                   av(std::string_view(e.description()))));
   }
   toml::table& root = res.table();
   // Unknown keys are errors: a misspelt key silently ignored is a setting
@@ -174,11 +176,11 @@ absl::Status load_toml(Config& c, const std::string& path) {
   for (auto& [table_name, node] : root) {
     toml::table* t = node.as_table();
     if (t == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat("config ", path, ": '", std::string_view(table_name),
+      return absl::InvalidArgumentError(absl::StrCat("config ", path, ": '", av(std::string_view(table_name)),
                                                      "' must be a table such as [server]"));
     }
     for (auto& [key, value] : *t) {
-      std::string full = absl::StrCat(std::string_view(table_name), ".", std::string_view(key));
+      std::string full = absl::StrCat(av(std::string_view(table_name)), ".", av(std::string_view(key)));
       const Option* opt = nullptr;
       for (const Option& o : options()) {
         if (full == o.key) {
@@ -254,7 +256,7 @@ absl::StatusOr<ParsedConfig> parse_config(int argc, char** argv) {
   std::vector<std::pair<const Option*, std::string>> flags;
   std::string config_file;
   for (int i = 1; i < argc; ++i) {
-    std::string_view arg = argv[i];
+    absl::string_view arg = argv[i];
     if (arg == "--help" || arg == "-h") {
       std::fputs(help_text().c_str(), stdout);
       out.exit_now = true;
@@ -275,7 +277,7 @@ absl::StatusOr<ParsedConfig> parse_config(int argc, char** argv) {
       arg = arg.substr(0, eq);
       has_value = true;
     }
-    const Option* opt = find_flag(arg);
+    const Option* opt = find_flag(sv(arg));
     if (opt == nullptr && arg != "config") {
       return absl::InvalidArgumentError(absl::StrCat("unknown flag --", arg, " (see --help)"));
     }

@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "engine/absl_compat.h"
 
 namespace ringmta {
 
@@ -22,21 +23,21 @@ absl::StatusOr<Endpoint> parse_endpoint(std::string_view text) {
   if (!text.empty() && text[0] == '[') {
     size_t close = text.find(']');
     if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
-      return absl::InvalidArgumentError(absl::StrCat("bad address '", text, "': expected [IPV6]:PORT"));
+      return absl::InvalidArgumentError(absl::StrCat("bad address '", av(text), "': expected [IPV6]:PORT"));
     }
     host = std::string(text.substr(1, close - 1));
     port = text.substr(close + 2);
   } else {
     size_t colon = text.rfind(':');
     if (colon == std::string_view::npos) {
-      return absl::InvalidArgumentError(absl::StrCat("bad address '", text, "': expected ADDR:PORT"));
+      return absl::InvalidArgumentError(absl::StrCat("bad address '", av(text), "': expected ADDR:PORT"));
     }
     host = std::string(text.substr(0, colon));
     port = text.substr(colon + 1);
   }
   int p = 0;
-  if (!absl::SimpleAtoi(port, &p) || p < 0 || p > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat("bad address '", text, "': port must be 0-65535"));
+  if (!absl::SimpleAtoi(av(port), &p) || p < 0 || p > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat("bad address '", av(text), "': port must be 0-65535"));
   }
   if (host == "localhost") {
     host = "127.0.0.1";
@@ -54,7 +55,7 @@ absl::StatusOr<Endpoint> parse_endpoint(std::string_view text) {
   } else {
     // Names other than localhost would need DNS at start-up; listen
     // addresses are IPs in every MTA config worth copying.
-    return absl::InvalidArgumentError(absl::StrCat("bad address '", text, "': use an IP address"));
+    return absl::InvalidArgumentError(absl::StrCat("bad address '", av(text), "': use an IP address"));
   }
   return ep;
 }
