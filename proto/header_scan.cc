@@ -1,0 +1,99 @@
+// proto/header_scan.cc — header section scan and trace headers (RFC 5321
+// 4.4, RFC 5322 3.3 and 3.6).
+#include "proto/header_scan.h"
+
+#include "proto/reply.h"
+
+namespace ringmta::proto {
+namespace {
+
+char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c; }
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (lower(a[i]) != lower(b[i])) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// field_name returns the name of a header field line ("Name:" or the
+// obsolete "Name  :"), or an empty view when the line is not a field.
+std::string_view field_name(std::string_view line) {
+  size_t i = 0;
+  // ftext of RFC 5322 3.6.8: printable ASCII except ':'.
+  while (i < line.size() && line[i] > 32 && line[i] < 127 && line[i] != ':') {
+    ++i;
+  }
+  std::string_view name = line.substr(0, i);
+  while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) {
+    ++i;
+  }
+  if (name.empty() || i >= line.size() || line[i] != ':') {
+    return {};
+  }
+  return name;
+}
+
+}  // namespace
+
+HeaderScan scan_headers(std::string_view body) {
+  HeaderScan scan;
+  size_t pos = 0;
+  while (pos < body.size()) {
+    size_t end = body.find("\r\n", pos);
+    std::string_view line = body.substr(pos, end == std::string_view::npos ? end : end - pos);
+    if (line.empty()) {
+      break;  // the empty line that ends the header section
+    }
+    if (line[0] != ' ' && line[0] != '\t') {
+      std::string_view name = field_name(line);
+      if (name.empty()) {
+        break;
+      }
+      if (iequals(name, "Received")) {
+        ++scan.received;
+      } else if (iequals(name, "Date")) {
+        scan.has_date = true;
+      } else if (iequals(name, "Message-ID")) {
+        scan.has_message_id = true;
+      }
+    }
+    if (end == std::string_view::npos) {
+      break;
+    }
+    pos = end + 2;
+  }
+  return scan;
+}
+
+std::string format_rfc5322_date(absl::Time t) {
+  return absl::FormatTime("%a, %d %b %Y %H:%M:%S +0000", t, absl::UTCTimeZone());
+}
+
+void append_trace_headers(const TraceInfo& info, const HeaderScan& scan,
+                          std::string* out) {
+  std::string date = format_rfc5322_date(info.now);
+  // Folded the way Postfix folds: each clause on its own line keeps every
+  // line far below 998 octets whatever the HELO argument (<= 510) holds.
+  append_pieces(out, {"Received: from ", info.helo, " (", info.client_addr, " [",
+                  info.client_addr, "])\r\n\tby ", info.hostname, " (ringmta) with ",
+                  info.protocol, " id ", info.queue_id});
+  if (!info.recipient.empty()) {
+    append_pieces(out, {"\r\n\tfor <", info.recipient, ">; ", date, "\r\n"});
+  } else {
+    append_pieces(out, {";\r\n\t", date, "\r\n"});
+  }
+  if (!scan.has_date) {
+    append_pieces(out, {"Date: ", date, "\r\n"});
+  }
+  if (!scan.has_message_id) {
+    append_pieces(out, {"Message-ID: <", info.queue_id, "@", info.hostname, ">\r\n"});
+  }
+}
+
+}  // namespace ringmta::proto

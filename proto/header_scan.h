@@ -1,0 +1,50 @@
+// proto/header_scan.h — what the session needs to know of a message's
+// header section, and the trace headers it prepends.
+//
+//   HeaderScan h = scan_headers(body);   // body is CRLF-normalized
+//   if (h.received > kMaxHops) { /* 554 5.4.6 */ }
+//   std::string trace = build_trace_headers(info, h);
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "absl/time/time.h"
+
+namespace ringmta::proto {
+
+// RFC 5321 6.3 asks for loop detection by counting Received: fields; 100 is
+// the threshold it names as typical.
+inline constexpr size_t kMaxHops = 100;
+
+struct HeaderScan {
+  size_t received = 0;  // Received: fields
+  bool has_date = false;
+  bool has_message_id = false;
+};
+
+// scan_headers reads header fields up to the first empty line, or up to the
+// first line that is neither a field nor a continuation (then the message
+// has no header section past that point: RFC 5322 2.1).
+HeaderScan scan_headers(std::string_view body);
+
+struct TraceInfo {
+  std::string_view helo;
+  std::string_view client_addr;
+  std::string_view hostname;
+  std::string_view protocol;   // "SMTP", "ESMTP", "UTF8SMTP" (RFC 3848, 6531)
+  std::string_view queue_id;
+  std::string_view recipient;  // empty unless exactly one recipient
+  absl::Time now;
+};
+
+// format_rfc5322_date formats `t` in UTC: "Sun, 22 Nov 2026 10:00:00 +0000".
+std::string format_rfc5322_date(absl::Time t);
+
+// append_trace_headers appends Received: (folded at its clauses) and, when
+// the scan did not find them, Date: and Message-ID: <queue_id@hostname>.
+void append_trace_headers(const TraceInfo& info, const HeaderScan& scan,
+                          std::string* out);
+
+}  // namespace ringmta::proto

@@ -1,0 +1,270 @@
+// proto/server_session.cc — ServerSession's byte handling: command line
+// framing, DATA and BDAT bodies, the end of a message, and the public API.
+// The per-verb handlers live in session_commands.cc.
+#include "proto/server_session.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "proto/header_scan.h"
+#include "proto/reply.h"
+#include "proto/session_impl.h"
+
+namespace ringmta::proto {
+namespace {
+
+// Without SIZE= the body grows by doubling from here.
+constexpr size_t kDefaultBodyReserve = 16 * 1024;
+
+}  // namespace
+
+ServerSession::Impl::Impl(const SessionConfig& config, ClientInfo client)
+    : _config(config),
+      _client(std::move(client)),
+      _decoder(BodyDecoder::Mode::kData, config.limits.max_message_size,
+               config.limits.max_text_line) {}
+
+void ServerSession::Impl::reply(std::string_view line) { append_reply(&_out, line); }
+
+void ServerSession::Impl::reply_host(std::string_view code, std::string_view text) {
+  append_pieces(&_out, {code, " ", _config.hostname, " ", text, "\r\n"});
+}
+
+void ServerSession::Impl::close_with(std::string_view code, std::string_view text) {
+  if (_closing) {
+    return;
+  }
+  reply_host(code, text);
+  _closing = true;
+}
+
+void ServerSession::Impl::error(std::string_view line) {
+  reply(line);
+  ++_errors;
+  if (_errors >= _config.limits.max_errors) {
+    close_with("421 4.7.0", "Error: too many errors");
+  }
+}
+
+void ServerSession::Impl::reset_transaction() {
+  _has_mail = false;
+  _message_started = false;
+  _bdat = false;
+  _queue_id.clear();
+  _rcpt_hashes.clear();
+  _msg = CompletedMessage{};
+  _phase = Phase::kCommand;
+}
+
+void ServerSession::Impl::start_message(BodyDecoder::Mode mode) {
+  _message_started = true;
+  _bdat = mode == BodyDecoder::Mode::kBdat;
+  _queue_id = _config.new_queue_id ? _config.new_queue_id() : std::string();
+  _msg.arrival = _config.clock ? _config.clock() : absl::Now();
+  _decoder.reset(mode);
+  // Reserve what SIZE= announced (bounded by the limit, plus room for bare
+  // LFs becoming CRLF) so that the body is written once, not regrown.
+  const uint64_t limit = _config.limits.max_message_size;
+  uint64_t hint = _msg.envelope.declared_size;
+  uint64_t want = hint != 0 ? std::min(hint + hint / 64 + 1024, limit) : kDefaultBodyReserve;
+  _msg.body.reserve(static_cast<size_t>(std::min<uint64_t>(want, limit)));
+}
+
+size_t ServerSession::Impl::consume(std::string_view in) {
+  size_t pos = 0;
+  while (pos < in.size() && !_closing && !_waiting) {
+    std::string_view rest = in.substr(pos);
+    switch (_phase) {
+      case Phase::kCommand:
+        pos += consume_command_bytes(rest);
+        break;
+      case Phase::kData:
+        pos += _decoder.consume(rest, &_msg.body);
+        if (_decoder.done()) {
+          finish_message();
+        }
+        break;
+      case Phase::kBdatChunk:
+        pos += consume_chunk_bytes(rest);
+        break;
+    }
+  }
+  return pos;
+}
+
+// consume_command_bytes frames one command line. A complete line is parsed
+// in place (no copy); only a line split across reads is buffered, and never
+// beyond max_command_line: past that it is refused and skipped to its end.
+size_t ServerSession::Impl::consume_command_bytes(std::string_view in) {
+  const size_t max_line = _config.limits.max_command_line;
+  const auto* nl = static_cast<const char*>(std::memchr(in.data(), '\n', in.size()));
+  if (_discarding) {
+    if (nl == nullptr) {
+      return in.size();
+    }
+    _discarding = false;
+    return static_cast<size_t>(nl - in.data()) + 1;
+  }
+  if (nl == nullptr) {
+    if (_line.size() + in.size() > max_line) {
+      // Even if a CR is the last octet, the content is already too long.
+      _line.clear();
+      _discarding = true;
+      error("500 5.5.6 Line too long");
+      return in.size();
+    }
+    if (_line.capacity() < max_line) {
+      _line.reserve(max_line);
+    }
+    _line.append(in);
+    return in.size();
+  }
+  const size_t used = static_cast<size_t>(nl - in.data()) + 1;
+  std::string_view line;
+  if (_line.empty()) {
+    line = in.substr(0, used - 1);
+  } else {
+    _line.append(in.data(), used - 1);
+    line = _line;
+  }
+  if (!line.empty() && line.back() == '\r') {
+    line.remove_suffix(1);
+  }
+  // max_command_line counts the CRLF (RFC 5321 4.5.3.1.4).
+  if (line.size() + 2 > max_line) {
+    error("500 5.5.6 Line too long");
+  } else {
+    execute(line);
+  }
+  _line.clear();
+  return used;
+}
+
+size_t ServerSession::Impl::consume_chunk_bytes(std::string_view in) {
+  size_t take = static_cast<size_t>(std::min<uint64_t>(_chunk_left, in.size()));
+  if (_chunk_error.empty()) {
+    _decoder.consume(in.substr(0, take), &_msg.body);
+  }
+  _chunk_left -= take;
+  if (_chunk_left == 0) {
+    finish_chunk();
+  }
+  return take;
+}
+
+void ServerSession::Impl::finish_chunk() {
+  _phase = Phase::kCommand;
+  if (!_chunk_error.empty()) {
+    std::string_view text = _chunk_error;
+    _chunk_error = {};
+    error(text);
+    return;
+  }
+  if (_chunk_last) {
+    _decoder.finish(&_msg.body);
+    finish_message();
+    return;
+  }
+  if (_decoder.too_big()) {
+    // RFC 3030 2: the client must stop sending chunks after an error; those
+    // it pipelined anyway get the same answer until LAST or RSET.
+    reply("552 5.3.4 Message size exceeds fixed maximum message size");
+    return;
+  }
+  _out.append("250 2.0.0 Ok: ");
+  append_decimal(&_out, _chunk_size);
+  _out.append(" octets received\r\n");
+}
+
+void ServerSession::Impl::finish_message() {
+  _phase = Phase::kCommand;
+  if (_decoder.too_big()) {
+    reply("552 5.3.4 Message size exceeds fixed maximum message size");
+    reset_transaction();
+    return;
+  }
+  HeaderScan scan = scan_headers(_msg.body);
+  if (scan.received > kMaxHops) {
+    reply("554 5.4.6 Too many hops");
+    reset_transaction();
+    return;
+  }
+  const Envelope& env = _msg.envelope;
+  TraceInfo info;
+  info.helo = _helo;
+  info.client_addr = _client.addr;
+  info.hostname = _config.hostname;
+  info.protocol = env.smtputf8 ? "UTF8SMTP" : (_greeting == Greeting::kEhlo ? "ESMTP" : "SMTP");
+  info.queue_id = _queue_id;
+  if (env.recipients.size() == 1) {
+    info.recipient = env.recipients.front();
+  }
+  info.now = _msg.arrival;
+  append_trace_headers(info, scan, &_msg.trace_headers);
+  _msg.queue_id = _queue_id;
+  _msg.has_long_lines = _decoder.has_long_lines();
+  _message_started = false;
+  _ready = true;
+  _waiting = true;
+}
+
+// ---- public API ----
+
+ServerSession::ServerSession(const SessionConfig& config, ClientInfo client)
+    : _impl(std::make_unique<Impl>(config, std::move(client))) {}
+
+ServerSession::~ServerSession() = default;
+
+void ServerSession::start() {
+  append_pieces(&_impl->_out, {"220 ", _impl->_config.hostname, " ESMTP ringmta\r\n"});
+}
+
+size_t ServerSession::consume(std::string_view in) { return _impl->consume(in); }
+
+std::string& ServerSession::output() { return _impl->_out; }
+
+bool ServerSession::waiting() const { return _impl->_waiting; }
+
+bool ServerSession::message_ready() const { return _impl->_ready; }
+
+CompletedMessage ServerSession::take_message() {
+  if (!_impl->_ready) {
+    return {};
+  }
+  _impl->_ready = false;
+  return std::move(_impl->_msg);
+}
+
+void ServerSession::on_stored() {
+  Impl& s = *_impl;
+  if (!s._waiting) {
+    return;
+  }
+  append_pieces(&s._out, {"250 2.0.0 Ok: queued as ", s._queue_id, "\r\n"});
+  s._waiting = false;
+  s._ready = false;
+  s.reset_transaction();
+}
+
+void ServerSession::on_store_failed() {
+  Impl& s = *_impl;
+  if (!s._waiting) {
+    return;
+  }
+  s.reply("451 4.3.0 Error: queue file write error, try again later");
+  s._waiting = false;
+  s._ready = false;
+  s.reset_transaction();
+}
+
+bool ServerSession::closing() const { return _impl->_closing; }
+
+bool ServerSession::in_message() const {
+  return _impl->_message_started && !_impl->_closing;
+}
+
+void ServerSession::on_timeout() { _impl->close_with("421 4.4.2", "Error: timeout exceeded"); }
+
+void ServerSession::on_shutdown() { _impl->close_with("421 4.3.2", "Service shutting down"); }
+
+}  // namespace ringmta::proto

@@ -1,0 +1,103 @@
+// tests/proto/header_scan_test.cc — Received: counting, Date:/Message-ID:
+// detection and the trace headers we add.
+#include "proto/header_scan.h"
+
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace ringmta::proto {
+namespace {
+
+std::string received(size_t n) {
+  std::string s;
+  for (size_t i = 0; i < n; ++i) {
+    s += "Received: from a by b;\r\n\tSun, 22 Nov 2026 10:00:00 +0000\r\n";
+  }
+  return s;
+}
+
+TEST(HeaderScanTest, CountsReceivedFields) {
+  EXPECT_EQ(scan_headers(received(100) + "\r\nbody\r\n").received, 100u);
+  EXPECT_EQ(scan_headers(received(101) + "\r\nbody\r\n").received, 101u);
+  EXPECT_GT(scan_headers(received(101)).received, kMaxHops);
+}
+
+TEST(HeaderScanTest, NamesAreCaseInsensitiveAndMayHaveBlanksBeforeTheColon) {
+  HeaderScan s = scan_headers("received: x\r\nRECEIVED : y\r\ndate: now\r\nmessage-id: <a@b>\r\n\r\n");
+  EXPECT_EQ(s.received, 2u);
+  EXPECT_TRUE(s.has_date);
+  EXPECT_TRUE(s.has_message_id);
+}
+
+TEST(HeaderScanTest, StopsAtTheEmptyLine) {
+  HeaderScan s = scan_headers("Subject: x\r\n\r\nReceived: no\r\nDate: no\r\nMessage-ID: no\r\n");
+  EXPECT_EQ(s.received, 0u);
+  EXPECT_FALSE(s.has_date);
+  EXPECT_FALSE(s.has_message_id);
+}
+
+TEST(HeaderScanTest, StopsAtANonHeaderLine) {
+  HeaderScan s = scan_headers("Subject: x\r\nthis is body text\r\nDate: no\r\n");
+  EXPECT_FALSE(s.has_date);
+}
+
+TEST(HeaderScanTest, ContinuationLinesAreNotFields) {
+  HeaderScan s = scan_headers("Subject: x\r\n Date: folded\r\n\tReceived: folded\r\n\r\n");
+  EXPECT_FALSE(s.has_date);
+  EXPECT_EQ(s.received, 0u);
+}
+
+TEST(HeaderScanTest, SimilarNamesDoNotCount) {
+  HeaderScan s = scan_headers("X-Received: a\r\nDated: b\r\nMessage-IDs: c\r\nResent-Date: d\r\n\r\n");
+  EXPECT_EQ(s.received, 0u);
+  EXPECT_FALSE(s.has_date);
+  EXPECT_FALSE(s.has_message_id);
+}
+
+TEST(HeaderScanTest, EmptyBodyAndNoFinalCrLf) {
+  EXPECT_EQ(scan_headers("").received, 0u);
+  EXPECT_TRUE(scan_headers("Date: x").has_date);
+}
+
+TraceInfo info(std::string_view rcpt) {
+  TraceInfo t;
+  t.helo = "client.example";
+  t.client_addr = "192.0.2.1";
+  t.hostname = "mx.test";
+  t.protocol = "ESMTP";
+  t.queue_id = "Q0001";
+  t.recipient = rcpt;
+  t.now = absl::FromUnixSeconds(1795341600);
+  return t;
+}
+
+TEST(TraceHeadersTest, ReceivedDateAndMessageId) {
+  std::string out;
+  append_trace_headers(info("a@example.test"), HeaderScan{}, &out);
+  EXPECT_EQ(out,
+            "Received: from client.example (192.0.2.1 [192.0.2.1])\r\n"
+            "\tby mx.test (ringmta) with ESMTP id Q0001\r\n"
+            "\tfor <a@example.test>; Sun, 22 Nov 2026 10:00:00 +0000\r\n"
+            "Date: Sun, 22 Nov 2026 10:00:00 +0000\r\n"
+            "Message-ID: <Q0001@mx.test>\r\n");
+}
+
+TEST(TraceHeadersTest, NoForClauseAndNothingAddedWhenPresent) {
+  std::string out;
+  HeaderScan scan;
+  scan.has_date = true;
+  scan.has_message_id = true;
+  append_trace_headers(info(""), scan, &out);
+  EXPECT_EQ(out,
+            "Received: from client.example (192.0.2.1 [192.0.2.1])\r\n"
+            "\tby mx.test (ringmta) with ESMTP id Q0001;\r\n"
+            "\tSun, 22 Nov 2026 10:00:00 +0000\r\n");
+}
+
+TEST(TraceHeadersTest, DateFormat) {
+  EXPECT_EQ(format_rfc5322_date(absl::FromUnixSeconds(0)), "Thu, 01 Jan 1970 00:00:00 +0000");
+}
+
+}  // namespace
+}  // namespace ringmta::proto
