@@ -1,0 +1,5 @@
+"""placeholder, being written."""
+import harness
+
+if __name__ == "__main__":
+    harness.main()
