@@ -20,6 +20,14 @@ void put_str32(std::string* out, std::string_view s) {
   out->append(s);
 }
 
+// put_queue_id: ids longer than the decoder accepts are cut to fit, so a bad
+// id can never make a record that recovery would take for a torn tail.
+void put_queue_id(std::string* out, std::string_view id) {
+  id = id.substr(0, kMaxQueueIdSize);
+  put_le(out, id.size(), 2);
+  out->append(id);
+}
+
 uint64_t get_le(const char* p, int bytes) {
   uint64_t v = 0;
   for (int i = 0; i < bytes; ++i) {
@@ -144,8 +152,7 @@ std::string_view rcpt_status_name(RcptStatus s) {
 void encode_message_meta(std::string_view queue_id, absl::Time arrival,
                          const proto::Envelope& envelope, uint64_t content_size,
                          std::string* out) {
-  put_le(out, queue_id.size(), 2);
-  out->append(queue_id);
+  put_queue_id(out, queue_id);
   put_le(out, static_cast<uint64_t>(absl::ToUnixMillis(arrival)), 8);
   put_str32(out, envelope.sender);
   put_le(out, static_cast<uint64_t>(envelope.body), 1);
@@ -192,8 +199,7 @@ std::string encode_message_record(std::string_view queue_id, absl::Time arrival,
 
 std::string encode_recipient_state_record(const RecipientStateRecord& s) {
   std::string rec(kHeaderSize, '\0');
-  put_le(&rec, s.queue_id.size(), 2);
-  rec.append(s.queue_id);
+  put_queue_id(&rec, s.queue_id);
   put_le(&rec, s.rcpt_index, 4);
   put_le(&rec, static_cast<uint64_t>(s.state.status), 1);
   put_le(&rec, s.state.attempts, 4);

@@ -12,6 +12,9 @@
 // Engine note: a ticket that failed may later be <= durable_through() (a
 // later batch succeeded), so fail the waiting tickets <= failed_through()
 // right when on_write_done/on_sync_done return an error.
+//
+// A message's record must stay below kMaxPayload (1 GiB): the engine's
+// message size limit is what guarantees it.
 #include "spool/segment_writer.h"
 
 #include <fcntl.h>

@@ -148,6 +148,13 @@ TEST(Record, LyingInnerLengthsAreCorrupt) {
   }
 }
 
+TEST(Record, OverlongQueueIdStillDecodes) {
+  const std::string id(100, 'A');
+  DecodedRecord d = decode_record(encode_message_record(id, kArrival, sample_envelope(1), "", "x"));
+  ASSERT_EQ(d.status, DecodeStatus::kRecord);
+  EXPECT_EQ(d.message.queue_id, id.substr(0, kMaxQueueIdSize));
+}
+
 TEST(Record, UnknownTypeIsSkippable) {
   std::string r(kHeaderSize, '\0');
   std::string p = "future";
