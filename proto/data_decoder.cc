@@ -100,7 +100,8 @@ size_t BodyDecoder::consume(std::string_view in, std::string* out) {
         break;
       case State::kLineStart:
         if (c == '.') {
-          count_line(1);
+          // Counted toward the line length only once we know the line is
+          // not the end marker.
           _state = State::kDot;
           ++i;
         } else {
@@ -113,6 +114,7 @@ size_t BodyDecoder::consume(std::string_view in, std::string* out) {
           _state = State::kDotCr;
           ++i;
         } else {
+          count_line(1);
           _state = State::kText;
         }
         break;
@@ -121,6 +123,7 @@ size_t BodyDecoder::consume(std::string_view in, std::string* out) {
           _state = State::kDone;
           return i + 1;
         }
+        count_line(1);
         emit_crlf(out);  // ".<CR>x": the bare CR ends an empty line
         _state = State::kText;
         break;

@@ -143,6 +143,9 @@ TEST(DataDecoderTest, LongLines) {
   EXPECT_TRUE(decode(long_line + "\r\n.\r\n").long_lines);
   EXPECT_TRUE(decode("." + ok + "\r\n.\r\n").long_lines);  // the stuffed dot counts
   EXPECT_FALSE(decode(ok + "\n" + ok + "\r" + ok + "\r\n.\r\n").long_lines);
+  // The end marker's dot is not a line of the message.
+  EXPECT_FALSE(decode("\r\n.\r\n", BodyDecoder::Mode::kData, 100, 2).long_lines);
+  EXPECT_TRUE(decode("\r\n.\rx\r\n.\r\n", BodyDecoder::Mode::kData, 100, 2).long_lines);
 }
 
 TEST(DataDecoderTest, IncompleteInputIsNotDone) {
