@@ -246,7 +246,8 @@ class SmtplibTest(harness.EngineTestCase):
             self.assertReply(c.cmd('RCPT TO:<rcpt@example.test>'), 250, '2.1.5')
             c.send(b'BDAT 5\r\nhello')
             self.assertReply(c.reply(), 250)
-            c.send(b'BDAT 7 LAST\r\n world\r\n')
+            last = b' world\r\n'
+            c.send(b'BDAT %d LAST\r\n' % len(last) + last)
             code, lines = c.reply()
             self.assertEqual(code, 250, lines)
             qid = queue_id_of(lines[-1])

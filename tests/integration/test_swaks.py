@@ -28,7 +28,7 @@ class SwaksTest(harness.EngineTestCase):
         self.assertEqual(p.returncode, 0, 'swaks exited with %d:\n%s\n%s'
                          % (p.returncode, ' '.join(cmd), out[-6000:]))
         self.assertIn('queued as', out)
-        ids = re.findall(r'<~\s+250 .*queued as ([0-9A-Fa-f]{16})\s*$', out, re.M)
+        ids = re.findall(r'<[-~]\s+250 .*queued as ([0-9A-Fa-f]{16})\s*$', out, re.M)
         self.assertEqual(len(ids), 1, 'expected one "queued as ID" reply:\n%s' % out[-6000:])
         return ids[0], out
 
