@@ -4,8 +4,9 @@
 //
 //   BM_SpoolAppend/B      SegmentWriter, B 1 KB messages per group commit
 //   BM_SyncedWrite        one 8 KiB write + fdatasync, in turn into: a growing
-//                         file, fallocate'd space (size set), fallocate
-//                         KEEP_SIZE, space written before: mean us per sync
+//                         file, a 256 MiB fallocate'd segment (size set),
+//                         the same with KEEP_SIZE, space written before:
+//                         mean us per sync
 //                         (what segment_file.cc's kPreallocate was chosen by)
 //   BM_WriterCpu/B        the writer's CPU per message, no I/O
 //   BM_Crc32c/N           checksum throughput
@@ -120,7 +121,8 @@ BENCHMARK(BM_SpoolAppend)->Arg(1)->Arg(8)->Arg(64)->Iterations(kSyncs)->UseRealT
 int open_mode(const std::string& path, int mode, off_t span) {
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (mode == 1 || mode == 2) {
-    ::fallocate(fd, mode == 2 ? FALLOC_FL_KEEP_SIZE : 0, 0, span);
+    // As the writer does: the whole default segment (256 MiB) at once.
+    ::fallocate(fd, mode == 2 ? FALLOC_FL_KEEP_SIZE : 0, 0, off_t{256} << 20);
   } else if (mode == 3) {
     std::string zeros(1 << 20, '\0');
     for (off_t o = 0; o < span; o += static_cast<off_t>(zeros.size())) {

@@ -23,7 +23,7 @@ class SegmentFile {
   ~SegmentFile();
 
   // create makes dir/seg-<N>.log with the lowest N >= number that is free
-  // (O_EXCL, mode 0600), preallocates it when that pays (see the .cc), and
+  // (O_EXCL, mode 0600), preallocates it if that is on (see the .cc), and
   // fsyncs dir.
   static absl::StatusOr<SegmentFile> create(const std::string& dir, uint64_t number,
                                             uint64_t segment_bytes);
@@ -31,14 +31,15 @@ class SegmentFile {
   int fd() const { return _fd; }
   uint64_t number() const { return _number; }
   const std::string& path() const { return _path; }  // kept after close()
-  // trim gives back preallocated space past size (best effort; a clean
-  // shutdown, so restarts do not leave whole empty segments behind).
+  // trim gives back preallocated space past size, if any was (best effort;
+  // at a clean shutdown, so restarts leave no empty preallocated segments).
   void trim(uint64_t size);
   void close();
 
  private:
   int _fd = -1;
   uint64_t _number = 0;
+  bool _preallocated = false;
   std::string _path;
 };
 

@@ -138,7 +138,7 @@ TEST(Recovery, TornTailAtEveryCutPoint) {
   ASSERT_TRUE(segs.ok());
   ASSERT_EQ(segs->size(), 1u);
   const std::string seg = segs->front().second;
-  // The writer trimmed its preallocation at close: the file is the records.
+  // The file is exactly the records (no preallocation left at close).
   const std::string whole = slurp(seg);
   auto full = recover(tmp.path(), RecoverMode::kReadOnly);
   ASSERT_TRUE(full.ok());
