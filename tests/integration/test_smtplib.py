@@ -86,6 +86,12 @@ class SmtplibTest(harness.EngineTestCase):
         received = headers_named(content, 'Received')
         self.assertEqual(len(received), 1, content)
         self.assertIn('mta.ringmta.test', received[0])
+        self.assertIn('from client.example.test', received[0])
+        self.assertIn('[127.0.0.1]', received[0])
+        self.assertIn('with ESMTP', received[0])
+        self.assertIn('id ' + qid, received[0])
+        self.assertIn('for <rcpt@example.test>', received[0])
+        self.assertRegex(received[0], r'; \w{3}, \d{1,2} \w{3} \d{4} \d\d:\d\d:\d\d [+-]\d{4}$')
         # The message lacked Date: and Message-ID:, so ringmta added them.
         self.assertEqual(len(headers_named(content, 'Date')), 1, content)
         msgids = headers_named(content, 'Message-ID')
@@ -151,6 +157,11 @@ class SmtplibTest(harness.EngineTestCase):
         self.assertIn(sender.encode('utf-8'), listing)
         self.assertIn('Subject: grüße ✓ ünïcödé'.encode('utf-8'), listing)
         self.assertIn('Körper ✓'.encode('utf-8'), listing)
+        envelope, _ = harness.split_listing(listing)
+        self.assertIn(b'smtputf8: yes', envelope)
+        received = headers_named(split_content(listing), 'Received')
+        self.assertEqual(len(received), 1)
+        self.assertIn('with UTF8SMTP', received[0])  # RFC 6531 3.7.3
         eng.stop()
 
     def test_smtputf8_sendmail(self):
@@ -442,6 +453,12 @@ class SmtplibTest(harness.EngineTestCase):
                     b'MAIL FROM:<evil3@example.test>\r\nRCPT TO:<victim3@example.test>\r\nDATA\r\n'
                     b'From: <ceo@example.test>\r\nSubject: smuggled\r\n\r\n'
                     b'smuggled-three body\r\n'
+                    b'variant four\r.\r\n'
+                    b'MAIL FROM:<evil4@example.test>\r\nRCPT TO:<victim4@example.test>\r\nDATA\r\n'
+                    b'smuggled-four\r\n'
+                    b'variant five\r\n.\r'
+                    b'MAIL FROM:<evil5@example.test>\r\nRCPT TO:<victim5@example.test>\r\nDATA\r\n'
+                    b'smuggled-five\r\n'
                     b'\r\n.\r\n')
 
     def check_smuggling(self, send):
@@ -463,12 +480,21 @@ class SmtplibTest(harness.EngineTestCase):
         listing = harness.spool_message(eng.spool, qid)
         for text in (b'legit first line', b'MAIL FROM:<evil1@example.test>', b'smuggled-one',
                      b'MAIL FROM:<evil2@example.test>', b'smuggled-two',
-                     b'MAIL FROM:<evil3@example.test>', b'smuggled-three body'):
+                     b'MAIL FROM:<evil3@example.test>', b'smuggled-three body',
+                     b'MAIL FROM:<evil4@example.test>', b'smuggled-four',
+                     b'MAIL FROM:<evil5@example.test>', b'smuggled-five'):
             self.assertIn(text, listing)
         # The recipients of the smuggled transactions are not recipients.
         envelope, _ = harness.split_listing(listing)
-        for victim in (b'victim1', b'victim2', b'victim3'):
+        for victim in (b'victim1', b'victim2', b'victim3', b'victim4', b'victim5'):
             self.assertNotIn(victim, envelope)
+        # Bare LF and bare CR are stored as CRLF, so that nothing relayed
+        # later can be read as a different end of data.
+        _, content = harness.split_listing(listing)
+        self.assertEqual(content.count(b'\n'), content.count(b'\r\n'),
+                         'bare LF in the stored content: %r' % content)
+        self.assertEqual(content.count(b'\r'), content.count(b'\r\n'),
+                         'bare CR in the stored content: %r' % content)
         eng.stop()
 
     def test_smuggling_one_write(self):
@@ -517,6 +543,282 @@ class SmtplibTest(harness.EngineTestCase):
         self.assertEqual(code, 250, resp)
         s2.quit()
         self.assertEqual(len(harness.spool_ids(eng.spool)), 2)
+        eng.stop()
+
+
+class SessionTest(harness.EngineTestCase):
+    """More of the server session's rules, over a raw socket."""
+
+    def session(self, eng, ehlo=True):
+        c = SmtpConn(eng.host, eng.port)
+        self.addCleanup(c.close)
+        code, lines = c.reply()
+        self.assertEqual(code, 220, lines)
+        if ehlo:
+            self.assertReply(c.cmd('EHLO client.example.test'), 250)
+        return c
+
+    def finish_data(self, c, content):
+        """After 354: sends content + CRLF.CRLF; returns the queue id."""
+        c.send(content + b'.\r\n')
+        code, lines = c.reply()
+        self.assertEqual(code, 250, lines)
+        qid = queue_id_of(lines[-1])
+        self.assertIsNotNone(qid, lines)
+        return qid
+
+    def test_greeting_names_host(self):
+        eng = self.start_engine()
+        with SmtpConn(eng.host, eng.port) as c:
+            code, lines = c.reply()
+            self.assertEqual(code, 220)
+            self.assertTrue(lines[0].startswith('mta.ringmta.test'), lines)
+        eng.stop()
+
+    def test_mail_before_helo(self):
+        eng = self.start_engine()
+        c = self.session(eng, ehlo=False)
+        self.assertReply(c.cmd('MAIL FROM:<a@example.test>'), 503, '5.5.1')
+        self.assertReply(c.cmd('HELO client.example.test'), 250)
+        self.assertReply(c.cmd('MAIL FROM:<a@example.test>'), 250)
+        self.assertReply(c.cmd('RCPT TO:<b@example.test>'), 250)
+        self.assertReply(c.cmd('DATA'), 354)
+        qid = self.finish_data(c, b'Subject: via HELO\r\n\r\nhi\r\n')
+        self.assertReply(c.cmd('QUIT'), 221)
+        content = split_content(harness.spool_message(eng.spool, qid))
+        self.assertIn('with SMTP', headers_named(content, 'Received')[0])
+        eng.stop()
+
+    def test_rset_noop_vrfy_help_nested_mail(self):
+        eng = self.start_engine()
+        c = self.session(eng)
+        self.assertReply(c.cmd('NOOP'), 250)
+        self.assertReply(c.cmd('VRFY someone'), 252)
+        self.assertReply(c.cmd('HELP'), 214)
+        self.assertReply(c.cmd('MAIL FROM:<a@example.test>'), 250)
+        self.assertReply(c.cmd('MAIL FROM:<a@example.test>'), 503, '5.5.1')
+        self.assertReply(c.cmd('RCPT TO:<b@example.test>'), 250)
+        self.assertReply(c.cmd('RSET'), 250)
+        self.assertReply(c.cmd('DATA'), 503, '5.5.1')  # RSET ended the transaction
+        self.assertReply(c.cmd('MAIL FROM:<a@example.test>'), 250)
+        self.assertReply(c.cmd('DATA'), 503, '5.5.1')  # no recipient yet
+        self.assertReply(c.cmd('RCPT TO:<b@example.test>'), 250)
+        self.assertReply(c.cmd('DATA'), 354)
+        self.finish_data(c, b'Subject: after RSET\r\n\r\nhi\r\n')
+        self.assertReply(c.cmd('QUIT'), 221)
+        self.assertEqual(len(harness.spool_ids(eng.spool)), 1)
+        eng.stop()
+
+    def test_null_sender_and_duplicate_recipient(self):
+        eng = self.start_engine()
+        c = self.session(eng)
+        self.assertReply(c.cmd('MAIL FROM:<>'), 250)
+        self.assertReply(c.cmd('RCPT TO:<b@example.test>'), 250)
+        self.assertReply(c.cmd('RCPT TO:<b@example.test>'), 250)
+        self.assertReply(c.cmd('RCPT TO:<c@example.test>'), 250)
+        self.assertReply(c.cmd('DATA'), 354)
+        qid = self.finish_data(c, b'Subject: a bounce\r\n\r\nhi\r\n')
+        envelope, _ = harness.split_listing(harness.spool_message(eng.spool, qid))
+        self.assertIn(b'sender: <>\n', envelope)
+        self.assertEqual(envelope.count(b'recipient: <b@example.test>'), 1, envelope)
+        self.assertEqual(envelope.count(b'recipient: '), 2, envelope)
+        eng.stop()
+
+    def test_bad_addresses_and_parameters(self):
+        eng = self.start_engine()
+        c = self.session(eng)
+        self.assertEqual(c.cmd('MAIL FROM:<no-at-sign>')[0] // 100, 5)
+        self.assertEqual(c.cmd('MAIL FROM:<a@example.test> SIZE=abc')[0], 501)
+        self.assertEqual(c.cmd('MAIL FROM:<a@example.test> FROBNICATE=yes')[0], 555)
+        self.assertReply(c.cmd('MAIL FROM:<a@example.test> BODY=8BITMIME SIZE=100'), 250)
+        self.assertEqual(c.cmd('RCPT TO:<two@@example.test>')[0] // 100, 5)
+        self.assertEqual(c.cmd('RCPT TO:')[0], 501)
+        self.assertReply(c.cmd('RCPT TO:<ok@example.test>'), 250)
+        self.assertReply(c.cmd('QUIT'), 221)
+        eng.stop()
+
+    def test_max_recipients(self):
+        eng = self.start_engine('--max-recipients', '3')
+        c = self.session(eng)
+        self.assertReply(c.cmd('MAIL FROM:<a@example.test>'), 250)
+        for i in range(3):
+            self.assertReply(c.cmd('RCPT TO:<r%d@example.test>' % i), 250)
+        self.assertReply(c.cmd('RCPT TO:<r3@example.test>'), 452, '4.5.3')
+        self.assertReply(c.cmd('DATA'), 354)
+        qid = self.finish_data(c, b'Subject: three\r\n\r\nhi\r\n')
+        envelope, _ = harness.split_listing(harness.spool_message(eng.spool, qid))
+        self.assertEqual(envelope.count(b'recipient: '), 3, envelope)
+        eng.stop()
+
+    def test_dot_stuffing_and_long_text_lines(self):
+        eng = self.start_engine()
+        c = self.session(eng)
+        self.assertReply(c.cmd('MAIL FROM:<a@example.test>'), 250)
+        self.assertReply(c.cmd('RCPT TO:<b@example.test>'), 250)
+        self.assertReply(c.cmd('DATA'), 354)
+        long_line = b'L' * 5000
+        qid = self.finish_data(c, b'Subject: dots\r\n\r\n..one dot\r\n...two dots\r\n.\tdot tab\r\n'
+                                  + long_line + b'\r\nend\r\n')
+        _, content = harness.split_listing(harness.spool_message(eng.spool, qid))
+        self.assertIn(b'\r\n.one dot\r\n..two dots\r\n\tdot tab\r\n' + long_line + b'\r\nend\r\n',
+                      content)
+        eng.stop()
+
+    def test_empty_message(self):
+        eng = self.start_engine()
+        c = self.session(eng)
+        self.assertReply(c.cmd('MAIL FROM:<a@example.test>'), 250)
+        self.assertReply(c.cmd('RCPT TO:<b@example.test>'), 250)
+        self.assertReply(c.cmd('DATA'), 354)
+        qid = self.finish_data(c, b'')  # DATA then "." at once: an empty message
+        self.assertIn(qid, harness.spool_ids(eng.spool))
+        eng.stop()
+
+    def test_bdat_zero_last_and_data_after_bdat(self):
+        eng = self.start_engine()
+        c = self.session(eng)
+        self.assertReply(c.cmd('MAIL FROM:<a@example.test>'), 250)
+        self.assertReply(c.cmd('RCPT TO:<b@example.test>'), 250)
+        chunk = b'Subject: zero\r\n\r\nhi\r\n'
+        c.send(b'BDAT %d\r\n' % len(chunk) + chunk)
+        self.assertReply(c.reply(), 250)
+        self.assertReply(c.cmd('DATA'), 503, '5.5.1')
+        c.send(b'BDAT 0 LAST\r\n')
+        code, lines = c.reply()
+        self.assertEqual(code, 250, lines)
+        qid = queue_id_of(lines[-1])
+        self.assertIsNotNone(qid, lines)
+        self.assertIn(b'Subject: zero', harness.spool_message(eng.spool, qid))
+        eng.stop()
+
+    def test_large_message(self):
+        eng = self.start_engine()
+        s = smtplib.SMTP(eng.host, eng.port, local_hostname='client.example.test', timeout=30)
+        self.addCleanup(s.close)
+        s.ehlo()
+        line = b'0123456789' * 7 + b'abcdef\r\n'
+        body = b'Subject: ten megabytes\r\n\r\n' + line * (10 * 1024 * 1024 // len(line)) + b'END\r\n'
+        self.assertEqual(s.mail('a@example.test', ['SIZE=%d' % len(body)])[0], 250)
+        self.assertEqual(s.rcpt('b@example.test')[0], 250)
+        code, resp = s.data(body)
+        self.assertEqual(code, 250, resp)
+        qid = queue_id_of(resp)
+        s.quit()
+        _, content = harness.split_listing(harness.spool_message(eng.spool, qid))
+        self.assertTrue(content.endswith(body[-100:]))
+        self.assertGreater(len(content), len(body))
+        eng.stop()
+
+    def test_client_drops_mid_data(self):
+        eng = self.start_engine()
+        c = self.session(eng)
+        self.assertReply(c.cmd('MAIL FROM:<a@example.test>'), 250)
+        self.assertReply(c.cmd('RCPT TO:<b@example.test>'), 250)
+        self.assertReply(c.cmd('DATA'), 354)
+        c.send(b'Subject: never finished\r\n\r\nhalf a message\r\n')
+        c.close()
+        # Nothing is stored, and the engine goes on serving.
+        ids = harness.send_messages(eng, 1)
+        self.assertEqual(harness.spool_ids(eng.spool), ids)
+        eng.stop()
+
+    def test_command_timeout(self):
+        eng = self.start_engine('--timeout-command', '1')
+        c = self.session(eng)
+        t0 = time.monotonic()
+        code, lines = c.reply(deadline=5)
+        self.assertEqual(code, 421, lines)
+        self.assertIn('4.4.2', lines[0])
+        c.read_until_close(deadline=5)
+        self.assertLess(time.monotonic() - t0, 4)
+        eng.stop()
+
+    def test_data_timeout(self):
+        eng = self.start_engine('--timeout-data', '1', '--timeout-command', '30')
+        c = self.session(eng)
+        self.assertReply(c.cmd('MAIL FROM:<a@example.test>'), 250)
+        self.assertReply(c.cmd('RCPT TO:<b@example.test>'), 250)
+        self.assertReply(c.cmd('DATA'), 354)
+        c.send(b'Subject: slow\r\n\r\nthen silence\r\n')
+        t0 = time.monotonic()
+        code, lines = c.reply(deadline=5)
+        self.assertEqual(code, 421, lines)
+        self.assertIn('4.4.2', lines[0])
+        self.assertLess(time.monotonic() - t0, 4)
+        self.assertEqual(harness.spool_ids(eng.spool), [])
+        eng.stop()
+
+    def test_connection_limit(self):
+        eng = self.start_engine('--max-connections', '2', shards=1)
+        time.sleep(0.3)  # let the engine see the start-up probe's close
+        first = self.session(eng)
+        second = self.session(eng)
+        with SmtpConn(eng.host, eng.port) as third:
+            code, lines = third.reply()
+            self.assertEqual(code, 421, lines)
+            self.assertIn('4.3.2', lines[0])
+        self.assertReply(first.cmd('NOOP'), 250)
+        self.assertReply(second.cmd('QUIT'), 221)
+        second.read_until_close()
+        # A slot is free again once a session ends.
+        deadline = time.monotonic() + 5
+        while True:
+            with SmtpConn(eng.host, eng.port) as again:
+                code, lines = again.reply()
+                if code == 220 or time.monotonic() > deadline:
+                    break
+            time.sleep(0.05)
+        self.assertEqual(code, 220, lines)
+        eng.stop()
+
+    def test_many_concurrent_sessions(self):
+        eng = self.start_engine()
+        conns = [self.session(eng) for _ in range(100)]
+        for i, c in enumerate(conns):
+            c.send(b'MAIL FROM:<a@example.test>\r\nRCPT TO:<r%d@example.test>\r\nDATA\r\n' % i)
+        for c in conns:
+            self.assertReply(c.reply(), 250)
+            self.assertReply(c.reply(), 250)
+            self.assertReply(c.reply(), 354)
+        for i, c in enumerate(conns):
+            c.send(b'Subject: concurrent %d\r\n\r\nbody\r\n.\r\nQUIT\r\n' % i)
+        qids = []
+        for c in conns:
+            code, lines = c.reply()
+            self.assertEqual(code, 250, lines)
+            qids.append(queue_id_of(lines[-1]))
+            self.assertReply(c.reply(), 221)
+        self.assertEqual(len(set(qids)), 100)
+        self.assertEqual(sorted(harness.spool_ids(eng.spool)), sorted(qids))
+        eng.stop()
+
+    def test_ipv6_and_two_listen_addresses(self):
+        try:
+            with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as probe:
+                probe.bind(('::1', 0))
+        except OSError:
+            self.skipTest('no IPv6 loopback on this machine')
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s6:
+            s6.bind(('::1', 0))
+            port6 = s6.getsockname()[1]
+        eng = self.start_engine('--listen', '[::1]:%d' % port6)
+        with SmtpConn('::1', port6) as c:
+            self.assertReply(c.reply(), 220)
+            self.assertReply(c.cmd('EHLO client.example.test'), 250)
+            self.assertReply(c.cmd('MAIL FROM:<a@example.test>'), 250)
+            self.assertReply(c.cmd('RCPT TO:<b@other.test>'), 250)  # ::1 may relay
+            self.assertReply(c.cmd('DATA'), 354)
+            c.send(b'Subject: v6\r\n\r\nhi\r\n.\r\n')
+            code, lines = c.reply()
+            self.assertEqual(code, 250, lines)
+            qid = queue_id_of(lines[-1])
+        ids = harness.send_messages(eng, 1)  # and the IPv4 address still works
+        self.assertEqual(sorted(harness.spool_ids(eng.spool)), sorted(ids + [qid]))
+        envelope, content = harness.split_listing(harness.spool_message(eng.spool, qid))
+        self.assertIn(b'client: ::1', envelope)
+        # RFC 5321 4.4: TCP-info is an address literal, "[IPv6:::1]" for ::1.
+        received = headers_named(split_content(harness.spool_message(eng.spool, qid)), 'Received')
+        self.assertIn('[IPv6:::1]', received[0])
         eng.stop()
 
 
