@@ -13,6 +13,9 @@
 #include "absl/strings/strip.h"
 #include "engine/absl_compat.h"
 
+// Debian's libtomlplusplus.so is built with exceptions; we want the
+// error-returning API, so the parser is compiled here, header-only.
+#define TOML_HEADER_ONLY 1
 #define TOML_EXCEPTIONS 0
 #include <toml++/toml.h>
 
@@ -123,7 +126,7 @@ const std::vector<Option>& options() {
       {"timeout-data", "limits.timeout_data", Kind::kUint, "300",
        "seconds a client may stay silent inside message data",
        [](Config& c, const std::vector<std::string>& v) { return set_uint(&c.timeout_data_s, v, 1, 86400); }},
-      {"shutdown-grace", "server.shutdown_grace", Kind::kUint, "10",
+      {"shutdown-grace", "server.shutdown_grace", Kind::kUint, "5",
        "seconds a stop waits for messages in transfer before closing them",
        [](Config& c, const std::vector<std::string>& v) { return set_uint(&c.shutdown_grace_s, v, 0, 3600); }},
       {"segment-size", "spool.segment_size", Kind::kUint, "268435456",

@@ -37,7 +37,7 @@ struct Config {
   uint64_t max_connections = 4096;  // per shard
   uint64_t timeout_command_s = 300;  // RFC 5321 4.5.3.2.7
   uint64_t timeout_data_s = 300;
-  uint64_t shutdown_grace_s = 10;
+  uint64_t shutdown_grace_s = 5;
   uint64_t segment_size = 256ull << 20;
 };
 

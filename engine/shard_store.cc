@@ -54,13 +54,11 @@ void Shard::on_spool_write(uint32_t batch, int res) {
   }
   absl::StatusOr<spool::SegmentWriter::WriteResult> r = _spool->on_write_done(res);
   if (!r.ok()) {
-    log_error("shard %u: spool write to %s failed: %s", _id, _spool->segment_path(),
-              r.status().message());
-    // The linked sync is cancelled; fail the batch through the sync path
-    // and ignore that cancelled completion (it carries the old number).
+    // The writer has failed the batch and moved to a fresh segment; the
+    // kernel cancels the linked sync, whose completion the bumped number
+    // makes us ignore.
+    log_error("shard %u: spool write failed: %s", _id, r.status().message());
     ++_batch;
-    absl::Status s = _spool->on_sync_done(res < 0 ? res : -EIO);
-    (void)s;
     settle_waiters();
     return;
   }
@@ -80,6 +78,9 @@ void Shard::on_spool_sync(uint32_t batch, int res) {
   settle_waiters();
 }
 
+// settle_waiters answers every session whose message the last batch made
+// durable or failed. It runs right after each batch settles, and batches
+// run one at a time, so the front waiters always belong to that batch.
 void Shard::settle_waiters() {
   const uint64_t durable = _spool->durable_through();
   const uint64_t failed = _spool->failed_through();
