@@ -309,6 +309,75 @@ class LifecycleTest(harness.EngineTestCase):
         self.assertEqual(len(harness.spool_ids(spool)), 4)
         eng2.stop()
 
+    def test_messages_larger_than_a_segment(self):
+        spool = self.new_spool()
+        eng = self.start_engine('--segment-size', '1048576', spool=spool)
+        s = harness.SmtpConn(eng.host, eng.port, timeout=20)
+        self.addCleanup(s.close)
+        s.reply()
+        s.cmd('EHLO client.example.test')
+        ids = []
+        for i in range(3):
+            self.assertEqual(s.cmd('MAIL FROM:<a@example.test>')[0], 250)
+            self.assertEqual(s.cmd('RCPT TO:<b@example.test>')[0], 250)
+            self.assertEqual(s.cmd('DATA')[0], 354)
+            s.send(b'Subject: big %d\r\n\r\n' % i + (b'z' * 98 + b'\r\n') * 15000 + b'.\r\n')
+            code, lines = s.reply(deadline=20)
+            self.assertEqual(code, 250, lines)
+            ids.append(harness.queue_id_of(lines[-1]))
+        s.cmd('QUIT')
+        self.assertEqual(sorted(harness.spool_ids(spool)), sorted(ids))
+        eng.stop()
+        eng2 = self.start_engine('--segment-size', '1048576', spool=spool)
+        self.assertEqual(self.recovery_count(eng2), 3)
+        self.assertEqual(sorted(harness.spool_ids(spool)), sorted(ids))
+        _, content = harness.split_listing(harness.spool_message(spool, ids[2]))
+        self.assertGreater(len(content), 1500000)
+        eng2.stop()
+
+    # ---- start-up failures ----
+
+    def test_spool_dir_created_if_missing(self):
+        spool = os.path.join(self.tmp, 'not', 'yet', 'there')
+        eng = self.start_engine(spool=spool)
+        ids = harness.send_messages(eng, 1)
+        self.assertEqual(harness.spool_ids(spool), ids)
+        eng.stop()
+
+    def test_spool_is_a_file(self):
+        path = os.path.join(self.tmp, 'a-file')
+        with open(path, 'w') as f:
+            f.write('not a directory')
+        rc, out, err = self.run_bin('--spool', path, '--listen', '127.0.0.1:%d' % harness.free_port())
+        self.assertNotEqual(rc, 0, 'started on a spool that is a file:\n%s' % err)
+        self.assertIn('a-file', err)
+
+    def test_listen_port_taken(self):
+        import socket
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+            taken.bind(('127.0.0.1', 0))
+            taken.listen(1)
+            port = taken.getsockname()[1]
+            rc, out, err = self.run_bin('--spool', self.new_spool(),
+                                        '--listen', '127.0.0.1:%d' % port)
+        self.assertEqual(rc, 1, err)
+        self.assertIn(str(port), err)
+
+    def test_sigterm_closes_many_idle_sessions(self):
+        eng = self.start_engine()
+        conns = []
+        for _ in range(20):
+            c = SmtpConn(eng.host, eng.port)
+            self.addCleanup(c.close)
+            self.assertEqual(c.reply()[0], 220)
+            conns.append(c)
+        t0 = time.monotonic()
+        eng.signal_stop(signal.SIGTERM)
+        for c in conns:
+            code, lines = c.reply(deadline=5)
+            self.assertEqual(code, 421, lines)
+        self.assertEqual(eng.wait(5), 0, eng.log())
+        self.assertLess(time.monotonic() - t0, 5)
 
 if __name__ == '__main__':
     harness.main()

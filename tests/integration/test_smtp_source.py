@@ -65,6 +65,22 @@ class SmtpSourceTest(harness.EngineTestCase):
         self.assertEqual(envelope.count(b'recipient: '), 3, envelope)
         eng.stop()
 
+    def test_segment_rotation(self):
+        # Small segments (1 MiB): 2000 messages of ~1.3 KB fill several per
+        # shard; all of them are listed, also after a restart.
+        eng = self.start_engine('--segment-size', '1048576')
+        self.smtp_source(eng, '-s', '10', '-m', '2000', '-l', '1024', '-d',
+                         '-f', 'from@example.test', '-t', 'to@example.test')
+        self.check_listed(eng, 2000)
+        eng.stop()
+        segs = harness.segment_files(eng.spool)
+        self.assertGreaterEqual(len(segs), 3, 'expected rotation to new segments: %r' % segs)
+        eng2 = self.start_engine('--segment-size', '1048576')
+        self.check_listed(eng2, 2000)
+        self.smtp_source(eng2, '-s', '5', '-m', '500', '-l', '1024', '-d',
+                         '-f', 'from@example.test', '-t', 'to@example.test')
+        self.check_listed(eng2, 2500)
+        eng2.stop()
 
 if __name__ == '__main__':
     harness.main()
