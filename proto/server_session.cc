@@ -240,7 +240,9 @@ void ServerSession::on_stored() {
   if (!s._waiting) {
     return;
   }
-  append_pieces(&s._out, {"250 2.0.0 Ok: queued as ", s._queue_id, "\r\n"});
+  if (!s._closing) {  // after a 421 nothing more may be said
+    append_pieces(&s._out, {"250 2.0.0 Ok: queued as ", s._queue_id, "\r\n"});
+  }
   s._waiting = false;
   s._ready = false;
   s.reset_transaction();
@@ -251,7 +253,9 @@ void ServerSession::on_store_failed() {
   if (!s._waiting) {
     return;
   }
-  s.reply("451 4.3.0 Error: queue file write error, try again later");
+  if (!s._closing) {
+    s.reply("451 4.3.0 Error: queue file write error, try again later");
+  }
   s._waiting = false;
   s._ready = false;
   s.reset_transaction();

@@ -124,6 +124,18 @@ TEST(ServerSessionTest, InMessageBetween354AndTheEnd) {
   EXPECT_EQ(s.consume("more"), 0u);
 }
 
+TEST(ServerSessionTest, NothingFollowsA421) {
+  SessionConfig config = test_config();
+  ServerSession s(config, {.addr = "192.0.2.1"});
+  s.consume(crlf("HELO c\nMAIL FROM:<a@b>\nRCPT TO:<a@example.test>\nDATA\nx\n.\n"));
+  ASSERT_TRUE(s.waiting());
+  s.on_timeout();
+  s.on_stored();
+  EXPECT_FALSE(s.waiting());
+  EXPECT_EQ(s.output().substr(s.output().size() - 43),
+            "421 4.4.2 mx.test Error: timeout exceeded\r\n");
+}
+
 TEST(ServerSessionTest, Shutdown) {
   SessionConfig config = test_config();
   ServerSession s(config, {.addr = "192.0.2.1"});
