@@ -821,6 +821,76 @@ class SessionTest(harness.EngineTestCase):
         self.assertIn('[IPv6:::1]', received[0])
         eng.stop()
 
+    def test_command_line_limit_boundary(self):
+        eng = self.start_engine()
+        c = self.session(eng)
+        at_limit = b'NOOP ' + b'x' * (512 - 2 - 5)
+        self.assertEqual(len(at_limit) + 2, 512)
+        self.assertReply(c.cmd(at_limit), 250)
+        self.assertReply(c.cmd(at_limit + b'x'), 500, '5.5.6')
+        self.assertReply(c.cmd('NOOP'), 250)
+        eng.stop()
+
+    def test_whole_session_byte_by_byte(self):
+        eng = self.start_engine()
+        with SmtpConn(eng.host, eng.port) as c:
+            c.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.assertReply(c.reply(), 220)
+            stream = (b'EHLO client.example.test\r\nMAIL FROM:<a@example.test>\r\n'
+                      b'RCPT TO:<b@example.test>\r\nDATA\r\n'
+                      b'Subject: bytes\r\n\r\n..dotted\r\nbody\r\n.\r\n'
+                      b'BDAT_IS_NOT_A_VERB\r\nQUIT\r\n')
+            for i in range(len(stream)):
+                c.send(stream[i:i + 1])
+                if i % 16 == 0:
+                    time.sleep(0.001)
+            replies = parse_replies(c.read_until_close())
+        self.assertEqual([r[0] for r in replies], [250, 250, 250, 354, 250, 500, 221], replies)
+        qid = queue_id_of(replies[4][1][-1])
+        _, content = harness.split_listing(harness.spool_message(eng.spool, qid))
+        self.assertIn(b'\r\n.dotted\r\nbody\r\n', content)
+        eng.stop()
+
+    def test_200_messages_in_one_write(self):
+        # Replies stay in command order across many group commits.
+        eng = self.start_engine()
+        batch = b''.join(b'MAIL FROM:<a@example.test>\r\nRCPT TO:<r%d@example.test>\r\nDATA\r\n'
+                         b'Subject: batch %d\r\n\r\nmessage number %d\r\n.\r\n' % (i, i, i)
+                         for i in range(200))
+        with SmtpConn(eng.host, eng.port, timeout=30) as c:
+            self.assertReply(c.reply(), 220)
+            self.assertReply(c.cmd('EHLO client.example.test'), 250)
+            c.send(batch + b'QUIT\r\n')
+            replies = parse_replies(c.read_until_close(deadline=30))
+        self.assertEqual([r[0] for r in replies], [250, 250, 354, 250] * 200 + [221])
+        qids = [queue_id_of(replies[4 * i + 3][1][-1]) for i in range(200)]
+        self.assertEqual(len(set(qids)), 200)
+        self.assertEqual(sorted(harness.spool_ids(eng.spool)), sorted(qids))
+        for i in (0, 77, 199):
+            listing = harness.spool_message(eng.spool, qids[i])
+            self.assertIn(b'<r%d@example.test>' % i, listing)
+            self.assertIn(b'message number %d\r\n' % i, listing)
+        eng.stop()
+
+    def test_500_recipients_in_one_write(self):
+        eng = self.start_engine()
+        with SmtpConn(eng.host, eng.port, timeout=30) as c:
+            self.assertReply(c.reply(), 220)
+            self.assertReply(c.cmd('EHLO client.example.test'), 250)
+            c.send(b'MAIL FROM:<a@example.test>\r\n' +
+                   b''.join(b'RCPT TO:<rcpt-%04d@example.test>\r\n' % i for i in range(500)) +
+                   b'DATA\r\n')
+            replies = [c.reply() for _ in range(502)]
+            self.assertEqual([r[0] for r in replies], [250] * 501 + [354])
+            qid_reply = None
+            c.send(b'Subject: many\r\n\r\nhi\r\n.\r\n')
+            qid_reply = c.reply()
+            self.assertEqual(qid_reply[0], 250)
+        envelope, _ = harness.split_listing(
+            harness.spool_message(eng.spool, queue_id_of(qid_reply[1][-1])))
+        self.assertEqual(envelope.count(b'recipient: '), 500)
+        eng.stop()
+
 
 if __name__ == '__main__':
     harness.main()
