@@ -440,8 +440,12 @@ class EngineTestCase(unittest.TestCase):
             eng.kill()
         if self.engines and (self._failed() or os.environ.get('RINGMTA_SHOW_LOGS')):
             for i, eng in enumerate(self.engines):
+                try:
+                    what = ' '.join(eng.command())
+                except RuntimeError:
+                    what = 'not started'
                 sys.stderr.write('\n--- %s: log of engine %d (%s) ---\n%s'
-                                 % (self.id(), i, ' '.join(eng.command()), eng.log()[-20000:]))
+                                 % (self.id(), i, what, eng.log()[-20000:]))
         if os.environ.get('RINGMTA_KEEP_TMP'):
             sys.stderr.write('kept %s\n' % self.tmp)
         else:

@@ -378,6 +378,21 @@ class LifecycleTest(harness.EngineTestCase):
             self.assertEqual(code, 421, lines)
         self.assertEqual(eng.wait(5), 0, eng.log())
         self.assertLess(time.monotonic() - t0, 5)
+    def test_startup_log_and_log_level(self):
+        eng = self.start_engine()
+        self.assertIsNotNone(eng.wait_log(r'info: listening on 127\.0\.0\.1:%d \(port %d, 2 shards\)'
+                                          % (eng.port, eng.port)), eng.log())
+        self.assertIsNotNone(eng.wait_log(r'info: ringmta \d+\.\d+\.\d+ started'), eng.log())
+        eng.stop()
+        quiet = self.start_engine('--log-level', 'warn', spool=self.new_spool('quiet'))
+        harness.send_messages(quiet, 1)
+        quiet.stop()
+        self.assertNotIn(' info: ', quiet.log())
+        self.assertNotIn(' debug: ', quiet.log())
+        loud = self.start_engine('--log-level', 'debug', spool=self.new_spool('loud'))
+        harness.send_messages(loud, 1)
+        loud.stop()
+        self.assertIn(' info: ', loud.log())
 
 if __name__ == '__main__':
     harness.main()
