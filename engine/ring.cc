@@ -52,13 +52,13 @@ io_uring_sqe* Ring::sqe() {
   return s;
 }
 
-int Ring::submit_and_wait(unsigned wait, int timeout_ms) {
-  if (timeout_ms < 0) {
+int Ring::submit_and_wait(unsigned wait, int64_t timeout_us) {
+  if (timeout_us < 0) {
     return io_uring_submit_and_wait(&_ring, wait);
   }
   __kernel_timespec ts{};
-  ts.tv_sec = timeout_ms / 1000;
-  ts.tv_nsec = (timeout_ms % 1000) * 1000000L;
+  ts.tv_sec = timeout_us / 1000000;
+  ts.tv_nsec = (timeout_us % 1000000) * 1000L;
   io_uring_cqe* cqe = nullptr;
   int r = io_uring_submit_and_wait_timeout(&_ring, &cqe, wait, &ts, nullptr);
   return (r == -ETIME || r == -EINTR) ? 0 : r;

@@ -35,8 +35,8 @@ class Ring {
   // submission queue is full.
   io_uring_sqe* sqe();
   // submit_and_wait submits and waits for at least `wait` completions or
-  // until timeout_ms passes (-1: no timeout). Returns -errno or >= 0.
-  int submit_and_wait(unsigned wait, int timeout_ms);
+  // until timeout_us passes (-1: no timeout). Returns -errno or >= 0.
+  int submit_and_wait(unsigned wait, int64_t timeout_us);
 
   template <typename F>
   unsigned for_each_cqe(F&& f) {

@@ -109,7 +109,10 @@ class Shard {
   std::unique_ptr<spool::QueueIdGenerator> _ids;
   proto::SessionConfig _session_config;
 
-  std::vector<Connection> _conns;
+  // A deque, not a vector: growing it must never move a Connection, since
+  // the kernel holds pointers into it (an in-flight send of a short reply
+  // points into the std::string's inline buffer).
+  std::deque<Connection> _conns;
   std::vector<uint32_t> _free_slots;
   uint64_t _open_conns = 0;
   std::deque<StoreWaiter> _waiters;
