@@ -80,7 +80,10 @@ void append_trace_headers(const TraceInfo& info, const HeaderScan& scan,
   std::string date = format_rfc5322_date(info.now);
   // Folded the way Postfix folds: each clause on its own line keeps every
   // line far below 998 octets whatever the HELO argument (<= 510) holds.
-  append_pieces(out, {"Received: from ", info.helo, " (", info.client_addr, " [",
+  // The bracketed part is an RFC 5321 address literal: IPv6 takes its tag.
+  std::string_view tag =
+      info.client_addr.find(':') != std::string_view::npos ? std::string_view("IPv6:") : std::string_view();
+  append_pieces(out, {"Received: from ", info.helo, " (", info.client_addr, " [", tag,
                   info.client_addr, "])\r\n\tby ", info.hostname, " (ringmta) with ",
                   info.protocol, " id ", info.queue_id});
   if (!info.recipient.empty()) {

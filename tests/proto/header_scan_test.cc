@@ -101,3 +101,26 @@ TEST(TraceHeadersTest, DateFormat) {
 
 }  // namespace
 }  // namespace ringmta::proto
+
+namespace ringmta::proto {
+namespace {
+
+TEST(TraceHeadersIpv6, AddressLiteralCarriesTheIpv6Tag) {
+  TraceInfo info;
+  info.helo = "client.test";
+  info.client_addr = "::1";
+  info.hostname = "mx.test";
+  info.protocol = "ESMTP";
+  info.queue_id = "Q1";
+  info.now = absl::FromUnixSeconds(0);
+  std::string out;
+  append_trace_headers(info, HeaderScan{}, &out);
+  EXPECT_NE(out.find("(::1 [IPv6:::1])"), std::string::npos) << out;
+  info.client_addr = "127.0.0.1";
+  out.clear();
+  append_trace_headers(info, HeaderScan{}, &out);
+  EXPECT_NE(out.find("(127.0.0.1 [127.0.0.1])"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace ringmta::proto
