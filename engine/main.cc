@@ -184,16 +184,19 @@ int run(int argc, char** argv) {
   }
   uint64_t messages = 0;
   uint64_t connections = 0;
+  uint64_t batches = 0;
   bool ok = true;
   for (unsigned i = 0; i < shards; ++i) {
     messages += shard_objs[i]->stats().messages;
     connections += shard_objs[i]->stats().connections;
+    batches += shard_objs[i]->stats().batches;
     ok = ok && results[i].ok();
   }
   shard_objs.clear();
   close(stop_fd);
-  log_info("stopped: %llu messages spooled over %llu connections",
-           static_cast<unsigned long long>(messages), static_cast<unsigned long long>(connections));
+  log_info("stopped: %llu messages spooled over %llu connections, in %llu spool syncs",
+           static_cast<unsigned long long>(messages), static_cast<unsigned long long>(connections),
+           static_cast<unsigned long long>(batches));
   return ok ? 0 : 1;
 }
 
