@@ -29,6 +29,9 @@ import unittest
 QUEUE_ID_RE = re.compile(r'^([0-9A-Fa-f]{16})\b')
 QUEUED_AS_RE = re.compile(r'queued as ([0-9A-Fa-f]{16})\s*$')
 
+SANITIZER_RE = re.compile(r'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error: |'
+                          r'WARNING: ThreadSanitizer')
+
 START_DEADLINE = 15.0  # seconds for the engine to accept connections
 STOP_DEADLINE = 10.0   # seconds for SIGTERM to end it
 TOOL_DEADLINE = 30.0   # seconds for one ringmta-spool run
@@ -438,7 +441,11 @@ class EngineTestCase(unittest.TestCase):
     def _cleanup(self):
         for eng in self.engines:
             eng.kill()
-        if self.engines and (self._failed() or os.environ.get('RINGMTA_SHOW_LOGS')):
+        # Under -Db_sanitize the engine keeps running after a UBSan report,
+        # so look for reports in every engine's log.
+        reports = [(i, m.group(0)) for i, eng in enumerate(self.engines)
+                   for m in [SANITIZER_RE.search(eng.log())] if m]
+        if self.engines and (self._failed() or reports or os.environ.get('RINGMTA_SHOW_LOGS')):
             for i, eng in enumerate(self.engines):
                 try:
                     what = ' '.join(eng.command())
@@ -450,6 +457,8 @@ class EngineTestCase(unittest.TestCase):
             sys.stderr.write('kept %s\n' % self.tmp)
         else:
             shutil.rmtree(self.tmp, ignore_errors=True)
+        if reports:
+            self.fail('sanitizer reports in the engine logs (shown above): %r' % reports)
 
     def new_spool(self, name='spool'):
         path = os.path.join(self.tmp, name)
