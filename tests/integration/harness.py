@@ -57,6 +57,22 @@ def spool_tool():
     return _env_path('RINGMTA_SPOOL_TOOL', 'ringmta-spool tool')
 
 
+def _die_with_parent():
+    # A test killed by meson's timeout must not leave an engine (or a load
+    # generator) running: PR_SET_PDEATHSIG sends it SIGKILL when we die.
+    try:
+        import ctypes
+        libc = ctypes.CDLL('libc.so.6', use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
+
+
+def popen(cmd, **kwargs):
+    """subprocess.Popen for programs the tests start: killed if the test dies."""
+    return subprocess.Popen(cmd, preexec_fn=_die_with_parent, **kwargs)
+
+
 def free_port(host='127.0.0.1'):
     """A TCP port that was free a moment ago (bind port 0, read it, close)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -111,7 +127,7 @@ class Engine:
                                                   dir=self.workdir)
             os.close(fd)
             self._log_file = open(self._log_path, 'wb')
-            self.proc = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL,
+            self.proc = popen(self.command(), stdin=subprocess.DEVNULL,
                                          stdout=self._log_file, stderr=subprocess.STDOUT)
             self.returncode = None
             err = self._wait_ready(deadline)

@@ -107,7 +107,7 @@ class CrashTest(harness.EngineTestCase):
         SIGKILL after LOAD_SECONDS, and returns the acknowledged ids."""
         stop = threading.Event()
         clients = [Client(eng, n, stop) for n in range(CLIENTS)]
-        source = subprocess.Popen(
+        source = harness.popen(
             [SMTP_SOURCE, '-s', '4', '-m', '1000000', '-l', '700', '-d',
              '-f', 'load@example.test', '-t', 'sink@example.test', eng.address],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
