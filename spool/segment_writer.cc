@@ -163,6 +163,15 @@ uint64_t SegmentWriter::append_message(const MessageRecord& rec) {
   return ticket;
 }
 
+uint64_t SegmentWriter::append_state(const RecipientStateRecord& rec) {
+  Impl& s = *_impl;
+  const size_t off = s.pending_heads.size();
+  s.pending_heads.append(encode_recipient_state_record(rec));
+  const uint64_t ticket = s.next_ticket++;
+  s.pending.push_back(Pending{ticket, off, s.pending_heads.size() - off, std::string_view()});
+  return ticket;
+}
+
 bool SegmentWriter::can_start_batch() const {
   return _impl->state == State::kIdle && !_impl->pending.empty();
 }

@@ -33,6 +33,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "proto/envelope.h"
+#include "spool/record.h"
 
 namespace ringmta::spool {
 
@@ -68,6 +69,11 @@ class SegmentWriter {
 
   // append_message queues a record and returns its ticket (1, 2, 3, ...).
   uint64_t append_message(const MessageRecord& rec);
+
+  // append_state queues a recipient state record (delivered, deferred,
+  // bounced). It rides in the next batch like a message; callers need not
+  // wait for it: losing one in a crash only causes a redelivery.
+  uint64_t append_state(const RecipientStateRecord& rec);
 
   bool can_start_batch() const;  // something pending and no batch in flight
   bool in_flight() const;

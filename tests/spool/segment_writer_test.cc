@@ -268,3 +268,51 @@ TEST(SegmentWriter, BigBatchStaysWithinIovMax) {
 
 }  // namespace
 }  // namespace ringmta::spool
+
+namespace ringmta::spool {
+namespace {
+
+using testing::flush_all;
+
+// State records written through the writer are applied by recovery: a
+// message whose recipients are all final is no longer live, a deferred one
+// keeps its attempts and next retry.
+TEST(SegmentWriterState, StateRecordsReachRecovery) {
+  testing::TempDir tmp;
+  Messages m(2);
+  auto w = open_writer(shard_dir(tmp.path(), 0));
+  w->append_message(m.rec(0));
+  w->append_message(m.rec(1));
+  ASSERT_TRUE(flush_all(*w).ok());
+  for (uint32_t r = 0; r < 2; ++r) {
+    RecipientStateRecord done;
+    done.queue_id = m.ids[0];
+    done.rcpt_index = r;
+    done.state.status = RcptStatus::kDelivered;
+    done.state.attempts = 1;
+    w->append_state(done);
+  }
+  RecipientStateRecord later;
+  later.queue_id = m.ids[1];
+  later.rcpt_index = 1;
+  later.state.status = RcptStatus::kDeferred;
+  later.state.attempts = 2;
+  later.state.next_retry = kNow + absl::Seconds(600);
+  const uint64_t ticket = w->append_state(later);
+  ASSERT_TRUE(flush_all(*w).ok());
+  EXPECT_GE(w->durable_through(), ticket);
+
+  auto rep = recover(tmp.path(), RecoverMode::kReadOnly);
+  ASSERT_TRUE(rep.ok()) << rep.status();
+  ASSERT_EQ(rep->messages.size(), 1u);
+  const RecoveredMessage& msg = rep->messages[0];
+  EXPECT_EQ(msg.queue_id, m.ids[1]);
+  ASSERT_EQ(msg.rcpt_state.size(), 2u);
+  EXPECT_EQ(msg.rcpt_state[0].status, RcptStatus::kPending);
+  EXPECT_EQ(msg.rcpt_state[1].status, RcptStatus::kDeferred);
+  EXPECT_EQ(msg.rcpt_state[1].attempts, 2u);
+  EXPECT_EQ(msg.rcpt_state[1].next_retry, kNow + absl::Seconds(600));
+}
+
+}  // namespace
+}  // namespace ringmta::spool
