@@ -19,6 +19,10 @@ enum class Op : uint8_t {
   kWake,        // msg_ring from another shard
   kStop,        // poll on the stop eventfd
   kTick,        // periodic timer
+  kEventLog,    // append to the delivery event log
+  kOutConnect,  // slot = outbound connection
+  kOutRecv,     // slot = outbound connection
+  kOutSend,     // slot = outbound connection
 };
 
 struct UserData {
