@@ -23,6 +23,7 @@ enum class Op : uint8_t {
   kOutConnect,  // slot = outbound connection
   kOutRecv,     // slot = outbound connection
   kOutSend,     // slot = outbound connection
+  kDns,         // slot = c-ares socket fd, gen = poll generation (dns_channel.h)
 };
 
 struct UserData {

@@ -10,7 +10,7 @@ build_pkgs=(
   meson ninja-build pkg-config g++ cmake
   liburing-dev libwolfssl-dev libmimalloc-dev libabsl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libtomlplusplus-dev
+  libtomlplusplus-dev libc-ares-dev
 )
 # Real peers the tests start themselves, and clang for the libFuzzer harnesses.
 test_pkgs=(
