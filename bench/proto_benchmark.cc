@@ -1,11 +1,13 @@
 // bench/proto_benchmark.cc — throughput of proto/'s hot paths: command
-// parsing, DATA decoding, and a whole ServerSession transaction.
+// parsing, DATA decoding, a whole ServerSession transaction, and a
+// ClientSession transaction (pipelined, over an established connection).
 #include <benchmark/benchmark.h>
 
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "proto/client_session.h"
 #include "proto/command.h"
 #include "proto/data_decoder.h"
 #include "proto/server_session.h"
@@ -109,6 +111,42 @@ void BM_SessionTransaction(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * input.size()));
 }
 BENCHMARK(BM_SessionTransaction)->Arg(1024)->Arg(100 * 1024);
+
+// BM_ClientTransaction: one pipelined message to two recipients on a
+// connection that stays up (the engine's steady state), DATA (dot-stuffing)
+// or BDAT; bytes are the content octets.
+void BM_ClientTransaction(benchmark::State& state) {
+  ClientConfig config;
+  config.helo_name = "client.bench.example";
+  config.use_chunking = state.range(1) != 0;
+  const std::string body = wire_body(static_cast<size_t>(state.range(0)));
+  const std::string replies = config.use_chunking
+      ? "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n250 2.0.0 Ok: queued\r\n"
+      : "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n354 go ahead\r\n"
+        "250 2.0.0 Ok: queued\r\n";
+  ClientSession session(config);
+  session.consume(
+      "220 mx.test ESMTP\r\n250-mx.test\r\n250-PIPELINING\r\n250-SIZE 52428800\r\n"
+      "250-8BITMIME\r\n250-CHUNKING\r\n250 ENHANCEDSTATUSCODES\r\n");
+  OutboundMessage message;
+  message.sender = "sender@client.example";
+  message.recipients = {"alice@example.test", "bob@example.test"};
+  message.body = body;
+  for (auto _ : state) {
+    session.output().clear();
+    session.send_message(message);
+    std::string_view rest = replies;
+    while (!rest.empty()) {
+      rest.remove_prefix(session.consume(rest));
+    }
+    TransactionResult result = session.take_result();
+    benchmark::DoNotOptimize(result.recipients.data());
+    benchmark::DoNotOptimize(session.output().data());
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * body.size()));
+}
+BENCHMARK(BM_ClientTransaction)->Args({1024, 1})->Args({1024, 0})->Args({100 * 1024, 1})
+    ->Args({100 * 1024, 0});
 
 }  // namespace
 }  // namespace ringmta::proto
