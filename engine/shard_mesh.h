@@ -53,9 +53,13 @@ class ShardMesh {
         continue;
       }
       Peer& p = _peers[to];
-      // seq_cst pairs with prepare_sleep's store + has_work's load: either we
-      // see the flag, or the peer sees our tail before it blocks.
-      if (p.sleeping.load(std::memory_order_seq_cst) && p.sleeping.exchange(false)) {
+      // Dekker's handshake with prepare_sleep: we store the tail then load
+      // the flag; the peer stores the flag then loads the tail. Without a
+      // full fence on both sides each load may pass its own store (x86 lets
+      // a load overtake an earlier store), both miss, and the peer sleeps
+      // on published work. With them, one of us sees the other.
+      std::atomic_thread_fence(std::memory_order_seq_cst);
+      if (p.sleeping.load(std::memory_order_relaxed) && p.sleeping.exchange(false)) {
         io_uring_sqe* sqe = io_uring_get_sqe(ring);
         if (sqe == nullptr) {
           io_uring_submit(ring);
@@ -96,7 +100,8 @@ class ShardMesh {
   // prepare_sleep marks `shard` sleeping and returns false if work arrived
   // meanwhile (then the caller must not block).
   bool prepare_sleep(unsigned shard) {
-    _peers[shard].sleeping.store(true, std::memory_order_seq_cst);
+    _peers[shard].sleeping.store(true, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_seq_cst);  // see publish()
     if (has_work(shard)) {
       _peers[shard].sleeping.store(false, std::memory_order_relaxed);
       return false;
