@@ -54,7 +54,7 @@ for r in $(seq "$rounds"); do
 
   port=$(free_port)
   rm -rf "$work/spool"
-  "$ringmta" --listen "127.0.0.1:$port" --spool "$work/spool" --log-level warn &
+  "$ringmta" --listen "127.0.0.1:$port" --spool "$work/spool" --log-level warn --hold true ${RINGMTA_ARGS:-} &
   ring_pid=$!
   wait_port "$port"
   read -r rate cpu < <(run_one ringmta "$ring_pid" "$port")

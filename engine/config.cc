@@ -12,6 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "engine/absl_compat.h"
+#include "engine/listener.h"
 
 // Debian's libtomlplusplus.so is built with exceptions; we want the
 // error-returning API, so the parser is compiled here, header-only.
@@ -42,6 +43,14 @@ absl::Status set_uint(uint64_t* out, const std::vector<std::string>& v, uint64_t
   }
   *out = n;
   return absl::OkStatus();
+}
+
+std::vector<std::string> split_list(std::string_view v) {
+  std::vector<std::string> out;
+  for (absl::string_view part : absl::StrSplit(av(v), ',', absl::SkipWhitespace())) {
+    out.emplace_back(absl::StripAsciiWhitespace(part));
+  }
+  return out;
 }
 
 const std::vector<Option>& options() {
@@ -134,6 +143,71 @@ const std::vector<Option>& options() {
        [](Config& c, const std::vector<std::string>& v) {
          return set_uint(&c.segment_size, v, 1 << 20, uint64_t{1} << 40);
        }},
+      {"route", "delivery.routes", Kind::kList, "(none)",
+       "DOMAIN=HOST:PORT: deliver mail for DOMAIN there instead of its MX; repeat for more",
+       [](Config& c, const std::vector<std::string>& v) {
+         for (const std::string& r : v) {
+           size_t eq = r.find('=');
+           if (eq == std::string::npos || eq == 0 || eq + 1 == r.size()) {
+             return absl::InvalidArgumentError(absl::StrCat("expected DOMAIN=HOST:PORT, got '", r, "'"));
+           }
+           c.routes.emplace_back(absl::AsciiStrToLower(r.substr(0, eq)), r.substr(eq + 1));
+         }
+         return absl::OkStatus();
+       }},
+      {"hold", "delivery.hold", Kind::kString, "false",
+       "true: accept and spool mail but deliver none of it (restart without it to deliver)",
+       [](Config& c, const std::vector<std::string>& v) {
+         if (v[0] != "true" && v[0] != "false") {
+           return absl::InvalidArgumentError(absl::StrCat("expected true or false, got '", v[0], "'"));
+         }
+         c.hold = v[0] == "true";
+         return absl::OkStatus();
+       }},
+      {"relay-host", "delivery.relay_host", Kind::kString, "(none: use DNS)",
+       "HOST:PORT that receives all mail without a --route (a smarthost)",
+       [](Config& c, const std::vector<std::string>& v) {
+         c.relay_host = v[0];
+         return absl::OkStatus();
+       }},
+      {"mx-port", "delivery.mx_port", Kind::kUint, "25", "port used for mail exchangers found in DNS",
+       [](Config& c, const std::vector<std::string>& v) { return set_uint(&c.mx_port, v, 1, 65535); }},
+      {"resolver", "delivery.resolver", Kind::kString, "(/etc/resolv.conf)",
+       "DNS servers as IP:PORT[,IP:PORT] instead of the system's",
+       [](Config& c, const std::vector<std::string>& v) {
+         for (const std::string& server : split_list(v[0])) {
+           absl::StatusOr<Endpoint> ep = parse_endpoint(server);
+           if (!ep.ok()) {
+             return ep.status();
+           }
+         }
+         c.resolver = v[0];
+         return absl::OkStatus();
+       }},
+      {"retry-min", "delivery.retry_min", Kind::kUint, "300", "seconds before the first retry of a deferred recipient",
+       [](Config& c, const std::vector<std::string>& v) { return set_uint(&c.retry_min_s, v, 1, 86400); }},
+      {"retry-max", "delivery.retry_max", Kind::kUint, "4000", "longest wait between retries (the wait doubles up to it)",
+       [](Config& c, const std::vector<std::string>& v) { return set_uint(&c.retry_max_s, v, 1, 7 * 86400); }},
+      {"queue-lifetime", "delivery.queue_lifetime", Kind::kUint, "432000",
+       "seconds after arrival when a still-deferred recipient is bounced (5 days)",
+       [](Config& c, const std::vector<std::string>& v) { return set_uint(&c.queue_lifetime_s, v, 0, 365 * 86400); }},
+      {"event-log", "delivery.event_log", Kind::kString, "(none)",
+       "file that gets one JSON line per delivery attempt outcome",
+       [](Config& c, const std::vector<std::string>& v) {
+         c.event_log = v[0];
+         return absl::OkStatus();
+       }},
+      {"dest-connections", "delivery.dest_connections", Kind::kUint, "20",
+       "most simultaneous connections to one destination",
+       [](Config& c, const std::vector<std::string>& v) { return set_uint(&c.dest_connections, v, 1, 10000); }},
+      {"messages-per-connection", "delivery.messages_per_connection", Kind::kUint, "1000",
+       "messages sent over one outbound connection before it is closed",
+       [](Config& c, const std::vector<std::string>& v) { return set_uint(&c.messages_per_connection, v, 1, 1000000); }},
+      {"connect-timeout", "delivery.connect_timeout", Kind::kUint, "30", "seconds to wait for a TCP connection",
+       [](Config& c, const std::vector<std::string>& v) { return set_uint(&c.connect_timeout_s, v, 1, 3600); }},
+      {"smtp-timeout", "delivery.smtp_timeout", Kind::kUint, "300",
+       "seconds to wait for each reply from a remote server (twice that after the end of data)",
+       [](Config& c, const std::vector<std::string>& v) { return set_uint(&c.smtp_timeout_s, v, 1, 3600); }},
   };
   return opts;
 }
@@ -147,13 +221,6 @@ const Option* find_flag(std::string_view name) {
   return nullptr;
 }
 
-std::vector<std::string> split_list(std::string_view v) {
-  std::vector<std::string> out;
-  for (absl::string_view part : absl::StrSplit(av(v), ',', absl::SkipWhitespace())) {
-    out.emplace_back(absl::StripAsciiWhitespace(part));
-  }
-  return out;
-}
 
 absl::Status apply(Config& c, const Option& o, const std::vector<std::string>& v,
                    std::string_view where) {
@@ -215,10 +282,13 @@ absl::Status load_toml(Config& c, const std::string& path) {
         }
         vals.push_back(std::to_string(*value.value<int64_t>()));
       } else {
-        if (!value.is_string()) {
+        if (value.is_boolean()) {
+          vals.push_back(*value.value<bool>() ? "true" : "false");
+        } else if (value.is_string()) {
+          vals.push_back(*value.value<std::string>());
+        } else {
           return absl::InvalidArgumentError(absl::StrCat(where, ": expected a string"));
         }
-        vals.push_back(*value.value<std::string>());
       }
       absl::Status s = apply(c, *opt, vals, where);
       if (!s.ok()) {

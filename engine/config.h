@@ -39,6 +39,21 @@ struct Config {
   uint64_t timeout_data_s = 300;
   uint64_t shutdown_grace_s = 5;
   uint64_t segment_size = 256ull << 20;
+
+  // Delivery.
+  bool hold = false;         // spool only; deliver nothing (a hold queue)
+  std::vector<std::pair<std::string, std::string>> routes;  // lower-case domain -> HOST:PORT
+  std::string relay_host;    // HOST:PORT for every domain without a route; "" = DNS
+  uint64_t mx_port = 25;     // port for hosts found through DNS
+  std::string resolver;      // "IP:PORT[,IP:PORT]"; "" = /etc/resolv.conf
+  uint64_t retry_min_s = 300;     // first retry after a deferral (Postfix minimal_backoff_time)
+  uint64_t retry_max_s = 4000;    // backoff doubles up to this (maximal_backoff_time)
+  uint64_t queue_lifetime_s = 5 * 86400;  // then bounce (maximal_queue_lifetime)
+  std::string event_log;     // JSON lines file; "" = none
+  uint64_t dest_connections = 20;     // per destination (Postfix default_destination_concurrency_limit)
+  uint64_t messages_per_connection = 1000;
+  uint64_t connect_timeout_s = 30;
+  uint64_t smtp_timeout_s = 300;      // per reply (RFC 5321 4.5.3.2), 600 after the end of data
 };
 
 struct ParsedConfig {

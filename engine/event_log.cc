@@ -57,8 +57,6 @@ void append_json_string(std::string* out, std::string_view s) {
   out->push_back('"');
 }
 
-EventLog::EventLog(int fd, Ring* ring, uint32_t shard) : _fd(fd), _ring(ring), _shard(shard) {}
-
 void EventLog::add(const DeliveryEvent& e) {
   if (_fd < 0) {
     return;

@@ -1,7 +1,7 @@
 // engine/event_log.h — the delivery event log: one JSON object per line per
 // recipient outcome (`--event-log FILE`).
 //
-//   EventLog log(fd, ring);               // fd opened O_APPEND by main
+//   EventLog log(fd, shard); log.set_ring(ring);   // fd opened O_APPEND by main
 //   log.add(event);                       // formats into the shard's buffer
 //   log.flush();                          // once per loop iteration
 //   on its completion: log.on_write(res)
@@ -38,7 +38,8 @@ struct DeliveryEvent {
 
 class EventLog {
  public:
-  EventLog(int fd, Ring* ring, uint32_t shard);
+  EventLog(int fd, uint32_t shard) : _fd(fd), _shard(shard) {}
+  void set_ring(Ring* ring) { _ring = ring; }
   bool enabled() const { return _fd >= 0; }
   void add(const DeliveryEvent& e);
   // flush starts a write of what is buffered, unless one is in flight.
@@ -48,7 +49,7 @@ class EventLog {
 
  private:
   int _fd;
-  Ring* _ring;
+  Ring* _ring = nullptr;
   uint32_t _shard;
   std::string _buffer;    // lines not yet handed to the kernel
   std::string _writing;   // the buffer of the write in flight

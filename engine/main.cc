@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <fcntl.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -146,13 +147,45 @@ int run(int argc, char** argv) {
     return 1;
   }
 
+  int event_log_fd = -1;
+  if (!config.event_log.empty()) {
+    event_log_fd = open(config.event_log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    if (event_log_fd < 0) {
+      log_error("--event-log %s: open: %s", config.event_log, strerror(errno));
+      return 1;
+    }
+  }
+
   Mesh mesh(shards, 4096, encode(Op::kWake));
   std::vector<std::unique_ptr<Shard>> shard_objs;
   std::vector<std::thread> threads;
   std::vector<absl::Status> results(shards);
   for (unsigned i = 0; i < shards; ++i) {
     shard_objs.push_back(std::make_unique<Shard>(i, config, (*listeners)[i], &mesh, stop_fd,
-                                                 report->max_queue_id));
+                                                 report->max_queue_id, event_log_fd));
+  }
+  if (!config.hold) {
+    // Recovered messages are spread over the shards; each becomes that
+    // shard's to deliver. Their content is read now, before the shards
+    // start, so no shard blocks on it.
+    size_t n = 0;
+    for (spool::RecoveredMessage& r : report->messages) {
+      absl::StatusOr<std::string> content = spool::read_content(r);
+      if (!content.ok()) {
+        log_error("recovery: %s: %s (left in the spool)", r.queue_id, content.status().message());
+        continue;
+      }
+      auto m = std::make_unique<proto::CompletedMessage>();
+      m->queue_id = r.queue_id;
+      m->arrival = r.arrival;
+      m->envelope = std::move(r.envelope);
+      m->body = std::move(*content);
+      std::vector<RcptState> rcpts;
+      for (const spool::RecipientState& st : r.rcpt_state) {
+        rcpts.push_back({st.status, st.attempts, st.next_retry});
+      }
+      shard_objs[n++ % shards]->adopt(std::move(m), std::move(rcpts));
+    }
   }
   for (unsigned i = 0; i < shards; ++i) {
     threads.emplace_back([&, i] {
@@ -194,6 +227,9 @@ int run(int argc, char** argv) {
   }
   shard_objs.clear();
   close(stop_fd);
+  if (event_log_fd >= 0) {
+    close(event_log_fd);
+  }
   log_info("stopped: %llu messages spooled over %llu connections, in %llu spool syncs",
            static_cast<unsigned long long>(messages), static_cast<unsigned long long>(connections),
            static_cast<unsigned long long>(batches));

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -36,14 +37,15 @@ int64_t monotonic_ms() {
 }
 
 Shard::Shard(unsigned id, const Config& config, std::vector<int> listen_fds, Mesh* mesh, int stop_fd,
-             std::string max_queue_id)
+             std::string max_queue_id, int event_log_fd)
     : _id(id),
       _config(config),
       _listen_fds(std::move(listen_fds)),
       _accept_armed(_listen_fds.size(), false),
       _mesh(mesh),
       _stop_fd(stop_fd),
-      _max_queue_id(std::move(max_queue_id)) {}
+      _max_queue_id(std::move(max_queue_id)),
+      _events(event_log_fd, id) {}
 
 Shard::~Shard() {
   for (int fd : _listen_fds) {
@@ -72,6 +74,7 @@ absl::Status Shard::setup() {
     return buffers.status();
   }
   _buffers = std::move(*buffers);
+  _events.set_ring(_ring.get());
   spool::WriterOptions wo;
   wo.segment_bytes = _config.segment_size;
   absl::StatusOr<std::unique_ptr<spool::SegmentWriter>> writer =
@@ -93,6 +96,7 @@ absl::Status Shard::setup() {
   _session_config.limits.max_errors = static_cast<int>(_config.max_errors);
   _session_config.local_domains.insert(_config.local_domains.begin(), _config.local_domains.end());
   _session_config.new_queue_id = [this] { return _ids->next(absl::Now()); };
+  _client_config.helo_name = _config.hostname;
 
   _mesh->attach(_id, _ring->fd());
   log_debug("shard %u: ring %s, spool segment %s", _id, _ring->mode(), _spool->segment_path());
@@ -119,9 +123,15 @@ absl::Status Shard::run() {
 void Shard::loop() {
   _next_tick_ms = monotonic_ms() + kTickMs;
   for (;;) {
-    _mesh->drain(_id, [](ShardTask&& task) { task(); });
+    _mesh->drain(_id, [this](ShardMessage&& m) { on_message(std::move(m)); });
+    if (_resolver) {
+      _resolver->run_deferred();  // answers from its cache, never re-entrant
+    }
+    flush_outbox();
     pump_spool();
-    if (_stopping && _open_conns == 0 && _waiters.empty() && !_spool->in_flight()) {
+    _events.flush();
+    if (_stopping && _open_conns == 0 && _out_open == 0 && _waiters.empty() && !_spool->in_flight() &&
+        _events.idle()) {
       break;
     }
     _mesh->publish(_id, _ring->raw());
@@ -132,6 +142,13 @@ void Shard::loop() {
     // interrupt coalescing, was tried: its timer wake-ups cost more CPU per
     // message than they saved.)
     int64_t timeout_us = may_sleep ? std::max<int64_t>(0, _next_tick_ms - now) * 1000 : 0;
+    if (_resolver && timeout_us > 0) {
+      // c-ares may need to resend a query before the next tick.
+      int64_t bound = _resolver->wait_bound_us();
+      if (bound >= 0) {
+        timeout_us = std::min(timeout_us, bound);
+      }
+    }
     int r = _ring->submit_and_wait(1, timeout_us);
     _mesh->woke_up(_id);
     if (r < 0 && r != -EBUSY) {
@@ -175,6 +192,19 @@ void Shard::dispatch(io_uring_cqe* cqe) {
       break;
     case Op::kStop:
       begin_stop();
+      break;
+    case Op::kDns:
+      if (_resolver) {
+        _resolver->on_cqe(cqe);
+      }
+      break;
+    case Op::kEventLog:
+      _events.on_write(cqe->res);
+      break;
+    case Op::kOutConnect:
+    case Op::kOutRecv:
+    case Op::kOutSend:
+      on_outbound(ud, cqe);
       break;
     case Op::kWake:
     case Op::kCancel:
@@ -242,7 +272,29 @@ void Shard::on_accept(uint32_t listener, io_uring_cqe* cqe) {
   flush(slot);
 }
 
+Resolver& Shard::resolver() {
+  if (!_resolver) {
+    ResolverOptions o;
+    o.servers = _config.resolver;
+    o.seed = _id + 1;
+    absl::StatusOr<std::unique_ptr<Resolver>> r = Resolver::create(_ring.get(), o);
+    if (!r.ok()) {
+      // main() checked the resolver settings at start, so this is a failure
+      // of the moment (no memory, no sockets). Without a resolver nothing
+      // routed by MX can go out: stop rather than run half-working.
+      log_error("shard %u: DNS resolver: %s", _id, r.status().message());
+      std::abort();
+    }
+    _resolver = std::move(*r);
+  }
+  return *_resolver;
+}
+
 void Shard::on_tick(int64_t now_ms) {
+  if (!_stopping) {
+    run_retries(absl::Now());
+  }
+  outbound_tick(now_ms);
   for (uint32_t slot = 0; slot < _conns.size(); ++slot) {
     Connection& c = _conns[slot];
     if (c.fd < 0 || c.shut || c.session->closing()) {

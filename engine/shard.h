@@ -18,11 +18,19 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "engine/buffer_ring.h"
 #include "engine/config.h"
 #include "engine/connection.h"
+#include "engine/delivery_job.h"
+#include "engine/destination.h"
+#include "engine/dns_resolver.h"
+#include "engine/mx_route.h"
+#include "engine/event_log.h"
+#include "engine/live_message.h"
 #include "engine/ring.h"
+#include "engine/user_data.h"
 #include "engine/shard_mesh.h"
 #include "proto/server_session.h"
 #include "spool/queue_id.h"
@@ -32,24 +40,29 @@ struct io_uring_cqe;
 
 namespace ringmta {
 
-// ShardTask is work one shard hands another through the mesh; it runs on
-// the receiving shard's thread.
-using ShardTask = std::function<void()>;
-using Mesh = ShardMesh<ShardTask>;
+using Mesh = ShardMesh<ShardMessage>;
 
 struct ShardStats {
   uint64_t connections = 0;
   uint64_t messages = 0;
   uint64_t store_failures = 0;
   uint64_t batches = 0;
+  uint64_t delivered = 0;
+  uint64_t deferred = 0;
+  uint64_t bounced = 0;
 };
 
 class Shard {
  public:
   // listen_fds: this shard's own SO_REUSEPORT sockets, one per address.
   // max_queue_id: the highest id recovery saw, so new ids sort above it.
+  // event_log_fd: the shared O_APPEND event log, or -1.
   Shard(unsigned id, const Config& config, std::vector<int> listen_fds, Mesh* mesh, int stop_fd,
-        std::string max_queue_id);
+        std::string max_queue_id, int event_log_fd);
+
+  // adopt takes a recovered message before run(): it is delivered as soon
+  // as the shard starts (or at its next retry time).
+  void adopt(std::unique_ptr<proto::CompletedMessage> m, std::vector<RcptState> rcpts);
   ~Shard();
   Shard(const Shard&) = delete;
   Shard& operator=(const Shard&) = delete;
@@ -63,10 +76,11 @@ class Shard {
  private:
   struct StoreWaiter {
     uint64_t ticket;
-    std::unique_ptr<proto::CompletedMessage> message;
-    uint32_t slot;
+    std::unique_ptr<proto::CompletedMessage> message;  // null for state records
+    uint32_t slot;  // kNoSession: generated here (a DSN), no session waits
     uint32_t gen;
   };
+  static constexpr uint32_t kNoSession = UINT32_MAX;
 
   absl::Status setup();
   void loop();
@@ -94,6 +108,42 @@ class Shard {
   void on_spool_write(uint32_t batch, int res);
   void on_spool_sync(uint32_t batch, int res);
   void settle_waiters();
+  void store_generated(std::unique_ptr<proto::CompletedMessage> m);
+
+  // Delivery, origin side (shard_delivery.cc): the messages this shard
+  // spooled, routed to the shards that own their destinations.
+  void deliver(std::unique_ptr<proto::CompletedMessage> m, std::vector<RcptState> rcpts, bool is_dsn);
+  void dispatch(uint64_t handle);
+  void send_to_shard(unsigned to, ShardMessage&& m);
+  void flush_outbox();
+  void on_message(ShardMessage&& m);
+  void on_result(DeliveryResult&& r);
+  void finish_attempt(uint64_t handle);
+  void send_dsn(LiveMessage& lm);
+  void run_retries(absl::Time now);
+
+  // Delivery, owner side (shard_outbound.cc): destinations this shard owns
+  // and their outbound connections.
+  Destination& destination(const DeliveryJob& job);
+  void enqueue_job(DeliveryJob&& job);
+  void pump_dest(Destination& d);
+  void resolve_dest(Destination& d);
+  void on_resolved(const std::string& key, const MxRoute& route);
+  void fail_queue(Destination& d, Outcome outcome, int code, const std::string& status,
+                  const std::string& text);
+  void maybe_forget(const std::string& key);
+  void open_conn(Destination& d);
+  void connect_next(uint32_t slot);
+  void on_outbound(const UserData& ud, io_uring_cqe* cqe);
+  void arm_out_recv(uint32_t slot);
+  void drive_out(uint32_t slot);
+  void start_job(uint32_t slot);
+  void finish_job(uint32_t slot, proto::TransactionResult&& t);
+  void flush_out(uint32_t slot);
+  void shut_out(uint32_t slot);
+  void release_out(uint32_t slot);
+  void outbound_tick(int64_t now_ms);
+  Resolver& resolver();
 
   const unsigned _id;
   const Config& _config;
@@ -117,6 +167,23 @@ class Shard {
   uint64_t _open_conns = 0;
   std::deque<StoreWaiter> _waiters;
   uint32_t _batch = 0;  // number of the spool batch in flight
+
+  // Delivery, origin side.
+  EventLog _events;
+  absl::flat_hash_map<uint64_t, std::unique_ptr<LiveMessage>> _live;
+  uint64_t _next_handle = 1;
+  // Deferred messages by next retry time (a min-heap).
+  std::vector<std::pair<absl::Time, uint64_t>> _retry_heap;
+  std::deque<std::pair<unsigned, ShardMessage>> _outbox;  // the mesh was full
+
+  // Delivery, owner side.
+  proto::ClientConfig _client_config;
+  absl::flat_hash_map<std::string, std::unique_ptr<Destination>> _dests;
+  std::deque<OutboundConn> _out;  // a deque: the kernel holds pointers into it
+  std::vector<uint32_t> _out_free;
+  uint64_t _out_open = 0;
+  __kernel_timespec _connect_timeout{};
+  std::unique_ptr<Resolver> _resolver;
 
   bool _stopping = false;
   int64_t _stop_deadline_ms = 0;

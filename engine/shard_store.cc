@@ -28,6 +28,19 @@ void Shard::store(uint32_t slot) {
   _waiters.push_back({ticket, std::move(msg), slot, c.gen});
 }
 
+// store_generated spools a message ringmta made itself (a DSN); it is
+// delivered once durable, like any other.
+void Shard::store_generated(std::unique_ptr<proto::CompletedMessage> m) {
+  spool::MessageRecord rec;
+  rec.queue_id = m->queue_id;
+  rec.arrival = m->arrival;
+  rec.envelope = &m->envelope;
+  rec.trace_headers = m->trace_headers;
+  rec.body = m->body;
+  uint64_t ticket = _spool->append_message(rec);
+  _waiters.push_back({ticket, std::move(m), kNoSession, 0});
+}
+
 void Shard::pump_spool() {
   if (_spool->can_start_batch()) {
     submit_batch(_spool->start_batch());
@@ -95,19 +108,25 @@ void Shard::settle_waiters() {
     } else {
       ++_stats.store_failures;
     }
-    if (live(w.slot, w.gen) != nullptr && !_conns[w.slot].shut) {
-      proto::ServerSession& s = *_conns[w.slot].session;
+    std::unique_ptr<proto::CompletedMessage> message = std::move(w.message);
+    const uint32_t slot = w.slot;
+    const uint32_t gen = w.gen;
+    _waiters.pop_front();
+    if (ok) {
+      // Durable: from here on the message is delivery's.
+      deliver(std::move(message), {}, slot == kNoSession);
+    } else if (slot == kNoSession) {
+      log_error("shard %u: a generated message (DSN) could not be spooled and is lost", _id);
+    }
+    if (slot != kNoSession && live(slot, gen) != nullptr && !_conns[slot].shut) {
+      proto::ServerSession& s = *_conns[slot].session;
       if (ok) {
         s.on_stored();
       } else {
         s.on_store_failed();
       }
-      uint32_t slot = w.slot;
-      _waiters.pop_front();
       run_session(slot);
-      continue;
     }
-    _waiters.pop_front();
   }
 }
 

@@ -94,11 +94,14 @@ class Engine:
     """One ringmta process on a loopback port."""
 
     def __init__(self, spool, args=(), shards=2, host='127.0.0.1', workdir=None, raw=False,
-                 port=None):
+                 port=None, deliver=False):
         # raw: the command line is exactly args (with --config, say); then
         # port must be the port the config listens on.
         self.raw = raw
         self.fixed_port = port
+        # The acceptance tests check what stays in the spool, so by default
+        # the engine holds mail (--hold true); delivery tests pass deliver=True.
+        self.deliver = deliver
         self.spool = spool
         self.args = list(args)
         self.shards = shards
@@ -111,13 +114,14 @@ class Engine:
         self.returncode = None
 
     def command(self):
+        hold = [] if self.deliver or '--hold' in self.args else ['--hold', 'true']
         if self.raw:
-            return [ringmta_bin()] + self.args
+            return [ringmta_bin()] + self.args + hold
         cmd = [ringmta_bin(), '--listen', '%s:%d' % (self.host, self.port),
                '--spool', self.spool, '--hostname', 'mta.ringmta.test']
         if self.shards is not None:
             cmd += ['--shards', str(self.shards)]
-        return cmd + self.args
+        return cmd + self.args + hold
 
     def start(self, deadline=START_DEADLINE):
         """Starts the engine and waits until its port accepts connections."""
@@ -481,8 +485,9 @@ class EngineTestCase(unittest.TestCase):
         os.makedirs(path, exist_ok=True)
         return path
 
-    def start_engine(self, *args, spool=None, shards=2, host='127.0.0.1', raw=False, port=None):
-        eng = Engine(spool or os.path.join(self.tmp, 'spool'), args=args, shards=shards,
+    def start_engine(self, *args, spool=None, shards=2, host='127.0.0.1', raw=False, port=None,
+                     deliver=False):
+        eng = Engine(spool or os.path.join(self.tmp, 'spool'), args=args, shards=shards, deliver=deliver,
                      host=host, workdir=self.tmp, raw=raw, port=port)
         os.makedirs(eng.spool, exist_ok=True)
         self.engines.append(eng)

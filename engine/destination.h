@@ -1,0 +1,69 @@
+// engine/destination.h — delivery, owner side: one Destination per routing
+// key (an MX domain, or a fixed [HOST:PORT]) on the shard that owns the key,
+// with its queue of jobs and its pool of outbound connections.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/delivery_job.h"
+#include "proto/client_session.h"
+
+namespace ringmta {
+
+// Target is one address a connection may try, in order of preference.
+struct Target {
+  std::string host;  // MX host name, or the route's HOST:PORT
+  sockaddr_storage addr{};
+  socklen_t len = 0;
+};
+
+struct Destination {
+  std::string key;
+  Nexthop nexthop;
+  std::deque<DeliveryJob> queue;
+  std::vector<uint32_t> conns;  // outbound connection slots, open or opening
+  std::vector<Target> targets;
+  bool resolving = false;
+  bool resolved = false;
+  // Why there are no targets (resolved and empty), for the recipients.
+  bool route_permanent = false;
+  int route_code = 0;
+  std::string route_status;
+  std::string route_error;
+  std::string last_error;  // the last connection failure, for deferrals
+};
+
+struct OutboundConn {
+  int fd = -1;
+  uint32_t gen = 0;
+  std::string dest_key;
+  std::unique_ptr<proto::ClientSession> session;
+  std::optional<DeliveryJob> job;  // the transaction in progress
+  size_t target = 0;               // index of the target being tried
+  std::string host;
+  std::string ip;
+  bool connecting = false;
+  bool recv_armed = false;
+  bool send_in_flight = false;
+  bool shut = false;
+  bool was_ready = false;  // the session got through greeting and EHLO
+  std::string sending;
+  size_t sent = 0;
+  // Server bytes the session did not take yet: it stops after a result
+  // until the next message is handed to it.
+  std::string pending;
+  int64_t deadline_ms = 0;   // the reply we wait for is late after this
+  int64_t idle_since_ms = 0;
+  uint32_t messages = 0;
+
+  bool idle_ops() const { return !connecting && !recv_armed && !send_in_flight; }
+};
+
+}  // namespace ringmta

@@ -1,0 +1,179 @@
+"""Receiving peers and DNS for the delivery tests: a loopback dnsmasq, an
+in-process aiosmtpd server with a scriptable handler, and Postfix's
+smtp-sink. Each picks its own free port and stops with the test."""
+
+import asyncio
+import os
+import subprocess
+import threading
+import time
+
+import harness
+
+
+class Dnsmasq:
+    """dnsmasq answering for *.test on 127.0.0.1:port from the given records."""
+
+    def __init__(self, records):
+        self.bin = harness.require_tool('/usr/sbin/dnsmasq', 'dnsmasq-base')
+        self.port = harness.free_port()
+        args = [self.bin, '--keep-in-foreground', '--port=%d' % self.port,
+                '--listen-address=127.0.0.1', '--bind-interfaces', '--no-resolv', '--no-hosts',
+                '--conf-file=/dev/null', '--local=/test/', '--pid-file=', '--user=root']
+        for kind, value in records:
+            args.append('--%s=%s' % (kind, value))
+        self.proc = harness.popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError('dnsmasq exited: %s' % self.proc.stderr.read().decode())
+            if _udp_answers(self.port):
+                return
+            time.sleep(0.05)
+        raise AssertionError('dnsmasq did not start on port %d' % self.port)
+
+    @property
+    def address(self):
+        return '127.0.0.1:%d' % self.port
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait(5)
+        self.proc.stderr.close()
+
+
+def _udp_answers(port):
+    import socket
+    # A minimal query for "a.test" A: id 1, RD, one question.
+    q = b'\x00\x01\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x01a\x04test\x00\x00\x01\x00\x01'
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(0.2)
+    try:
+        s.sendto(q, ('127.0.0.1', port))
+        s.recvfrom(512)
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+class Received:
+    def __init__(self, sender, rcpts, content, peer):
+        self.sender = sender
+        self.rcpts = rcpts
+        self.content = content
+        self.peer = peer
+
+
+class AioSink:
+    """aiosmtpd on host:port. `reply(sender, rcpt, attempt)` may return an
+    SMTP reply for RCPT (None = 250); `data(msg, attempt)` likewise for the
+    end of data, or 'DROP' to close the connection inside DATA."""
+
+    def __init__(self, host='127.0.0.1', port=None, rcpt_reply=None, data_reply=None):
+        from aiosmtpd.controller import Controller
+        self.messages = []
+        self.connections = 0
+        self.rcpt_attempts = {}
+        self.data_attempts = 0
+        self.lock = threading.Lock()
+        self._rcpt_reply = rcpt_reply
+        self._data_reply = data_reply
+        self.port = port or harness.free_port(host)
+        sink = self
+
+        class Handler:
+            async def handle_EHLO(self, server, session, envelope, hostname, responses):
+                with sink.lock:
+                    sink.connections += 1
+                session.host_name = hostname
+                return responses
+
+            async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+                with sink.lock:
+                    n = sink.rcpt_attempts[address] = sink.rcpt_attempts.get(address, 0) + 1
+                r = sink._rcpt_reply(envelope.mail_from, address, n) if sink._rcpt_reply else None
+                if r:
+                    return r
+                envelope.rcpt_tos.append(address)
+                return '250 2.1.5 OK'
+
+            async def handle_DATA(self, server, session, envelope):
+                with sink.lock:
+                    sink.data_attempts += 1
+                    n = sink.data_attempts
+                r = sink._data_reply(envelope, n) if sink._data_reply else None
+                if r == 'DROP':
+                    server.transport.close()
+                    return '421 dropped'
+                if r:
+                    return r
+                with sink.lock:
+                    sink.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos),
+                                                  envelope.original_content, session.peer))
+                return '250 2.0.0 OK'
+
+        self.controller = Controller(Handler(), hostname=host, port=self.port,
+                                     decode_data=False, enable_SMTPUTF8=True)
+        self.controller.start()
+
+    def wait_messages(self, n, deadline=15.0, what=''):
+        end = time.time() + deadline
+        while time.time() < end:
+            with self.lock:
+                if len(self.messages) >= n:
+                    return list(self.messages)
+            time.sleep(0.05)
+        raise AssertionError('sink got %d of %d messages %s' % (len(self.messages), n, what))
+
+    def stop(self):
+        self.controller.stop()
+
+
+class SmtpSink:
+    """Postfix's smtp-sink on 127.0.0.1:port; extra args inject failures
+    (-r/-f/-Q ...). Counts what it accepted through -c's report."""
+
+    def __init__(self, *args):
+        self.bin = harness.require_tool('/usr/sbin/smtp-sink', 'postfix')
+        self.port = harness.free_port()
+        self.proc = harness.popen([self.bin, '-u', 'nobody', *args, '127.0.0.1:%d' % self.port, '256'],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.time() + 5
+        import socket
+        while time.time() < deadline:
+            try:
+                socket.create_connection(('127.0.0.1', self.port), 0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError('smtp-sink did not start')
+
+    @property
+    def address(self):
+        return '127.0.0.1:%d' % self.port
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait(5)
+        self.proc.stderr.close()
+
+
+def read_events(path):
+    import json
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def wait_events(path, pred, n=1, deadline=15.0):
+    end = time.time() + deadline
+    got = []
+    while time.time() < end:
+        got = [e for e in read_events(path) if pred(e)]
+        if len(got) >= n:
+            return got
+        time.sleep(0.05)
+    raise AssertionError('wanted %d matching events, have %d: %r' % (n, len(got), read_events(path)[-5:]))
