@@ -218,11 +218,15 @@ int run(int argc, char** argv) {
   uint64_t messages = 0;
   uint64_t connections = 0;
   uint64_t batches = 0;
+  uint64_t batch_records = 0;
+  uint64_t sync_us = 0;
   bool ok = true;
   for (unsigned i = 0; i < shards; ++i) {
     messages += shard_objs[i]->stats().messages;
     connections += shard_objs[i]->stats().connections;
     batches += shard_objs[i]->stats().batches;
+    batch_records += shard_objs[i]->stats().batch_records;
+    sync_us += shard_objs[i]->stats().sync_us;
     ok = ok && results[i].ok();
   }
   shard_objs.clear();
@@ -230,9 +234,12 @@ int run(int argc, char** argv) {
   if (event_log_fd >= 0) {
     close(event_log_fd);
   }
-  log_info("stopped: %llu messages spooled over %llu connections, in %llu spool syncs",
+  log_info("stopped: %llu messages spooled over %llu connections; %llu spool syncs, %.1f records "
+           "and %.0f us each on average",
            static_cast<unsigned long long>(messages), static_cast<unsigned long long>(connections),
-           static_cast<unsigned long long>(batches));
+           static_cast<unsigned long long>(batches),
+           batches ? static_cast<double>(batch_records) / batches : 0.0,
+           batches ? static_cast<double>(sync_us) / batches : 0.0);
   return ok ? 0 : 1;
 }
 

@@ -30,6 +30,12 @@ constexpr int kTickMs = 1000;
 
 }  // namespace
 
+int64_t monotonic_us() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t{ts.tv_sec} * 1000000 + ts.tv_nsec / 1000;
+}
+
 int64_t monotonic_ms() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -186,9 +192,6 @@ void Shard::dispatch(io_uring_cqe* cqe) {
       break;
     case Op::kSpoolWrite:
       on_spool_write(ud.gen, cqe->res);
-      break;
-    case Op::kSpoolSync:
-      on_spool_sync(ud.gen, cqe->res);
       break;
     case Op::kStop:
       begin_stop();

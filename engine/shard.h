@@ -47,6 +47,8 @@ struct ShardStats {
   uint64_t messages = 0;
   uint64_t store_failures = 0;
   uint64_t batches = 0;
+  uint64_t batch_records = 0;  // records those batches carried
+  uint64_t sync_us = 0;        // total time from write submission to sync completion
   uint64_t delivered = 0;
   uint64_t deferred = 0;
   uint64_t bounced = 0;
@@ -106,7 +108,7 @@ class Shard {
   void pump_spool();
   void submit_batch(const spool::SegmentWriter::Batch& b);
   void on_spool_write(uint32_t batch, int res);
-  void on_spool_sync(uint32_t batch, int res);
+  void batch_durable();
   void settle_waiters();
   void store_generated(std::unique_ptr<proto::CompletedMessage> m);
 
@@ -166,7 +168,9 @@ class Shard {
   std::vector<uint32_t> _free_slots;
   uint64_t _open_conns = 0;
   std::deque<StoreWaiter> _waiters;
-  uint32_t _batch = 0;  // number of the spool batch in flight
+  uint32_t _batch = 0;  // number of the spool write in flight (stale completions are dropped)
+  int64_t _batch_start_us = 0;
+  uint64_t _batch_first_ticket = 0;
 
   // Delivery, origin side.
   EventLog _events;
@@ -192,5 +196,6 @@ class Shard {
 };
 
 int64_t monotonic_ms();
+int64_t monotonic_us();
 
 }  // namespace ringmta

@@ -14,8 +14,7 @@ enum class Op : uint8_t {
   kRecv,        // slot = connection
   kSend,        // slot = connection
   kCancel,      // result ignored
-  kSpoolWrite,  // gen = batch number
-  kSpoolSync,   // gen = batch number
+  kSpoolWrite,  // gen = batch number (an RWF_DSYNC write: write and sync)
   kWake,        // msg_ring from another shard
   kStop,        // poll on the stop eventfd
   kTick,        // periodic timer

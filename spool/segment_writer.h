@@ -6,7 +6,9 @@
 //   uint64_t t = (*w)->append_message(rec);   // rec's pieces must stay alive
 //   if ((*w)->can_start_batch()) {            // nothing in flight, something pending
 //     SegmentWriter::Batch b = (*w)->start_batch();
-//     // submit writev(b.fd, b.iov, b.offset) linked (IOSQE_IO_LINK) to fdatasync(b.fd)
+//     // submit writev(b.fd, b.iov, b.offset) linked (IOSQE_IO_LINK) to
+//     // fdatasync(b.fd), or one writev with RWF_DSYNC (the engine's choice:
+//     // one operation; then on_sync_done(0) follows its write completion)
 //   }
 //   on the write's completion:  (*w)->on_write_done(res)  -> kResubmit / kWaitSync / error
 //   on the sync's completion:   (*w)->on_sync_done(res)   -> durable_through()
