@@ -12,7 +12,7 @@ namespace {
 
 // What a reply we wait for answers, in the order the commands were sent.
 enum class Await : uint8_t {
-  kGreeting, kEhlo, kHelo, kRset, kMail, kRcpt, kData, kDot, kBdat, kLoneDot, kQuit,
+  kGreeting, kEhlo, kHelo, kStartTls, kRset, kMail, kRcpt, kData, kDot, kBdat, kLoneDot, kQuit,
 };
 
 struct Expected {
@@ -25,6 +25,7 @@ std::string_view await_name(Await what) {
     case Await::kGreeting: return "greeting";
     case Await::kEhlo: return "ehlo";
     case Await::kHelo: return "helo";
+    case Await::kStartTls: return "starttls";
     case Await::kRset: return "rset";
     case Await::kMail: return "mail";
     case Await::kRcpt: return "rcpt";
@@ -70,6 +71,8 @@ struct ClientSession::Impl {
   Capabilities caps;
   Reply failure;
   bool greeted = false;  // EHLO/HELO done
+  bool tls_wanted = false;  // the server said 220 to STARTTLS; the engine's turn
+  bool tls_active = false;
   bool closed = false;
   bool failed = false;
   bool needs_rset = false;
@@ -219,7 +222,14 @@ struct ClientSession::Impl {
       case Await::kEhlo:
         if (positive(reply)) {
           caps = parse_ehlo_keywords(parser.lines());
-          greeted = true;
+          if (!tls_active && config.tls != TlsPolicy::kOff && caps.starttls) {
+            out.append("STARTTLS\r\n");
+            expect(Await::kStartTls);
+          } else if (!tls_active && config.tls == TlsPolicy::kRequired) {
+            fail_politely(make_local_reply(451, "4.7.4", "TLS is required, but the server does not offer STARTTLS"));
+          } else {
+            greeted = true;
+          }
         } else if (reply.code >= 500) {
           append_pieces(&out, {"HELO ", config.helo_name, "\r\n"});
           expect(Await::kHelo);
@@ -228,11 +238,24 @@ struct ClientSession::Impl {
         }
         break;
       case Await::kHelo:
-        if (positive(reply)) {
+        if (positive(reply) && config.tls == TlsPolicy::kRequired && !tls_active) {
+          fail_politely(make_local_reply(451, "4.7.4", "TLS is required, but the server does not offer STARTTLS"));
+        } else if (positive(reply)) {
           caps = Capabilities{};
           greeted = true;
         } else {
           fail_politely(reply);
+        }
+        break;
+      case Await::kStartTls:
+        if (reply.code == 220) {
+          tls_wanted = true;
+        } else if (config.tls == TlsPolicy::kRequired) {
+          // Even a 5xx here must not bounce anyone: defer (local 4xx).
+          fail_politely(make_local_reply(451, "4.7.4", "TLS is required, but STARTTLS was refused: " +
+                                                           format_reply(reply)));
+        } else {
+          greeted = true;  // opportunistic: go on in plaintext
         }
         break;
       case Await::kRset: {
@@ -371,6 +394,19 @@ size_t ClientSession::consume(std::string_view in) {
 }
 
 std::string& ClientSession::output() { return _impl->out; }
+
+bool ClientSession::wants_tls() const { return _impl->tls_wanted && !_impl->closed; }
+
+bool ClientSession::tls_active() const { return _impl->tls_active; }
+
+void ClientSession::on_tls_established() {
+  Impl& s = *_impl;
+  s.tls_wanted = false;
+  s.tls_active = true;
+  s.caps = Capabilities{};  // RFC 3207 4.2: forget what the plaintext EHLO said
+  append_pieces(&s.out, {"EHLO ", s.config.helo_name, "\r\n"});
+  s.expect(Await::kEhlo);
+}
 
 bool ClientSession::ready() const {
   const Impl& s = *_impl;

@@ -57,11 +57,19 @@
 
 namespace ringmta::proto {
 
+// TlsPolicy is what a connection does about STARTTLS (RFC 3207).
+enum class TlsPolicy : uint8_t {
+  kOff,            // never
+  kOpportunistic,  // when offered; plaintext when not (RFC 7435)
+  kRequired,       // fail the session when not offered or refused
+};
+
 struct ClientConfig {
   std::string helo_name = "localhost";  // EHLO/HELO argument
   bool use_pipelining = true;           // when the server offers it
   bool use_chunking = true;             // when the server offers it
   size_t max_line = 998;                // octets, CRLF excluded (RFC 5322 2.1.1)
+  TlsPolicy tls = TlsPolicy::kOff;
 };
 
 // OutboundMessage is one transaction. The views (and what they point to)
@@ -113,6 +121,15 @@ class ClientSession {
   // quit sends QUIT; closed() once the server answers (or the engine closes
   // after a short wait: nothing is lost by not hearing the 221).
   void quit();
+
+  // STARTTLS: after the server's 220 to STARTTLS, wants_tls() is true and
+  // the session waits. The engine discards any bytes that followed the 220
+  // (they were sent in plaintext: response injection), runs the TLS
+  // handshake, then calls on_tls_established(): the session forgets what
+  // the plaintext EHLO said and sends EHLO again, through TLS.
+  bool wants_tls() const;
+  void on_tls_established();
+  bool tls_active() const;
   // on_connection_lost / on_timeout: unresolved recipients get a local 451
   // 4.4.2 result, and the session is closed.
   void on_connection_lost();

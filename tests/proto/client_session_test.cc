@@ -230,3 +230,76 @@ TEST(ClientSessionTest, RsetRefusedDefersInsteadOfBouncing) {
 
 }  // namespace
 }  // namespace ringmta::proto
+
+namespace ringmta::proto {
+namespace {
+
+const char kTlsGreeting[] = "220 mx.test ESMTP\r\n";
+const char kTlsEhlo[] = "250-mx.test\r\n250-PIPELINING\r\n250 STARTTLS\r\n";
+const char kPlainEhlo[] = "250-mx.test\r\n250 PIPELINING\r\n";
+
+ClientConfig tls_config(TlsPolicy p) {
+  ClientConfig c;
+  c.helo_name = "client.test";
+  c.tls = p;
+  return c;
+}
+
+TEST(ClientSessionTls, StartTlsThenEhloAgain) {
+  ClientSession c(tls_config(TlsPolicy::kOpportunistic));
+  c.consume(std::string(kTlsGreeting) + kTlsEhlo);
+  EXPECT_EQ(c.output(), "EHLO client.test\r\nSTARTTLS\r\n");
+  c.output().clear();
+  EXPECT_FALSE(c.ready());
+  EXPECT_EQ(c.phase(), "starttls");
+  // Bytes after the 220 are not taken: the engine discards them.
+  std::string in = "220 2.0.0 Ready to start TLS\r\n250 injected\r\n";
+  EXPECT_EQ(c.consume(in), strlen("220 2.0.0 Ready to start TLS\r\n"));
+  EXPECT_TRUE(c.wants_tls());
+  EXPECT_FALSE(c.ready());
+  c.on_tls_established();
+  EXPECT_TRUE(c.tls_active());
+  EXPECT_FALSE(c.wants_tls());
+  EXPECT_FALSE(c.caps().starttls);  // forgotten until the new EHLO
+  EXPECT_EQ(c.output(), "EHLO client.test\r\n");
+  c.output().clear();
+  c.consume("250-mx.test\r\n250 PIPELINING\r\n");
+  EXPECT_TRUE(c.ready());
+  EXPECT_TRUE(c.caps().pipelining);
+  EXPECT_EQ(c.output(), "");  // no second STARTTLS
+}
+
+TEST(ClientSessionTls, OpportunisticGoesOnInPlaintext) {
+  ClientSession c(tls_config(TlsPolicy::kOpportunistic));
+  c.consume(std::string(kTlsGreeting) + kPlainEhlo);
+  EXPECT_TRUE(c.ready());
+  EXPECT_EQ(c.output(), "EHLO client.test\r\n");
+
+  ClientSession refused(tls_config(TlsPolicy::kOpportunistic));
+  refused.consume(std::string(kTlsGreeting) + kTlsEhlo + "454 4.7.0 TLS not available\r\n");
+  EXPECT_TRUE(refused.ready());
+  EXPECT_FALSE(refused.tls_active());
+}
+
+TEST(ClientSessionTls, RequiredFailsWithoutTlsAndNeverBounces) {
+  ClientSession none(tls_config(TlsPolicy::kRequired));
+  none.consume(std::string(kTlsGreeting) + kPlainEhlo);
+  EXPECT_TRUE(none.failed());
+  EXPECT_EQ(none.failure().code, 451);
+  EXPECT_EQ(none.failure().enhanced, "4.7.4");
+
+  ClientSession refused(tls_config(TlsPolicy::kRequired));
+  refused.consume(std::string(kTlsGreeting) + kTlsEhlo + "554 5.7.0 no TLS for you\r\n");
+  EXPECT_TRUE(refused.failed());
+  EXPECT_EQ(refused.failure().code, 451);  // a 5xx to STARTTLS defers, never bounces
+}
+
+TEST(ClientSessionTls, OffNeverSendsStartTls) {
+  ClientSession c(tls_config(TlsPolicy::kOff));
+  c.consume(std::string(kTlsGreeting) + kTlsEhlo);
+  EXPECT_TRUE(c.ready());
+  EXPECT_EQ(c.output(), "EHLO client.test\r\n");
+}
+
+}  // namespace
+}  // namespace ringmta::proto
