@@ -144,12 +144,19 @@ const std::vector<Option>& options() {
          return set_uint(&c.segment_size, v, 1 << 20, uint64_t{1} << 40);
        }},
       {"route", "delivery.routes", Kind::kList, "(none)",
-       "DOMAIN=HOST:PORT: deliver mail for DOMAIN there instead of its MX; repeat for more",
+       "DOMAIN=HOST:PORT[/TLS]: deliver mail for DOMAIN there instead of its MX, TLS being "
+       "off, opportunistic or required (default: --outbound-tls); repeat for more",
        [](Config& c, const std::vector<std::string>& v) {
          for (const std::string& r : v) {
            size_t eq = r.find('=');
            if (eq == std::string::npos || eq == 0 || eq + 1 == r.size()) {
-             return absl::InvalidArgumentError(absl::StrCat("expected DOMAIN=HOST:PORT, got '", r, "'"));
+             return absl::InvalidArgumentError(absl::StrCat("expected DOMAIN=HOST:PORT[/TLS], got '", r, "'"));
+           }
+           size_t slash = r.rfind('/');
+           if (slash != std::string::npos && slash > eq &&
+               !parse_tls_policy(std::string_view(r).substr(slash + 1), nullptr)) {
+             return absl::InvalidArgumentError(
+                 absl::StrCat("'", r, "': TLS must be off, opportunistic or required"));
            }
            c.routes.emplace_back(absl::AsciiStrToLower(r.substr(0, eq)), r.substr(eq + 1));
          }
@@ -164,9 +171,24 @@ const std::vector<Option>& options() {
          c.hold = v[0] == "true";
          return absl::OkStatus();
        }},
-      {"relay-host", "delivery.relay_host", Kind::kString, "(none: use DNS)",
-       "HOST:PORT that receives all mail without a --route (a smarthost)",
+      {"outbound-tls", "delivery.outbound_tls", Kind::kString, "opportunistic",
+       "STARTTLS when delivering: off, opportunistic (when offered) or required",
        [](Config& c, const std::vector<std::string>& v) {
+         if (!parse_tls_policy(v[0], nullptr)) {
+           return absl::InvalidArgumentError(
+               absl::StrCat("expected off, opportunistic or required, got '", v[0], "'"));
+         }
+         c.outbound_tls = v[0];
+         return absl::OkStatus();
+       }},
+      {"relay-host", "delivery.relay_host", Kind::kString, "(none: use DNS)",
+       "HOST:PORT[/TLS] that receives all mail without a --route (a smarthost)",
+       [](Config& c, const std::vector<std::string>& v) {
+         size_t slash = v[0].rfind('/');
+         if (slash != std::string::npos && !parse_tls_policy(std::string_view(v[0]).substr(slash + 1), nullptr)) {
+           return absl::InvalidArgumentError(
+               absl::StrCat("'", v[0], "': TLS must be off, opportunistic or required"));
+         }
          c.relay_host = v[0];
          return absl::OkStatus();
        }},
@@ -300,6 +322,23 @@ absl::Status load_toml(Config& c, const std::string& path) {
 }
 
 }  // namespace
+
+bool parse_tls_policy(std::string_view text, proto::TlsPolicy* out) {
+  proto::TlsPolicy p;
+  if (text == "off") {
+    p = proto::TlsPolicy::kOff;
+  } else if (text == "opportunistic") {
+    p = proto::TlsPolicy::kOpportunistic;
+  } else if (text == "required") {
+    p = proto::TlsPolicy::kRequired;
+  } else {
+    return false;
+  }
+  if (out != nullptr) {
+    *out = p;
+  }
+  return true;
+}
 
 std::string help_text() {
   std::string out =

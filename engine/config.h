@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "engine/cidr.h"
 #include "engine/log.h"
+#include "proto/client_session.h"
 
 namespace ringmta {
 
@@ -42,7 +43,8 @@ struct Config {
 
   // Delivery.
   bool hold = false;         // spool only; deliver nothing (a hold queue)
-  std::vector<std::pair<std::string, std::string>> routes;  // lower-case domain -> HOST:PORT
+  std::vector<std::pair<std::string, std::string>> routes;  // lower-case domain -> HOST:PORT[/TLS]
+  std::string outbound_tls = "opportunistic";  // off | opportunistic | required
   std::string relay_host;    // HOST:PORT for every domain without a route; "" = DNS
   uint64_t mx_port = 25;     // port for hosts found through DNS
   std::string resolver;      // "IP:PORT[,IP:PORT]"; "" = /etc/resolv.conf
@@ -62,6 +64,9 @@ struct ParsedConfig {
 };
 
 absl::StatusOr<ParsedConfig> parse_config(int argc, char** argv);
+
+// parse_tls_policy reads off|opportunistic|required; out may be null.
+bool parse_tls_policy(std::string_view text, proto::TlsPolicy* out);
 
 // help_text is what --help prints.
 std::string help_text();

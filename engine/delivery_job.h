@@ -15,6 +15,7 @@
 #include <variant>
 #include <vector>
 
+#include "proto/client_session.h"
 #include "proto/envelope.h"
 
 namespace ringmta {
@@ -24,6 +25,7 @@ namespace ringmta {
 struct Nexthop {
   bool use_mx = false;
   std::string name;  // domain (use_mx) or HOST:PORT
+  proto::TlsPolicy tls = proto::TlsPolicy::kOpportunistic;
 };
 
 struct DeliveryJob {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine/delivery_job.h"
+#include "engine/tls_session.h"
 #include "proto/client_session.h"
 
 namespace ringmta {
@@ -38,6 +39,9 @@ struct Destination {
   std::string route_status;
   std::string route_error;
   std::string last_error;  // the last connection failure, for deferrals
+  // An opportunistic TLS handshake failed here: later connections go in
+  // plaintext (RFC 7435: encryption when it works, delivery regardless).
+  bool tls_broken = false;
 };
 
 struct OutboundConn {
@@ -45,6 +49,7 @@ struct OutboundConn {
   uint32_t gen = 0;
   std::string dest_key;
   std::unique_ptr<proto::ClientSession> session;
+  std::unique_ptr<TlsSession> tls;  // after STARTTLS
   std::optional<DeliveryJob> job;  // the transaction in progress
   size_t target = 0;               // index of the target being tried
   std::string host;
@@ -54,8 +59,10 @@ struct OutboundConn {
   bool send_in_flight = false;
   bool shut = false;
   bool was_ready = false;  // the session got through greeting and EHLO
+  bool tls_failed = false; // the TLS handshake on this connection failed
   std::string sending;
   size_t sent = 0;
+  size_t plain_pos = 0;  // with TLS: how much of the session's output was encrypted
   // Server bytes the session did not take yet: it stops after a result
   // until the next message is handed to it.
   std::string pending;

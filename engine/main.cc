@@ -20,6 +20,7 @@
 #include "engine/listener.h"
 #include "engine/log.h"
 #include "engine/shard.h"
+#include "engine/tls_context.h"
 #include "engine/user_data.h"
 #include "spool/recovery.h"
 #include "spool/spool_lock.h"
@@ -194,6 +195,7 @@ int run(int argc, char** argv) {
       CPU_SET(cpus[i % cpus.size()], &set);
       pthread_setaffinity_np(pthread_self(), sizeof set, &set);
       results[i] = shard_objs[i]->run();
+      tls_thread_exit();  // wolfSSL's per-thread caches
       if (!results[i].ok()) {
         log_error("shard %u: %s", i, results[i].message());
         // One failed shard stops the daemon rather than run half-working.

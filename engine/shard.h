@@ -30,6 +30,7 @@
 #include "engine/event_log.h"
 #include "engine/live_message.h"
 #include "engine/ring.h"
+#include "engine/tls_context.h"
 #include "engine/user_data.h"
 #include "engine/shard_mesh.h"
 #include "proto/server_session.h"
@@ -145,6 +146,9 @@ class Shard {
   void shut_out(uint32_t slot);
   void release_out(uint32_t slot);
   void outbound_tick(int64_t now_ms);
+  void out_data(uint32_t slot, std::string_view data);
+  bool start_tls(uint32_t slot);
+  TlsContext* tls_client();
   Resolver& resolver();
 
   const unsigned _id;
@@ -188,6 +192,8 @@ class Shard {
   uint64_t _out_open = 0;
   __kernel_timespec _connect_timeout{};
   std::unique_ptr<Resolver> _resolver;
+  std::unique_ptr<TlsContext> _tls_client;
+  bool _tls_client_failed = false;
 
   bool _stopping = false;
   int64_t _stop_deadline_ms = 0;

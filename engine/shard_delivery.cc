@@ -120,9 +120,18 @@ void Shard::dispatch(uint64_t handle) {
       nh.use_mx = true;
       nh.name = domain;
     }
+    // A route or relay host may carry its own TLS policy: HOST:PORT/MODE.
+    parse_tls_policy(_config.outbound_tls, &nh.tls);
+    if (size_t slash = nh.name.rfind('/'); !nh.use_mx && slash != std::string::npos) {
+      parse_tls_policy(std::string_view(nh.name).substr(slash + 1), &nh.tls);
+      nh.name.resize(slash);
+    }
     // One destination per MX domain, or per fixed host: all domains routed
     // to one host share its connection pool.
     std::string key = nh.use_mx ? nh.name : absl::StrCat("[", nh.name, "]");
+    if (nh.tls != proto::TlsPolicy::kOpportunistic) {
+      absl::StrAppend(&key, "/tls", static_cast<int>(nh.tls));  // policies do not share pools
+    }
     auto [it, fresh] = jobs.try_emplace(key);
     DeliveryJob& job = it->second;
     if (fresh) {

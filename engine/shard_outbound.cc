@@ -267,7 +267,15 @@ void Shard::on_outbound(const UserData& ud, io_uring_cqe* cqe) {
         }
         return;
       }
-      c.session = std::make_unique<proto::ClientSession>(_client_config);
+      {
+        Destination& d = *_dests.at(c.dest_key);
+        proto::ClientConfig cfg = _client_config;
+        cfg.tls = d.tls_broken ? proto::TlsPolicy::kOff : d.nexthop.tls;
+        if (cfg.tls == proto::TlsPolicy::kOpportunistic && tls_client() == nullptr) {
+          cfg.tls = proto::TlsPolicy::kOff;
+        }
+        c.session = std::make_unique<proto::ClientSession>(cfg);
+      }
       c.deadline_ms = monotonic_ms() + static_cast<int64_t>(_config.smtp_timeout_s) * 1000;
       arm_out_recv(slot);
       break;
@@ -279,13 +287,7 @@ void Shard::on_outbound(const UserData& ud, io_uring_cqe* cqe) {
       if (cqe->res > 0) {
         auto id = static_cast<uint16_t>(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
         if (!c.shut) {
-          std::string_view data(_buffers->data(id), static_cast<size_t>(cqe->res));
-          if (c.pending.empty()) {
-            size_t used = c.session->consume(data);
-            c.pending.append(data.substr(used));
-          } else {
-            c.pending.append(data);  // bounded: the server can only answer what we sent
-          }
+          out_data(slot, std::string_view(_buffers->data(id), static_cast<size_t>(cqe->res)));
           c.deadline_ms = monotonic_ms() + static_cast<int64_t>(_config.smtp_timeout_s) * 1000 *
                                                (c.session->phase() == "dot" ? 2 : 1);
         }
@@ -348,6 +350,9 @@ void Shard::drive_out(uint32_t slot) {
   }
   proto::ClientSession& s = *c.session;
   Destination& d = *_dests.at(c.dest_key);
+  if (s.wants_tls() && !c.tls && !start_tls(slot)) {
+    s.on_connection_lost();
+  }
   for (;;) {
     if (s.has_result()) {
       finish_job(slot, s.take_result());
@@ -437,17 +442,108 @@ void Shard::finish_job(uint32_t slot, proto::TransactionResult&& t) {
 
 void Shard::flush_out(uint32_t slot) {
   OutboundConn& c = _out[slot];
-  std::string& out = c.session->output();
-  if (c.send_in_flight || out.empty() || c.shut) {
+  if (c.send_in_flight || c.shut) {
     return;
   }
-  c.sending.swap(out);
-  out.clear();
+  std::string& out = c.session->output();
+  if (c.tls) {
+    // Encrypt at most 1 MiB per send: a 50 MB message is not turned into
+    // 50 MB of ciphertext at once (the TLS layer bounds what it holds).
+    constexpr size_t kChunk = 1 << 20;
+    if (c.tls->handshake_done() && c.plain_pos < out.size()) {
+      size_t n = std::min(kChunk, out.size() - c.plain_pos);
+      if (c.tls->write(std::string_view(out).substr(c.plain_pos, n)).ok()) {
+        c.plain_pos += n;
+      }
+      if (c.plain_pos == out.size()) {
+        out.clear();
+        c.plain_pos = 0;
+      }
+    }
+    if (c.tls->ciphertext_out().empty()) {
+      return;
+    }
+    c.sending.swap(c.tls->ciphertext_out());
+    c.tls->ciphertext_out().clear();
+  } else {
+    if (out.empty()) {
+      return;
+    }
+    c.sending.swap(out);
+    out.clear();
+  }
   c.sent = 0;
   io_uring_sqe* sqe = _ring->sqe();
   io_uring_prep_send(sqe, c.fd, c.sending.data(), c.sending.size(), MSG_NOSIGNAL);
   io_uring_sqe_set_data64(sqe, encode(Op::kOutSend, slot, c.gen));
   c.send_in_flight = true;
+}
+
+// out_data takes bytes from the server: through TLS when it is on. The
+// session's input waits in `pending` whenever it cannot take it yet.
+void Shard::out_data(uint32_t slot, std::string_view data) {
+  OutboundConn& c = _out[slot];
+  if (c.tls) {
+    std::string plain;
+    absl::Status st = c.tls->feed(data);
+    if (st.ok()) {
+      st = c.tls->read(&plain);
+    }
+    if (!st.ok() || c.tls->failed()) {
+      Destination& d = *_dests.at(c.dest_key);
+      d.last_error = absl::StrCat("TLS with ", c.host, "[", c.ip, "] failed: ",
+                                  st.ok() ? c.tls->error() : std::string(st.message()));
+      if (d.nexthop.tls != proto::TlsPolicy::kRequired) {
+        d.tls_broken = true;  // the next connection goes in plaintext
+      }
+      c.tls_failed = true;
+      c.session->on_connection_lost();
+      return;
+    }
+    if (c.tls->handshake_just_done()) {
+      log_debug("shard %u: TLS with %s[%s]: %s %s", _id, c.host, c.ip, c.tls->version(), c.tls->cipher());
+      c.session->on_tls_established();
+    }
+    c.pending.append(plain);
+    return;
+  }
+  if (c.pending.empty()) {
+    size_t used = c.session->consume(data);
+    c.pending.append(data.substr(used));
+  } else {
+    c.pending.append(data);  // bounded: the server can only answer what we sent
+  }
+}
+
+// start_tls begins the handshake after the server's 220 to STARTTLS.
+bool Shard::start_tls(uint32_t slot) {
+  OutboundConn& c = _out[slot];
+  // Whatever followed the 220 came in plaintext before the handshake: a
+  // man in the middle could have put it there (response injection).
+  c.pending.clear();
+  TlsContext* ctx = tls_client();
+  if (ctx == nullptr) {
+    _dests.at(c.dest_key)->last_error = "TLS is not available (see the log)";
+    return false;
+  }
+  c.tls = std::make_unique<TlsSession>(*ctx, c.host);
+  (void)c.tls->read(nullptr);  // produces the ClientHello
+  return true;
+}
+
+TlsContext* Shard::tls_client() {
+  if (!_tls_client && !_tls_client_failed) {
+    // No verification (RFC 7435 opportunistic TLS, like Postfix's "may"
+    // and "encrypt" levels): the point is encryption, not authentication.
+    absl::StatusOr<std::unique_ptr<TlsContext>> ctx = TlsContext::client(TlsOptions{});
+    if (ctx.ok()) {
+      _tls_client = std::move(*ctx);
+    } else {
+      _tls_client_failed = true;
+      log_error("shard %u: outbound TLS unavailable: %s", _id, ctx.status().message());
+    }
+  }
+  return _tls_client.get();
 }
 
 void Shard::shut_out(uint32_t slot) {
@@ -490,13 +586,22 @@ void Shard::release_out(uint32_t slot) {
     // exchanger (RFC 5321 5.1); after the last one, it gives up.
     if (!c.was_ready && !_stopping) {
       if (c.session) {
-        if (d.last_error.empty() || c.session->failed()) {
+        if (!c.tls_failed && (d.last_error.empty() || c.session->failed())) {
           d.last_error = absl::StrCat(c.host, "[", c.ip, "] ",
                                       c.session->failed() ? "refused the session: " : "closed the session early",
                                       c.session->failed() ? proto::format_reply(c.session->failure()) : "");
         }
+        // After an opportunistic TLS failure the same host is tried again
+        // in plaintext (tls_broken); anything else moves to the next host.
+        if (!(c.tls_failed && d.tls_broken)) {
+          ++c.target;
+        }
         c.session.reset();
-        ++c.target;
+        c.tls.reset();
+        c.tls_failed = false;
+        c.plain_pos = 0;
+        c.pending.clear();
+        c.sending.clear();
       }
       if (c.target < d.targets.size()) {
         ++c.gen;
@@ -515,6 +620,9 @@ void Shard::release_out(uint32_t slot) {
     }
   }
   c.session.reset();
+  c.tls.reset();
+  c.tls_failed = false;
+  c.plain_pos = 0;
   c.sending = std::string();
   c.pending = std::string();
   c.job.reset();

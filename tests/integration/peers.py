@@ -59,11 +59,26 @@ def _udp_answers(port):
 
 
 class Received:
-    def __init__(self, sender, rcpts, content, peer):
+    def __init__(self, sender, rcpts, content, peer, tls):
         self.sender = sender
         self.rcpts = rcpts
         self.content = content
         self.peer = peer
+        self.tls = tls  # the session was encrypted (STARTTLS)
+
+
+def make_tls_context(tmpdir):
+    """A server SSL context with a fresh self-signed certificate (openssl)."""
+    import ssl
+    openssl = harness.require_tool('/usr/bin/openssl', 'openssl')
+    key = os.path.join(tmpdir, 'sink.key')
+    cert = os.path.join(tmpdir, 'sink.pem')
+    subprocess.run([openssl, 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256',
+                    '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=mx1.example.test'],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    return ctx
 
 
 class AioSink:
@@ -71,7 +86,7 @@ class AioSink:
     SMTP reply for RCPT (None = 250); `data(msg, attempt)` likewise for the
     end of data, or 'DROP' to close the connection inside DATA."""
 
-    def __init__(self, host='127.0.0.1', port=None, rcpt_reply=None, data_reply=None):
+    def __init__(self, host='127.0.0.1', port=None, rcpt_reply=None, data_reply=None, tls_context=None):
         from aiosmtpd.controller import Controller
         self.messages = []
         self.connections = 0
@@ -111,11 +126,13 @@ class AioSink:
                     return r
                 with sink.lock:
                     sink.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos),
-                                                  envelope.original_content, session.peer))
+                                                  envelope.original_content, session.peer,
+                                                  session.ssl is not None))
                 return '250 2.0.0 OK'
 
+        extra = {'tls_context': tls_context, 'require_starttls': False} if tls_context else {}
         self.controller = Controller(Handler(), hostname=host, port=self.port,
-                                     decode_data=False, enable_SMTPUTF8=True)
+                                     decode_data=False, enable_SMTPUTF8=True, **extra)
         self.controller.start()
 
     def wait_messages(self, n, deadline=15.0, what=''):

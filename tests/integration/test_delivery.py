@@ -196,6 +196,58 @@ class DeliveryTest(harness.EngineTestCase):
         self.assertEqual(len({e['queue_id'] for e in evs}), 2000)
 
 
+class StartTlsTest(harness.EngineTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.events = os.path.join(self.tmp, 'events.log')
+
+    def sink(self, tls):
+        sink = peers.AioSink(tls_context=peers.make_tls_context(self.tmp) if tls else None)
+        self.addCleanup(sink.stop)
+        return sink
+
+    def relay(self, sink, policy):
+        return self.start_engine('--relay-host', '127.0.0.1:%d/%s' % (sink.port, policy),
+                                 '--event-log', self.events, '--retry-min', '60', deliver=True)
+
+    def test_opportunistic_encrypts_when_offered(self):
+        sink = self.sink(tls=True)
+        eng = self.relay(sink, 'opportunistic')
+        send(eng, 'alice@sender.test', ['bob@example.test'])
+        got = sink.wait_messages(1)
+        self.assertTrue(got[0].tls, 'the message must arrive over STARTTLS')
+        self.assertEqual(got[0].rcpts, ['bob@example.test'])
+
+    def test_opportunistic_delivers_in_plaintext_without_tls(self):
+        sink = self.sink(tls=False)
+        eng = self.relay(sink, 'opportunistic')
+        send(eng, 'alice@sender.test', ['bob@example.test'])
+        got = sink.wait_messages(1)
+        self.assertFalse(got[0].tls)
+
+    def test_required_defers_when_the_server_has_no_tls(self):
+        sink = self.sink(tls=False)
+        eng = self.relay(sink, 'required')
+        send(eng, 'alice@sender.test', ['bob@example.test'])
+        ev = peers.wait_events(self.events, lambda e: e['type'] == 'deferred')[0]
+        self.assertIn('TLS is required', ev['response'])
+        self.assertEqual(sink.messages, [])
+
+    def test_required_encrypts(self):
+        sink = self.sink(tls=True)
+        eng = self.relay(sink, 'required')
+        send(eng, 'alice@sender.test', ['bob@example.test'])
+        self.assertTrue(sink.wait_messages(1)[0].tls)
+
+    def test_off_never_starts_tls(self):
+        sink = self.sink(tls=True)
+        eng = self.start_engine('--relay-host', '127.0.0.1:%d' % sink.port, '--outbound-tls', 'off',
+                                deliver=True)
+        send(eng, 'alice@sender.test', ['bob@example.test'])
+        self.assertFalse(sink.wait_messages(1)[0].tls)
+
+
 class PipeliningProbe:
     """A receiving server that offers PIPELINING and records, per read,
     which commands arrived together (aiosmtpd does not offer PIPELINING)."""
