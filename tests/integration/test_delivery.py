@@ -196,6 +196,41 @@ class DeliveryTest(harness.EngineTestCase):
         self.assertEqual(len({e['queue_id'] for e in evs}), 2000)
 
 
+class SmtpSinkFailureTest(harness.EngineTestCase):
+    """Postfix's smtp-sink injecting failures: -r (4xx), -f (5xx), -Q (421 and close)."""
+
+    def setUp(self):
+        super().setUp()
+        self.events = os.path.join(self.tmp, 'events.log')
+
+    def run_against(self, *sink_args):
+        sink = peers.SmtpSink(*sink_args)
+        self.addCleanup(sink.stop)
+        eng = self.start_engine('--relay-host', sink.address, '--event-log', self.events,
+                                '--retry-min', '60', deliver=True)
+        send(eng, 'alice@sender.test', ['bob@example.test'])
+        return peers.wait_events(self.events, lambda e: e['recipient'] == 'bob@example.test')[0]
+
+    def test_soft_reject_at_rcpt_defers(self):
+        ev = self.run_against('-r', 'rcpt')
+        self.assertEqual(ev['type'], 'deferred')
+        self.assertEqual(ev['code'] // 100, 4)
+
+    def test_hard_reject_at_rcpt_bounces(self):
+        ev = self.run_against('-f', 'rcpt')
+        self.assertEqual(ev['type'], 'bounced')
+        self.assertEqual(ev['code'] // 100, 5)
+
+    def test_hard_reject_of_the_data_bounces(self):
+        ev = self.run_against('-f', '.')
+        self.assertEqual(ev['type'], 'bounced')
+
+    def test_421_and_disconnect_in_mail_defers(self):
+        ev = self.run_against('-Q', 'mail')
+        self.assertEqual(ev['type'], 'deferred')
+        self.assertEqual(ev['code'], 421)
+
+
 class StartTlsTest(harness.EngineTestCase):
 
     def setUp(self):
