@@ -7,23 +7,19 @@
 #include <memory>
 #include <string>
 
+#include "engine/socket_io.h"
 #include "proto/server_session.h"
 
 namespace ringmta {
 
 struct Connection {
-  int fd = -1;
+  // The socket. While a send is in flight the session keeps producing into
+  // its own buffer, which is sent next (one send at a time keeps replies in
+  // order).
+  SocketIo io;
   uint32_t gen = 0;  // bumped on every reuse of the slot
   std::unique_ptr<proto::ServerSession> session;
 
-  // Output being sent; the session keeps producing into its own buffer
-  // meanwhile, and that is sent next (one send in flight at a time keeps
-  // replies in order).
-  std::string sending;
-  size_t sent = 0;
-  bool send_in_flight = false;
-
-  bool recv_armed = false;   // a multishot recv is outstanding
   bool recv_paused = false;  // cancelled because pending_input is full
   // Bytes received while the session waits for a spool sync (a client that
   // pipelines past the end of a message). Bounded: recv pauses past a limit.
@@ -32,7 +28,6 @@ struct Connection {
   int64_t last_activity_ms = 0;
   bool shut = false;  // shutdown(2) done; closes once nothing is in flight
 
-  bool idle() const { return !send_in_flight && !recv_armed; }
 };
 
 }  // namespace ringmta

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine/delivery_job.h"
+#include "engine/socket_io.h"
 #include "engine/tls_session.h"
 #include "proto/client_session.h"
 
@@ -45,7 +46,7 @@ struct Destination {
 };
 
 struct OutboundConn {
-  int fd = -1;
+  SocketIo io;
   uint32_t gen = 0;
   std::string dest_key;
   std::unique_ptr<proto::ClientSession> session;
@@ -55,13 +56,9 @@ struct OutboundConn {
   std::string host;
   std::string ip;
   bool connecting = false;
-  bool recv_armed = false;
-  bool send_in_flight = false;
   bool shut = false;
   bool was_ready = false;  // the session got through greeting and EHLO
   bool tls_failed = false; // the TLS handshake on this connection failed
-  std::string sending;
-  size_t sent = 0;
   size_t plain_pos = 0;  // with TLS: how much of the session's output was encrypted
   // Server bytes the session did not take yet: it stops after a result
   // until the next message is handed to it.
@@ -70,7 +67,7 @@ struct OutboundConn {
   int64_t idle_since_ms = 0;
   uint32_t messages = 0;
 
-  bool idle_ops() const { return !connecting && !recv_armed && !send_in_flight; }
+  bool idle_ops() const { return !connecting && io.idle(); }
 };
 
 }  // namespace ringmta

@@ -60,8 +60,8 @@ Shard::~Shard() {
     }
   }
   for (Connection& c : _conns) {
-    if (c.fd >= 0) {
-      close(c.fd);
+    if (c.io.fd >= 0) {
+      close(c.io.fd);
     }
   }
 }
@@ -259,7 +259,7 @@ void Shard::on_accept(uint32_t listener, io_uring_cqe* cqe) {
     _conns.emplace_back();
   }
   Connection& c = _conns[slot];
-  c.fd = fd;
+  c.io.fd = fd;
   ++c.gen;
   c.shut = false;
   c.recv_paused = false;
@@ -300,7 +300,7 @@ void Shard::on_tick(int64_t now_ms) {
   outbound_tick(now_ms);
   for (uint32_t slot = 0; slot < _conns.size(); ++slot) {
     Connection& c = _conns[slot];
-    if (c.fd < 0 || c.shut || c.session->closing()) {
+    if (c.io.fd < 0 || c.shut || c.session->closing()) {
       continue;
     }
     bool in_message = c.session->in_message();
@@ -334,7 +334,7 @@ void Shard::begin_stop() {
   // their message is stored (store settles call run_session).
   for (uint32_t slot = 0; slot < _conns.size(); ++slot) {
     Connection& c = _conns[slot];
-    if (c.fd >= 0 && !c.shut && !c.session->closing() && !c.session->in_message() &&
+    if (c.io.fd >= 0 && !c.shut && !c.session->closing() && !c.session->in_message() &&
         !c.session->waiting()) {
       c.session->on_shutdown();
       flush(slot);

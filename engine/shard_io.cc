@@ -27,26 +27,19 @@ Connection* Shard::live(uint32_t slot, uint32_t gen) {
     return nullptr;
   }
   Connection& c = _conns[slot];
-  return (c.fd >= 0 && c.gen == gen) ? &c : nullptr;
+  return (c.io.fd >= 0 && c.gen == gen) ? &c : nullptr;
 }
 
 void Shard::arm_recv(uint32_t slot) {
   Connection& c = _conns[slot];
-  io_uring_sqe* sqe = _ring->sqe();
-  // Multishot recv with buffer selection: the kernel picks a buffer from the
-  // shard's ring per completion, so a waiting connection pins no memory.
-  io_uring_prep_recv_multishot(sqe, c.fd, nullptr, 0, 0);
-  sqe->flags |= IOSQE_BUFFER_SELECT;
-  sqe->buf_group = _buffers->group();
-  io_uring_sqe_set_data64(sqe, encode(Op::kRecv, slot, c.gen));
-  c.recv_armed = true;
+  c.io.arm_recv(*_ring, _buffers->group(), encode(Op::kRecv, slot, c.gen));
 }
 
 void Shard::on_recv(uint32_t slot, io_uring_cqe* cqe) {
   Connection& c = _conns[slot];
   bool more = cqe->flags & IORING_CQE_F_MORE;
   if (!more) {
-    c.recv_armed = false;
+    c.io.recv_armed = false;
   }
   if (cqe->res > 0) {
     auto id = static_cast<uint16_t>(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
@@ -113,12 +106,12 @@ void Shard::run_session(uint32_t slot) {
   if (s.closing()) {
     c.pending_input.clear();
   }
-  if (!c.recv_paused && c.recv_armed && c.pending_input.size() > kMaxPendingInput) {
+  if (!c.recv_paused && c.io.recv_armed && c.pending_input.size() > kMaxPendingInput) {
     c.recv_paused = true;
     io_uring_sqe* sqe = _ring->sqe();
     io_uring_prep_cancel64(sqe, encode(Op::kRecv, slot, c.gen), 0);
     io_uring_sqe_set_data64(sqe, encode(Op::kCancel));
-  } else if (c.recv_paused && !c.recv_armed && c.pending_input.size() <= kMaxPendingInput / 2 &&
+  } else if (c.recv_paused && !c.io.recv_armed && c.pending_input.size() <= kMaxPendingInput / 2 &&
              !s.closing() && !c.shut) {
     c.recv_paused = false;
     arm_recv(slot);
@@ -128,7 +121,7 @@ void Shard::run_session(uint32_t slot) {
 
 void Shard::flush(uint32_t slot) {
   Connection& c = _conns[slot];
-  if (c.send_in_flight || c.shut) {
+  if (c.io.send_in_flight || c.shut) {
     return;
   }
   std::string& out = c.session->output();
@@ -138,34 +131,23 @@ void Shard::flush(uint32_t slot) {
     }
     return;
   }
-  c.sending.swap(out);
+  c.io.sending.swap(out);
   out.clear();
-  c.sent = 0;
-  io_uring_sqe* sqe = _ring->sqe();
-  io_uring_prep_send(sqe, c.fd, c.sending.data(), c.sending.size(), MSG_NOSIGNAL);
-  io_uring_sqe_set_data64(sqe, encode(Op::kSend, slot, c.gen));
-  c.send_in_flight = true;
+  c.io.start_send(*_ring, encode(Op::kSend, slot, c.gen));
 }
 
 void Shard::on_send(uint32_t slot, io_uring_cqe* cqe) {
   Connection& c = _conns[slot];
-  c.send_in_flight = false;
-  if (cqe->res < 0) {
-    shut(slot);
-    maybe_release(slot);
-    return;
+  switch (c.io.on_send(*_ring, c.shut ? -ECANCELED : cqe->res, encode(Op::kSend, slot, c.gen))) {
+    case SocketIo::SendState::kMore:
+      return;
+    case SocketIo::SendState::kError:
+      shut(slot);
+      break;
+    case SocketIo::SendState::kDone:
+      flush(slot);
+      break;
   }
-  c.sent += static_cast<size_t>(cqe->res);
-  if (c.sent < c.sending.size() && !c.shut) {
-    // A short send: the socket buffer was full. Send the rest.
-    io_uring_sqe* sqe = _ring->sqe();
-    io_uring_prep_send(sqe, c.fd, c.sending.data() + c.sent, c.sending.size() - c.sent, MSG_NOSIGNAL);
-    io_uring_sqe_set_data64(sqe, encode(Op::kSend, slot, c.gen));
-    c.send_in_flight = true;
-    return;
-  }
-  c.sending.clear();
-  flush(slot);
   maybe_release(slot);
 }
 
@@ -178,25 +160,17 @@ void Shard::shut(uint32_t slot) {
   }
   c.shut = true;
   c.pending_input.clear();
-  ::shutdown(c.fd, SHUT_RDWR);
-  if (c.recv_armed) {
-    // shutdown(2) already wakes the recv; the cancel makes sure of it.
-    io_uring_sqe* sqe = _ring->sqe();
-    io_uring_prep_cancel64(sqe, encode(Op::kRecv, slot, c.gen), 0);
-    io_uring_sqe_set_data64(sqe, encode(Op::kCancel));
-  }
+  c.io.shut(*_ring, encode(Op::kRecv, slot, c.gen));
   maybe_release(slot);
 }
 
 void Shard::maybe_release(uint32_t slot) {
   Connection& c = _conns[slot];
-  if (c.fd < 0 || !c.shut || !c.idle()) {
+  if (c.io.fd < 0 || !c.shut || !c.io.idle()) {
     return;
   }
-  close(c.fd);
-  c.fd = -1;
+  c.io.release();
   c.session.reset();
-  c.sending = std::string();
   c.pending_input = std::string();
   --_open_conns;
   _free_slots.push_back(slot);

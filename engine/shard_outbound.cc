@@ -218,17 +218,17 @@ void Shard::connect_next(uint32_t slot) {
   const Target& t = d.targets[c.target];
   c.host = t.host;
   c.ip = peer_text(reinterpret_cast<const sockaddr*>(&t.addr));
-  c.fd = socket(t.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (c.fd < 0) {
+  c.io.fd = socket(t.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (c.io.fd < 0) {
     d.last_error = absl::StrCat("socket: ", strerror(errno));
     ++c.target;
     connect_next(slot);
     return;
   }
   int one = 1;
-  setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  setsockopt(c.io.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   io_uring_sqe* sqe = _ring->sqe();
-  io_uring_prep_connect(sqe, c.fd, reinterpret_cast<const sockaddr*>(&t.addr), t.len);
+  io_uring_prep_connect(sqe, c.io.fd, reinterpret_cast<const sockaddr*>(&t.addr), t.len);
   sqe->flags |= IOSQE_IO_LINK;
   io_uring_sqe_set_data64(sqe, encode(Op::kOutConnect, slot, c.gen));
   // A linked timeout bounds the connect precisely; it cancels the connect,
@@ -242,7 +242,7 @@ void Shard::connect_next(uint32_t slot) {
 }
 
 void Shard::on_outbound(const UserData& ud, io_uring_cqe* cqe) {
-  if (ud.slot >= _out.size() || _out[ud.slot].gen != ud.gen || _out[ud.slot].fd < 0) {
+  if (ud.slot >= _out.size() || _out[ud.slot].gen != ud.gen || _out[ud.slot].io.fd < 0) {
     if (ud.op == Op::kOutRecv && (cqe->flags & IORING_CQE_F_BUFFER)) {
       _buffers->recycle(static_cast<uint16_t>(cqe->flags >> IORING_CQE_BUFFER_SHIFT));
     }
@@ -257,8 +257,8 @@ void Shard::on_outbound(const UserData& ud, io_uring_cqe* cqe) {
         Destination& d = *_dests.at(c.dest_key);
         d.last_error = absl::StrCat("connect to ", c.host, "[", c.ip, "]: ",
                                     cqe->res == -ECANCELED ? "timed out" : strerror(-cqe->res));
-        close(c.fd);
-        c.fd = -1;
+        close(c.io.fd);
+        c.io.fd = -1;
         ++c.target;
         if (_stopping) {
           release_out(slot);
@@ -282,7 +282,7 @@ void Shard::on_outbound(const UserData& ud, io_uring_cqe* cqe) {
     case Op::kOutRecv: {
       bool more = cqe->flags & IORING_CQE_F_MORE;
       if (!more) {
-        c.recv_armed = false;
+        c.io.recv_armed = false;
       }
       if (cqe->res > 0) {
         auto id = static_cast<uint16_t>(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
@@ -306,21 +306,16 @@ void Shard::on_outbound(const UserData& ud, io_uring_cqe* cqe) {
       break;
     }
     case Op::kOutSend:
-      c.send_in_flight = false;
-      if (cqe->res < 0) {
-        if (!c.shut) {
-          c.session->on_connection_lost();
-        }
-      } else {
-        c.sent += static_cast<size_t>(cqe->res);
-        if (c.sent < c.sending.size() && !c.shut) {
-          io_uring_sqe* sqe = _ring->sqe();
-          io_uring_prep_send(sqe, c.fd, c.sending.data() + c.sent, c.sending.size() - c.sent, MSG_NOSIGNAL);
-          io_uring_sqe_set_data64(sqe, encode(Op::kOutSend, slot, c.gen));
-          c.send_in_flight = true;
+      switch (c.io.on_send(*_ring, c.shut ? -ECANCELED : cqe->res, encode(Op::kOutSend, slot, c.gen))) {
+        case SocketIo::SendState::kMore:
           return;
-        }
-        c.sending.clear();
+        case SocketIo::SendState::kError:
+          if (!c.shut) {
+            c.session->on_connection_lost();
+          }
+          break;
+        case SocketIo::SendState::kDone:
+          break;
       }
       drive_out(slot);
       break;
@@ -331,12 +326,7 @@ void Shard::on_outbound(const UserData& ud, io_uring_cqe* cqe) {
 
 void Shard::arm_out_recv(uint32_t slot) {
   OutboundConn& c = _out[slot];
-  io_uring_sqe* sqe = _ring->sqe();
-  io_uring_prep_recv_multishot(sqe, c.fd, nullptr, 0, 0);
-  sqe->flags |= IOSQE_BUFFER_SELECT;
-  sqe->buf_group = _buffers->group();
-  io_uring_sqe_set_data64(sqe, encode(Op::kOutRecv, slot, c.gen));
-  c.recv_armed = true;
+  c.io.arm_recv(*_ring, _buffers->group(), encode(Op::kOutRecv, slot, c.gen));
 }
 
 // drive_out moves an outbound connection on after input, a send, or a
@@ -387,7 +377,7 @@ void Shard::drive_out(uint32_t slot) {
     }
   }
   flush_out(slot);
-  if (s.closed() && c.sending.empty() && !c.send_in_flight) {
+  if (s.closed() && c.io.sending.empty() && !c.io.send_in_flight) {
     shut_out(slot);
   }
 }
@@ -442,7 +432,7 @@ void Shard::finish_job(uint32_t slot, proto::TransactionResult&& t) {
 
 void Shard::flush_out(uint32_t slot) {
   OutboundConn& c = _out[slot];
-  if (c.send_in_flight || c.shut) {
+  if (c.io.send_in_flight || c.shut) {
     return;
   }
   std::string& out = c.session->output();
@@ -463,20 +453,16 @@ void Shard::flush_out(uint32_t slot) {
     if (c.tls->ciphertext_out().empty()) {
       return;
     }
-    c.sending.swap(c.tls->ciphertext_out());
+    c.io.sending.swap(c.tls->ciphertext_out());
     c.tls->ciphertext_out().clear();
   } else {
     if (out.empty()) {
       return;
     }
-    c.sending.swap(out);
+    c.io.sending.swap(out);
     out.clear();
   }
-  c.sent = 0;
-  io_uring_sqe* sqe = _ring->sqe();
-  io_uring_prep_send(sqe, c.fd, c.sending.data(), c.sending.size(), MSG_NOSIGNAL);
-  io_uring_sqe_set_data64(sqe, encode(Op::kOutSend, slot, c.gen));
-  c.send_in_flight = true;
+  c.io.start_send(*_ring, encode(Op::kOutSend, slot, c.gen));
 }
 
 // out_data takes bytes from the server: through TLS when it is on. The
@@ -554,14 +540,7 @@ void Shard::shut_out(uint32_t slot) {
       c.session->on_connection_lost();
       finish_job(slot, c.session->take_result());
     }
-    if (c.fd >= 0) {
-      ::shutdown(c.fd, SHUT_RDWR);
-      if (c.recv_armed) {
-        io_uring_sqe* sqe = _ring->sqe();
-        io_uring_prep_cancel64(sqe, encode(Op::kOutRecv, slot, c.gen), 0);
-        io_uring_sqe_set_data64(sqe, encode(Op::kCancel));
-      }
-    }
+    c.io.shut(*_ring, encode(Op::kOutRecv, slot, c.gen));
   }
   release_out(slot);
 }
@@ -573,10 +552,7 @@ void Shard::release_out(uint32_t slot) {
   if (!c.idle_ops()) {
     return;
   }
-  if (c.fd >= 0) {
-    close(c.fd);
-    c.fd = -1;
-  }
+  c.io.release();
   auto it = _dests.find(c.dest_key);
   bool gave_up = false;
   if (it != _dests.end()) {
@@ -601,7 +577,7 @@ void Shard::release_out(uint32_t slot) {
         c.tls_failed = false;
         c.plain_pos = 0;
         c.pending.clear();
-        c.sending.clear();
+        c.io.sending.clear();
       }
       if (c.target < d.targets.size()) {
         ++c.gen;
@@ -623,7 +599,6 @@ void Shard::release_out(uint32_t slot) {
   c.tls.reset();
   c.tls_failed = false;
   c.plain_pos = 0;
-  c.sending = std::string();
   c.pending = std::string();
   c.job.reset();
   c.was_ready = false;
@@ -641,7 +616,7 @@ void Shard::release_out(uint32_t slot) {
 void Shard::outbound_tick(int64_t now_ms) {
   for (uint32_t slot = 0; slot < _out.size(); ++slot) {
     OutboundConn& c = _out[slot];
-    if (c.fd < 0 || c.shut || c.connecting || !c.session) {
+    if (c.io.fd < 0 || c.shut || c.connecting || !c.session) {
       continue;
     }
     if (_stopping) {
