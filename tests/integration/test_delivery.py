@@ -196,6 +196,36 @@ class DeliveryTest(harness.EngineTestCase):
         self.assertEqual(len({e['queue_id'] for e in evs}), 2000)
 
 
+class PostfixReceiverTest(harness.EngineTestCase):
+    """Postfix itself as the receiving server: ringmta -> Postfix (a private
+    instance, bench/postfix_instance.sh) -> aiosmtpd."""
+
+    SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'bench',
+                          'postfix_instance.sh')
+
+    def test_postfix_receives_and_passes_it_on(self):
+        harness.require_tool('/usr/sbin/postfix', 'postfix')
+        sink = peers.AioSink()
+        self.addCleanup(sink.stop)
+        pdir = os.path.join(self.tmp, 'postfix')
+        os.makedirs(pdir)
+        os.chmod(self.tmp, 0o755)  # the postfix user must reach its queue
+        port = harness.free_port()
+        subprocess.run(['bash', self.SCRIPT, 'start', pdir, str(port), '127.0.0.1:%d' % sink.port],
+                       check=True, timeout=60, stdout=subprocess.DEVNULL)
+        self.addCleanup(subprocess.run, ['bash', self.SCRIPT, 'stop', pdir], timeout=60,
+                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        events = os.path.join(self.tmp, 'events.log')
+        eng = self.start_engine('--relay-host', '127.0.0.1:%d' % port, '--event-log', events, deliver=True)
+        send(eng, 'alice@sender.test', ['bob@example.test', 'carol@example.test'])
+        ev = peers.wait_events(events, lambda e: e['type'] == 'delivered', n=2)
+        self.assertEqual(ev[0]['code'], 250)
+        got = sink.wait_messages(1, deadline=30, what='through Postfix')
+        self.assertEqual(sorted(got[0].rcpts), ['bob@example.test', 'carol@example.test'])
+        self.assertIn(b'by mta.ringmta.test (ringmta)', got[0].content)
+        self.assertIn(b'postfix-bench.test', got[0].content)  # Postfix's own Received line
+
+
 class SmtpSinkFailureTest(harness.EngineTestCase):
     """Postfix's smtp-sink injecting failures: -r (4xx), -f (5xx), -Q (421 and close)."""
 
