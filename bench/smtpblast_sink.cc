@@ -1,13 +1,11 @@
-// bench/smtpblast_sink.cc — see smtpblast_sink.h. The connection I/O
-// follows engine/shard_io.cc: multishot recv, one send in flight, close only
-// once the kernel holds no operation for the socket.
+// bench/smtpblast_sink.cc — see smtpblast_sink.h: set-up, the loop, feeding
+// sessions, choosing and sending the end-of-data replies, the summary. The
+// socket plumbing is in smtpblast_sink_io.cc.
 #include "bench/smtpblast_sink.h"
 
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <charconv>
 #include <cstring>
 
@@ -17,16 +15,12 @@
 #include "bench/smtpblast_signal.h"
 #include "engine/absl_compat.h"
 #include "engine/listener.h"
-#include "engine/user_data.h"
 
 namespace ringmta::blast {
 namespace {
 
 constexpr int64_t kTickUs = 250'000;              // signals and deadlines are seen this fast
 constexpr int64_t kExpectGraceNs = 500'000'000;   // after --expect: time for QUITs
-// Input is only buffered while a reply is held (--delay) or a command line
-// is split; a client that floods past this is cut off (distrust input).
-constexpr size_t kMaxPending = 8u << 20;
 // Without a newline, a line this long cannot be a command we would delay.
 constexpr size_t kMaxPeek = 1024;
 
@@ -126,144 +120,6 @@ int Sink::run() {
     _ring->for_each_cqe([this](io_uring_cqe* cqe) { on_cqe(cqe); });
     _buffers->flush();
   }
-}
-
-void Sink::arm_accept() {
-  io_uring_sqe* sqe = _ring->sqe();
-  // Multishot accept: one SQE accepts every connection until it is ended.
-  io_uring_prep_multishot_accept(sqe, _listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
-  io_uring_sqe_set_data64(sqe, encode(Op::kAccept));
-}
-
-void Sink::on_cqe(io_uring_cqe* cqe) {
-  const UserData ud = decode(cqe->user_data);
-  if (ud.op == Op::kAccept) {
-    if (cqe->res >= 0) {
-      on_accept(cqe->res);
-    } else if (cqe->res != -EAGAIN && cqe->res != -EINTR) {
-      std::fprintf(stderr, "smtpblast: accept: %s\n", strerror(-cqe->res));
-    }
-    if (!(cqe->flags & IORING_CQE_F_MORE)) {
-      arm_accept();
-    }
-    return;
-  }
-  if (ud.op == Op::kCancel || ud.slot >= _conns.size() || _conns[ud.slot].gen != ud.gen ||
-      _conns[ud.slot].fd < 0) {
-    if (cqe->flags & IORING_CQE_F_BUFFER) {
-      _buffers->recycle(static_cast<uint16_t>(cqe->flags >> IORING_CQE_BUFFER_SHIFT));
-    }
-    return;
-  }
-  const uint32_t slot = ud.slot;
-  Conn& c = _conns[slot];
-  switch (ud.op) {
-    case Op::kRecv: {
-      const bool more = cqe->flags & IORING_CQE_F_MORE;
-      if (!more) {
-        c.recv_armed = false;
-      }
-      if (cqe->res > 0) {
-        auto id = static_cast<uint16_t>(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
-        std::string_view data(_buffers->data(id), static_cast<size_t>(cqe->res));
-        if (!c.shut && !c.session->closing()) {
-          if (c.pending.empty() && c.hold == Hold::kNone) {
-            data.remove_prefix(feed(slot, data));  // the fast path: no copy
-          }
-          if (!c.session->closing()) {
-            c.pending.append(data);
-          }
-        }
-        _buffers->recycle(id);
-        if (c.pending.size() > kMaxPending) {
-          shut(slot);
-        } else if (!more && !c.shut) {
-          arm_recv(slot);
-        }
-      } else if (cqe->res == -ENOBUFS) {
-        if (!c.shut) {
-          arm_recv(slot);  // buffers come back at the end of this iteration
-        }
-      } else {
-        shut(slot);  // 0: the client closed; < 0: a socket error
-      }
-      if (!c.shut) {
-        run_session(slot);
-      }
-      release(slot);
-      return;
-    }
-    case Op::kSend:
-      c.send_in_flight = false;
-      if (cqe->res < 0) {
-        shut(slot);
-        return;
-      }
-      c.sent += static_cast<size_t>(cqe->res);
-      if (c.sent < c.sending.size() && !c.shut) {
-        io_uring_sqe* sqe = _ring->sqe();
-        io_uring_prep_send(sqe, c.fd, c.sending.data() + c.sent, c.sending.size() - c.sent, MSG_NOSIGNAL);
-        io_uring_sqe_set_data64(sqe, encode(Op::kSend, slot, c.gen));
-        c.send_in_flight = true;
-        return;
-      }
-      c.sending.clear();
-      flush(slot);
-      release(slot);
-      return;
-    case Op::kTick:
-      c.timer_armed = false;
-      on_timer(slot);
-      release(slot);
-      return;
-    default:
-      return;
-  }
-}
-
-void Sink::on_accept(int fd) {
-  uint32_t slot;
-  if (!_free.empty()) {
-    slot = _free.back();
-    _free.pop_back();
-  } else {
-    slot = static_cast<uint32_t>(_conns.size());
-    _conns.emplace_back();
-  }
-  Conn& c = _conns[slot];
-  c.fd = fd;
-  c.shut = false;
-  c.hold = Hold::kNone;
-  c.line_released = false;
-  sockaddr_storage peer{};
-  socklen_t len = sizeof peer;
-  getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len);
-  // Every peer may send to any domain: a sink takes whatever it is given.
-  c.session = std::make_unique<proto::ServerSession>(
-      _session_config, proto::ClientInfo{peer_text(reinterpret_cast<sockaddr*>(&peer)), true});
-  ++_open;
-  if (_stats.connections++ == 0) {
-    _first_ns = mono_ns();
-    _stats.first_connection_unix = unix_s();
-  }
-  c.session->start();
-  arm_recv(slot);
-  if (_connect_delay > 0) {
-    hold(slot, Hold::kGreeting, _connect_delay);
-  } else {
-    flush(slot);
-  }
-}
-
-void Sink::arm_recv(uint32_t slot) {
-  Conn& c = _conns[slot];
-  io_uring_sqe* sqe = _ring->sqe();
-  // Multishot recv with buffer selection: idle connections pin no memory.
-  io_uring_prep_recv_multishot(sqe, c.fd, nullptr, 0, 0);
-  sqe->flags |= IOSQE_BUFFER_SELECT;
-  sqe->buf_group = _buffers->group();
-  io_uring_sqe_set_data64(sqe, encode(Op::kRecv, slot, c.gen));
-  c.recv_armed = true;
 }
 
 uint32_t Sink::delay_for(std::string_view line) const {
@@ -401,19 +257,6 @@ void Sink::answer(uint32_t slot, int choice) {
   }
 }
 
-void Sink::hold(uint32_t slot, Hold what, uint32_t ms) {
-  Conn& c = _conns[slot];
-  c.hold = what;
-  c.ts.tv_sec = ms / 1000;
-  c.ts.tv_nsec = static_cast<long long>(ms % 1000) * 1'000'000;
-  io_uring_sqe* sqe = _ring->sqe();
-  // A timeout SQE per held reply: the ring wakes us when it is due, and
-  // every other connection goes on meanwhile.
-  io_uring_prep_timeout(sqe, &c.ts, 0, 0);
-  io_uring_sqe_set_data64(sqe, encode(Op::kTick, slot, c.gen));
-  c.timer_armed = true;
-}
-
 void Sink::on_timer(uint32_t slot) {
   Conn& c = _conns[slot];
   if (c.shut) {
@@ -427,64 +270,6 @@ void Sink::on_timer(uint32_t slot) {
     answer(slot, c.held_choice);
   }
   run_session(slot);
-}
-
-void Sink::flush(uint32_t slot) {
-  Conn& c = _conns[slot];
-  if (c.send_in_flight || c.shut || c.hold == Hold::kGreeting) {
-    return;
-  }
-  std::string& out = c.session->output();
-  if (out.empty()) {
-    if (c.session->closing()) {
-      shut(slot);
-    }
-    return;
-  }
-  c.sending.swap(out);
-  out.clear();
-  c.sent = 0;
-  io_uring_sqe* sqe = _ring->sqe();
-  io_uring_prep_send(sqe, c.fd, c.sending.data(), c.sending.size(), MSG_NOSIGNAL);
-  io_uring_sqe_set_data64(sqe, encode(Op::kSend, slot, c.gen));
-  c.send_in_flight = true;
-}
-
-void Sink::shut(uint32_t slot) {
-  Conn& c = _conns[slot];
-  if (c.shut) {
-    return;
-  }
-  c.shut = true;
-  c.pending.clear();
-  ::shutdown(c.fd, SHUT_RDWR);
-  if (c.recv_armed) {
-    io_uring_sqe* sqe = _ring->sqe();
-    io_uring_prep_cancel64(sqe, encode(Op::kRecv, slot, c.gen), 0);
-    io_uring_sqe_set_data64(sqe, encode(Op::kCancel));
-  }
-  if (c.timer_armed) {
-    io_uring_sqe* sqe = _ring->sqe();
-    io_uring_prep_timeout_remove(sqe, encode(Op::kTick, slot, c.gen), 0);
-    io_uring_sqe_set_data64(sqe, encode(Op::kCancel));
-  }
-  release(slot);
-}
-
-// release closes the socket once no operation of the kernel refers to it.
-void Sink::release(uint32_t slot) {
-  Conn& c = _conns[slot];
-  if (c.fd < 0 || !c.shut || c.send_in_flight || c.recv_armed || c.timer_armed) {
-    return;
-  }
-  close(c.fd);
-  c.fd = -1;
-  ++c.gen;
-  c.session.reset();
-  c.sending.clear();  // keeps its capacity for the slot's next connection
-  c.pending.clear();
-  --_open;
-  _free.push_back(slot);
 }
 
 int Sink::finish(int status, const char* why) {

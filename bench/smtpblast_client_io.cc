@@ -1,0 +1,215 @@
+// bench/smtpblast_client_io.cc — the client's socket plumbing, as in
+// engine/shard_outbound.cc: connect, a multishot recv into the
+// provided-buffer ring, one send in flight per connection, and closing only
+// once the kernel holds no operation for the socket.
+#include <liburing.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "bench/smtpblast_client.h"
+#include "bench/smtpblast_clock.h"
+#include "engine/user_data.h"
+
+namespace ringmta::blast {
+namespace {
+
+constexpr int64_t kRetryNs = 100'000'000;  // reconnect after a refused connection
+
+// ends_data: `out` finishes a message's content (BDAT) or its DATA dot.
+bool ends_data(const std::string& out) {
+  std::string_view v = out;
+  constexpr std::string_view kDot = ".\r\n";
+  if (v.ends_with(kDot)) {
+    v.remove_suffix(kDot.size());
+  }
+  return v.ends_with(kBodyTail);
+}
+
+}  // namespace
+
+void Client::connect(uint32_t slot) {
+  Conn& c = _conns[slot];
+  c.fd = socket(_server.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (c.fd < 0) {
+    _last_error = absl::StrCat("socket: ", strerror(errno));
+    ++_stats.connection_errors;
+    c.retry_at_ns = mono_ns() + kRetryNs;
+    return;
+  }
+  // Commands and replies are small and a pipelined batch is one write:
+  // Nagle would only add delay.
+  int one = 1;
+  setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  ++_open;
+  c.connecting = true;
+  c.shut = false;
+  c.error_counted = false;
+  c.backoff = false;
+  c.on_conn = 0;
+  c.in_txn = false;
+  io_uring_sqe* sqe = _ring->sqe();
+  io_uring_prep_connect(sqe, c.fd, reinterpret_cast<const sockaddr*>(&_server.addr), _server.len);
+  io_uring_sqe_set_data64(sqe, encode(Op::kOutConnect, slot, c.gen));
+}
+
+void Client::arm_recv(uint32_t slot) {
+  Conn& c = _conns[slot];
+  io_uring_sqe* sqe = _ring->sqe();
+  // Multishot recv with buffer selection: one SQE serves every reply.
+  io_uring_prep_recv_multishot(sqe, c.fd, nullptr, 0, 0);
+  sqe->flags |= IOSQE_BUFFER_SELECT;
+  sqe->buf_group = _buffers->group();
+  io_uring_sqe_set_data64(sqe, encode(Op::kOutRecv, slot, c.gen));
+  c.recv_armed = true;
+}
+
+void Client::on_cqe(io_uring_cqe* cqe) {
+  const UserData ud = decode(cqe->user_data);
+  if (ud.op == Op::kCancel || ud.slot >= _conns.size() || _conns[ud.slot].gen != ud.gen ||
+      _conns[ud.slot].fd < 0) {
+    if (cqe->flags & IORING_CQE_F_BUFFER) {
+      _buffers->recycle(static_cast<uint16_t>(cqe->flags >> IORING_CQE_BUFFER_SHIFT));
+    }
+    return;
+  }
+  const uint32_t slot = ud.slot;
+  Conn& c = _conns[slot];
+  switch (ud.op) {
+    case Op::kOutConnect:
+      c.connecting = false;
+      if (cqe->res < 0) {
+        _last_error = absl::StrCat("connect to ", _server.text, ": ", strerror(-cqe->res));
+        ++_stats.connection_errors;
+        c.error_counted = true;
+        c.backoff = true;
+        release(slot);
+        if (!_ever_connected && _stats.connection_errors >= 3 * _conns.size()) {
+          stop("cannot connect");
+        }
+        return;
+      }
+      if (!_ever_connected) {
+        _ever_connected = true;
+        _start_ns = mono_ns();  // measure from the first connect, not from set-up
+        _send_until_ns = _start_ns + static_cast<int64_t>(_opts.duration_s * 1e9);
+      }
+      ++_stats.connections;
+      c.session = std::make_unique<proto::ClientSession>(_client_config);
+      arm_recv(slot);
+      return;
+    case Op::kOutRecv: {
+      const bool more = cqe->flags & IORING_CQE_F_MORE;
+      if (!more) {
+        c.recv_armed = false;
+      }
+      if (cqe->res > 0) {
+        auto id = static_cast<uint16_t>(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
+        if (!c.shut) {
+          std::string_view data(_buffers->data(id), static_cast<size_t>(cqe->res));
+          if (c.pending.empty()) {
+            data.remove_prefix(c.session->consume(data));
+          }
+          c.pending.append(data);  // bounded: only replies to what we sent
+        }
+        _buffers->recycle(id);
+        if (!more && !c.shut) {
+          arm_recv(slot);
+        }
+      } else if (cqe->res == -ENOBUFS) {
+        if (!c.shut) {
+          arm_recv(slot);  // buffers come back at the end of this iteration
+        }
+      } else if (!c.shut) {
+        c.session->on_connection_lost();
+      }
+      drive(slot);
+      return;
+    }
+    case Op::kOutSend:
+      c.send_in_flight = false;
+      if (cqe->res < 0) {
+        if (!c.shut) {
+          c.session->on_connection_lost();
+        }
+      } else {
+        c.sent += static_cast<size_t>(cqe->res);
+        if (c.sent < c.sending.size() && !c.shut) {
+          io_uring_sqe* sqe = _ring->sqe();
+          io_uring_prep_send(sqe, c.fd, c.sending.data() + c.sent, c.sending.size() - c.sent, MSG_NOSIGNAL);
+          io_uring_sqe_set_data64(sqe, encode(Op::kOutSend, slot, c.gen));
+          c.send_in_flight = true;
+          return;
+        }
+        c.sending.clear();
+      }
+      drive(slot);
+      return;
+    default:
+      return;
+  }
+}
+
+void Client::flush(uint32_t slot) {
+  Conn& c = _conns[slot];
+  std::string& out = c.session->output();
+  if (c.send_in_flight || out.empty() || c.shut) {
+    return;
+  }
+  // Closed loop: latency runs from the moment the data is handed over.
+  if (c.in_txn && !c.stamped && _interval_ns == 0 && ends_data(out)) {
+    c.stamped = true;
+    c.start_ns = mono_ns();
+  }
+  c.sending.swap(out);
+  out.clear();
+  c.sent = 0;
+  io_uring_sqe* sqe = _ring->sqe();
+  io_uring_prep_send(sqe, c.fd, c.sending.data(), c.sending.size(), MSG_NOSIGNAL);
+  io_uring_sqe_set_data64(sqe, encode(Op::kOutSend, slot, c.gen));
+  c.send_in_flight = true;
+}
+
+void Client::shut(uint32_t slot) {
+  Conn& c = _conns[slot];
+  if (!c.shut) {
+    c.shut = true;
+    ::shutdown(c.fd, SHUT_RDWR);
+    if (c.recv_armed) {
+      io_uring_sqe* sqe = _ring->sqe();
+      io_uring_prep_cancel64(sqe, encode(Op::kOutRecv, slot, c.gen), 0);
+      io_uring_sqe_set_data64(sqe, encode(Op::kCancel));
+    }
+  }
+  release(slot);
+}
+
+// release closes the socket once no operation of the kernel refers to it,
+// and reconnects while messages remain.
+void Client::release(uint32_t slot) {
+  Conn& c = _conns[slot];
+  if (c.fd < 0 || c.send_in_flight || c.recv_armed || c.connecting) {
+    return;
+  }
+  close(c.fd);
+  c.fd = -1;
+  ++c.gen;  // completions still queued for the old socket are dropped
+  --_open;
+  c.session.reset();
+  c.sending.clear();
+  c.pending.clear();
+  if (!_stopping && more_work()) {
+    if (c.backoff) {
+      c.retry_at_ns = mono_ns() + kRetryNs;  // no hot loop against a dead server
+    } else {
+      connect(slot);
+    }
+  }
+}
+
+}  // namespace ringmta::blast
