@@ -80,7 +80,9 @@ int Client::run() {
   _start_ns = mono_ns();
   _send_until_ns = _start_ns + static_cast<int64_t>(_opts.duration_s * 1e9);
   _deadline_ns = _start_ns + static_cast<int64_t>(_opts.timeout_s * 1e9);
-  for (uint32_t slot = 0; slot < _conns.size(); ++slot) {
+  // No more connections than messages: --no-reuse counts them.
+  const uint64_t first = _total > 0 ? std::min<uint64_t>(_total, _conns.size()) : _conns.size();
+  for (uint32_t slot = 0; slot < first; ++slot) {
     connect(slot);
   }
   loop();

@@ -75,6 +75,8 @@ class Client {
   // more_work: messages remain to be started, now or later.
   bool more_work() const;
   bool start_message(uint32_t slot);
+  // unclaimed: open connections that have not started a message yet.
+  uint32_t unclaimed() const;
   int64_t next_wake_ns() const;
   void stop(const char* why);
   int finish();

@@ -203,13 +203,23 @@ void Client::release(uint32_t slot) {
   c.session.reset();
   c.sending.clear();
   c.pending.clear();
-  if (!_stopping && more_work()) {
+  // Enough fresh connections may already be on their way for what is left
+  // (--no-reuse counts connections: opening one more would skew it).
+  if (!_stopping && more_work() && (_total == 0 || _total - _stats.dispatched > unclaimed())) {
     if (c.backoff) {
       c.retry_at_ns = mono_ns() + kRetryNs;  // no hot loop against a dead server
     } else {
       connect(slot);
     }
   }
+}
+
+uint32_t Client::unclaimed() const {
+  uint32_t n = 0;
+  for (const Conn& c : _conns) {
+    n += c.fd >= 0 && !c.shut && c.on_conn == 0 ? 1 : 0;
+  }
+  return n;
 }
 
 }  // namespace ringmta::blast
