@@ -1,5 +1,5 @@
 // proto/command.cc — RFC 5321 4.1.1 commands, ESMTP parameters of RFC 1870
-// (SIZE), 6152 (BODY), 6531 (SMTPUTF8) and 3030 (BDAT).
+// (SIZE), 6152 (BODY), 6531 (SMTPUTF8), 4954 (AUTH=) and 3030 (BDAT).
 #include "proto/command.h"
 
 namespace ringmta::proto {
@@ -130,7 +130,7 @@ Command parse_command(std::string_view line) {
   return command;
 }
 
-ArgStatus parse_mail_args(std::string_view arg, MailArgs* out) {
+ArgStatus parse_mail_args(std::string_view arg, MailArgs* out, bool accept_auth) {
   *out = MailArgs{};
   if (!istarts_with(arg, "FROM:")) {
     return ArgStatus::kSyntax;
@@ -164,6 +164,13 @@ ArgStatus parse_mail_args(std::string_view arg, MailArgs* out) {
         return ArgStatus::kBadParamValue;
       }
       out->smtputf8 = true;
+    } else if (accept_auth && iequals(key, "AUTH")) {
+      // The value is xtext or "<>"; it only has to be there.
+      if (value.empty()) {
+        out->bad_param = param;
+        return ArgStatus::kBadParamValue;
+      }
+      out->has_auth = true;
     } else {
       out->bad_param = param;
       return ArgStatus::kUnknownParam;

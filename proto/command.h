@@ -60,11 +60,16 @@ struct MailArgs {
   uint64_t size = 0;  // SIZE=, 0 when absent
   BodyType body = BodyType::kUnspecified;
   bool smtputf8 = false;
+  bool has_auth = false;  // AUTH= was given (and ignored)
   std::string_view bad_param;  // the refused parameter, for the reply text
 };
 
 // parse_mail_args parses what follows "MAIL": "FROM:<path> [params]".
-ArgStatus parse_mail_args(std::string_view arg, MailArgs* out);
+// With accept_auth (the session offers AUTH), RFC 4954 5's AUTH=<mailbox>
+// parameter is accepted and ignored: we never relay the claim of another
+// submitter, and the Received: header names the user who authenticated.
+// Without it AUTH= is an unknown parameter, as it was before AUTH existed.
+ArgStatus parse_mail_args(std::string_view arg, MailArgs* out, bool accept_auth = false);
 
 struct RcptArgs {
   Address recipient;

@@ -39,6 +39,34 @@ std::string_view field_name(std::string_view line) {
   return name;
 }
 
+// is_token: what we print of the engine's TLS strings. wolfSSL names are
+// short tokens ("TLSv1.3", "TLS_AES_256_GCM_SHA384"); anything else is
+// left out rather than risk breaking the header.
+bool is_token(std::string_view text) {
+  if (text.empty() || text.size() > 64) {
+    return false;
+  }
+  for (char c : text) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (u <= ' ' || u >= 127 || c == '(' || c == ')' || c == '\\') {
+      return false;
+    }
+  }
+  return true;
+}
+
+// append_comment_text appends `text` as the inside of an RFC 5322 comment:
+// ( ) and \ become quoted-pairs, so that a user name cannot end the
+// comment early. The session only authenticates names without controls.
+void append_comment_text(std::string_view text, std::string* out) {
+  for (char c : text) {
+    if (c == '(' || c == ')' || c == '\\') {
+      out->push_back('\\');
+    }
+    out->push_back(c);
+  }
+}
+
 }  // namespace
 
 HeaderScan scan_headers(std::string_view body) {
@@ -84,8 +112,17 @@ void append_trace_headers(const TraceInfo& info, const HeaderScan& scan,
   std::string_view tag =
       info.client_addr.find(':') != std::string_view::npos ? std::string_view("IPv6:") : std::string_view();
   append_pieces(out, {"Received: from ", info.helo, " (", info.client_addr, " [", tag,
-                  info.client_addr, "])\r\n\tby ", info.hostname, " (ringmta) with ",
-                  info.protocol, " id ", info.queue_id});
+                  info.client_addr, "])\r\n"});
+  if (is_token(info.tls_version) && is_token(info.tls_cipher)) {
+    append_pieces(out, {"\t(using ", info.tls_version, " with cipher ", info.tls_cipher, ")\r\n"});
+  }
+  if (!info.auth_user.empty()) {
+    out->append("\t(Authenticated sender: ");
+    append_comment_text(info.auth_user, out);
+    out->append(")\r\n");
+  }
+  append_pieces(out, {"\tby ", info.hostname, " (ringmta) with ", info.protocol, " id ",
+                      info.queue_id});
   if (!info.recipient.empty()) {
     append_pieces(out, {"\r\n\tfor <", info.recipient, ">; ", date, "\r\n"});
   } else {

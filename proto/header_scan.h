@@ -33,10 +33,18 @@ struct TraceInfo {
   std::string_view helo;
   std::string_view client_addr;
   std::string_view hostname;
-  std::string_view protocol;   // "SMTP", "ESMTP", "UTF8SMTP" (RFC 3848, 6531)
+  // "SMTP", "ESMTP", "UTF8SMTP", with S (TLS) and A (AUTH) variants such
+  // as "ESMTPSA" (RFC 3848, 6531).
+  std::string_view protocol;
   std::string_view queue_id;
   std::string_view recipient;  // empty unless exactly one recipient
   absl::Time now;
+  // "(using TLSv1.3 with cipher X)" when both are set, as Postfix writes
+  // it; left out unless each is a short token.
+  std::string_view tls_version;
+  std::string_view tls_cipher;
+  // "(Authenticated sender: user)" when set; ( ) and \ are quoted.
+  std::string_view auth_user;
 };
 
 // format_rfc5322_date formats `t` in UTC: "Sun, 22 Nov 2026 10:00:00 +0000".

@@ -8,6 +8,7 @@
 
 #include "proto/header_scan.h"
 #include "proto/reply.h"
+#include "proto/sasl.h"
 #include "proto/session_impl.h"
 
 namespace ringmta::proto {
@@ -16,13 +17,28 @@ namespace {
 // Without SIZE= the body grows by doubling from here.
 constexpr size_t kDefaultBodyReserve = 16 * 1024;
 
+// trace_protocol is Received:'s "with" keyword: RFC 3848 adds S for TLS and
+// A for AUTH to ESMTP, RFC 6531 likewise to UTF8SMTP; plain SMTP (HELO)
+// has no such variants.
+std::string_view trace_protocol(bool utf8, bool ehlo, bool tls, bool auth) {
+  static constexpr std::string_view kNames[2][4] = {
+      {"ESMTP", "ESMTPA", "ESMTPS", "ESMTPSA"},
+      {"UTF8SMTP", "UTF8SMTPA", "UTF8SMTPS", "UTF8SMTPSA"},
+  };
+  if (!utf8 && !ehlo) {
+    return "SMTP";
+  }
+  return kNames[utf8 ? 1 : 0][(tls ? 2 : 0) + (auth ? 1 : 0)];
+}
+
 }  // namespace
 
 ServerSession::Impl::Impl(const SessionConfig& config, ClientInfo client)
     : _config(config),
       _client(std::move(client)),
       _decoder(BodyDecoder::Mode::kData, config.limits.max_message_size,
-               config.limits.max_text_line) {}
+               config.limits.max_text_line),
+      _tls(_client.tls) {}
 
 void ServerSession::Impl::reply(std::string_view line) { append_reply(&_out, line); }
 
@@ -71,8 +87,14 @@ void ServerSession::Impl::start_message(BodyDecoder::Mode mode) {
 }
 
 size_t ServerSession::Impl::consume(std::string_view in) {
+  if (_wants_tls && !_closing) {
+    // Plaintext the client pipelined after STARTTLS: never executed, and
+    // reported used so that no caller can offer it again after the
+    // handshake (CVE-2011-0411).
+    return in.size();
+  }
   size_t pos = 0;
-  while (pos < in.size() && !_closing && !_waiting) {
+  while (pos < in.size() && !_closing && !_waiting && !_auth_waiting && !_wants_tls) {
     std::string_view rest = in.substr(pos);
     switch (_phase) {
       case Phase::kCommand:
@@ -92,11 +114,27 @@ size_t ServerSession::Impl::consume(std::string_view in) {
   return pos;
 }
 
+size_t ServerSession::Impl::line_limit() const {
+  const size_t max_line = _config.limits.max_command_line;
+  if (_auth_step != AuthStep::kNone || auth_offered()) {
+    return std::max(max_line, kMaxSaslLine);
+  }
+  return max_line;
+}
+
+void ServerSession::Impl::line_too_long() {
+  // A SASL response that did not fit ends the exchange: the client's next
+  // line is a command again, not more of its credentials.
+  _auth_step = AuthStep::kNone;
+  _login_user.clear();
+  error("500 5.5.6 Line too long");
+}
+
 // consume_command_bytes frames one command line. A complete line is parsed
 // in place (no copy); only a line split across reads is buffered, and never
-// beyond max_command_line: past that it is refused and skipped to its end.
+// beyond line_limit(): past that it is refused and skipped to its end.
 size_t ServerSession::Impl::consume_command_bytes(std::string_view in) {
-  const size_t max_line = _config.limits.max_command_line;
+  const size_t max_line = line_limit();
   const auto* nl = static_cast<const char*>(std::memchr(in.data(), '\n', in.size()));
   if (_discarding) {
     if (nl == nullptr) {
@@ -110,11 +148,13 @@ size_t ServerSession::Impl::consume_command_bytes(std::string_view in) {
       // Even if a CR is the last octet, the content is already too long.
       _line.clear();
       _discarding = true;
-      error("500 5.5.6 Line too long");
+      line_too_long();
       return in.size();
     }
-    if (_line.capacity() < max_line) {
-      _line.reserve(max_line);
+    // Reserve for a command line; only an AUTH line grows past it.
+    const size_t usual = std::min(max_line, _config.limits.max_command_line);
+    if (_line.capacity() < usual) {
+      _line.reserve(usual);
     }
     _line.append(in);
     return in.size();
@@ -130,9 +170,12 @@ size_t ServerSession::Impl::consume_command_bytes(std::string_view in) {
   if (!line.empty() && line.back() == '\r') {
     line.remove_suffix(1);
   }
-  // max_command_line counts the CRLF (RFC 5321 4.5.3.1.4).
-  if (line.size() + 2 > max_line) {
-    error("500 5.5.6 Line too long");
+  // max_command_line counts the CRLF (RFC 5321 4.5.3.1.4). Only AUTH and
+  // a SASL response may use the longer limit.
+  if (line.size() + 2 > max_line ||
+      (line.size() + 2 > _config.limits.max_command_line && _auth_step == AuthStep::kNone &&
+       parse_command(line).verb != Verb::kAuth)) {
+    line_too_long();
   } else {
     execute(line);
   }
@@ -194,7 +237,11 @@ void ServerSession::Impl::finish_message() {
   info.helo = _helo;
   info.client_addr = _client.addr;
   info.hostname = _config.hostname;
-  info.protocol = env.smtputf8 ? "UTF8SMTP" : (_greeting == Greeting::kEhlo ? "ESMTP" : "SMTP");
+  info.protocol = trace_protocol(env.smtputf8, _greeting == Greeting::kEhlo, _tls,
+                                 !_auth_user.empty());
+  info.tls_version = _tls_version;
+  info.tls_cipher = _tls_cipher;
+  info.auth_user = _auth_user;
   info.queue_id = _queue_id;
   if (env.recipients.size() == 1) {
     info.recipient = env.recipients.front();
@@ -223,7 +270,7 @@ size_t ServerSession::consume(std::string_view in) { return _impl->consume(in); 
 
 std::string& ServerSession::output() { return _impl->_out; }
 
-bool ServerSession::waiting() const { return _impl->_waiting; }
+bool ServerSession::waiting() const { return _impl->_waiting || _impl->_auth_waiting; }
 
 bool ServerSession::message_ready() const { return _impl->_ready; }
 

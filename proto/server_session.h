@@ -14,6 +14,19 @@
 //   }
 //   if (s.closing() && s.output().empty()) close();
 //
+// STARTTLS and AUTH (off unless SessionConfig turns them on):
+//
+//   if (s.wants_tls()) {         // the 220 to STARTTLS is in output()
+//     send(s.output()); s.output().clear();
+//     drop every received byte not yet consumed;   // CVE-2011-0411
+//     handshake();  s.on_tls_established("TLSv1.3", "TLS_AES_256_GCM_SHA384");
+//   }
+//   if (s.auth_pending()) {      // waiting() stays true until the result
+//     AuthRequest r = s.take_auth_request();
+//     check r.user / r.password off the hot path, then, later:
+//     s.on_auth_result(ok);      // a failure may be answered after a delay
+//   }
+//
 // consume() stops before the end of its input when the session must wait:
 // after the end of a message (until on_stored/on_store_failed, so replies
 // stay in command order even when the client pipelined past the message),
@@ -25,6 +38,27 @@
 // DATA only CRLF.CRLF ends the message; bare CR and bare LF are normalized
 // to CRLF in the stored body, so nothing we store or relay later can be
 // re-read as a different message boundary (SMTP smuggling).
+//
+// STARTTLS (RFC 3207): the session answers 220 and then wants_tls() is
+// true. consume() returned having used exactly the octets up to the end of
+// the STARTTLS line; every octet offered to it afterwards, until
+// on_tls_established(), is dropped (reported used, never executed): the
+// client sent it in plaintext, and an attacker may have injected it
+// (CVE-2011-0411). The engine must also drop what it still buffers. After
+// on_tls_established() the session is as right after the greeting (RFC
+// 3207 4.2): no EHLO, no transaction, not authenticated; no new greeting
+// is sent. STARTTLS during a transaction is refused (503) rather than
+// silently discarding the client's MAIL and RCPTs.
+//
+// AUTH (RFC 4954, PLAIN and LOGIN): once the client's credentials are
+// complete, auth_pending() is true and the session waits, exactly as for a
+// store: consume() takes nothing and waiting() is true (so the engine
+// buffers input, does not apply the idle timeout, and does not shut the
+// session down) until on_auth_result(). The engine checks credentials off
+// the shard's hot path and answers later; it should answer a failure late
+// (a delay of about a second slows guessing), which is why the delay is
+// not the session's job. No callback holds a pointer to the session: the
+// engine finds the session by its slot and generation when the answer comes.
 #pragma once
 
 #include <cstdint>
@@ -57,11 +91,32 @@ struct SessionConfig {
   std::function<std::string()> new_queue_id;
   // Clock for Received/Date headers; tests inject a fixed one.
   std::function<absl::Time()> clock = [] { return absl::Now(); };
+
+  // STARTTLS and AUTH; all off by default, so that nothing is advertised
+  // until the engine can do its half.
+  bool starttls_available = false;  // the engine has a certificate
+  bool auth_available = false;      // the engine answers take_auth_request()
+  // AUTH is offered only under TLS: PLAIN and LOGIN send the password in the
+  // clear. false only behind a TLS-terminating proxy.
+  bool auth_requires_tls = true;
+  // MAIL needs a successful AUTH first (530 5.7.0), unless the client is in
+  // the relay networks.
+  bool auth_required = false;
 };
 
 struct ClientInfo {
   std::string addr;        // peer IP as text
   bool may_relay = false;  // peer is in the relay networks
+  // tls: the listener is implicit TLS (port 465): the session starts
+  // encrypted, never offers STARTTLS, and may offer AUTH at once.
+  bool tls = false;
+};
+
+// AuthRequest is one set of credentials for the engine to check.
+struct AuthRequest {
+  std::string mechanism;  // "PLAIN" or "LOGIN", for the log
+  std::string user;       // authcid: valid UTF-8, no controls, 1..255 octets
+  std::string password;   // 1..255 octets, no NUL; wipe after use
 };
 
 // CompletedMessage is one accepted message, ready to spool. The stored
@@ -90,7 +145,8 @@ class ServerSession {
   // output holds reply bytes not yet handed to the socket.
   std::string& output();
 
-  // waiting is true while a completed message awaits its store result.
+  // waiting is true while a completed message awaits its store result, or
+  // an AUTH request awaits on_auth_result().
   bool waiting() const;
   bool message_ready() const;
   CompletedMessage take_message();
@@ -106,6 +162,30 @@ class ServerSession {
   // on_timeout queues 421 4.4.2 and closes; on_shutdown queues 421 4.3.2.
   void on_timeout();
   void on_shutdown();
+
+  // wants_tls: the 220 to STARTTLS is queued; send output(), drop unread
+  // input, run the handshake. consume() drops its input meanwhile.
+  bool wants_tls() const;
+  // on_tls_established records the handshake's result and resets the
+  // session after STARTTLS (see the header). On an implicit TLS session
+  // (ClientInfo::tls) it only records version and cipher, for Received:.
+  // Ignored when neither applies.
+  void on_tls_established(std::string_view version, std::string_view cipher);
+  // tls_active: STARTTLS completed, or an implicit TLS session.
+  bool tls_active() const;
+
+  // auth_pending: credentials are ready to be taken (like message_ready).
+  bool auth_pending() const;
+  // take_auth_request moves the credentials out; the session keeps
+  // waiting() until on_auth_result(). Empty when none is pending.
+  AuthRequest take_auth_request();
+  // on_auth_result answers the taken request: 235 2.7.0 and the session is
+  // authenticated, or 535 5.7.8 (counted toward max_errors). Ignored when
+  // no request is outstanding; silent after a 421.
+  void on_auth_result(bool ok);
+  // authenticated / auth_user: the successful AUTH's user ("" before).
+  bool authenticated() const;
+  const std::string& auth_user() const;
 
  private:
   struct Impl;

@@ -28,6 +28,10 @@ bool has_controls(std::string_view text) {
 }  // namespace
 
 void ServerSession::Impl::execute(std::string_view line) {
+  if (_auth_step != AuthStep::kNone) {
+    auth_response(line);  // credentials, not a command
+    return;
+  }
   const Command c = parse_command(line);
   switch (c.verb) {
     case Verb::kEhlo:
@@ -74,9 +78,13 @@ void ServerSession::Impl::execute(std::string_view line) {
     case Verb::kHelp:
       reply("214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP");
       break;
+    case Verb::kStartTls:
+      do_starttls(c);
+      break;
+    case Verb::kAuth:
+      do_auth(c);
+      break;
     case Verb::kExpn:
-    case Verb::kStartTls:  // not advertised until TLS lands
-    case Verb::kAuth:      // likewise
       error(kNotImplemented);
       break;
     case Verb::kUnknown:
@@ -108,10 +116,36 @@ void ServerSession::Impl::do_helo(const Command& c, Greeting kind) {
   _greeting = kind;
   _helo.assign(c.arg);
   if (kind == Greeting::kEhlo) {
-    append_ehlo_reply(&_out, _config.hostname, _config.limits.max_message_size);
+    append_ehlo();
   } else {
     append_pieces(&_out, {"250 ", _config.hostname, "\r\n"});
   }
+}
+
+// append_ehlo appends the EHLO reply with the extensions this connection
+// may use now: STARTTLS before TLS, AUTH where the password is safe to send.
+void ServerSession::Impl::append_ehlo() {
+  const size_t start = _out.size();
+  append_ehlo_reply(&_out, _config.hostname, _config.limits.max_message_size);
+  const bool starttls = _config.starttls_available && !_tls;
+  const bool auth = auth_offered();
+  if (!starttls && !auth) {
+    return;
+  }
+  // Only the last line of a multi-line reply reads "250 " (RFC 5321
+  // 4.2.1): the per-connection extensions go before it.
+  const size_t last = _out.rfind("\r\n250 ");
+  if (last == std::string::npos || last < start) {
+    return;
+  }
+  std::string extra;
+  if (starttls) {
+    extra.append("\r\n250-STARTTLS");
+  }
+  if (auth) {
+    extra.append("\r\n250-AUTH PLAIN LOGIN");
+  }
+  _out.insert(last, extra);
 }
 
 void ServerSession::Impl::do_mail(const Command& c) {
@@ -123,8 +157,12 @@ void ServerSession::Impl::do_mail(const Command& c) {
     error("503 5.5.1 Error: nested MAIL command");
     return;
   }
+  if (_config.auth_required && _auth_user.empty() && !_client.may_relay) {
+    error("530 5.7.0 Authentication required");
+    return;
+  }
   MailArgs args;
-  ArgStatus status = parse_mail_args(c.arg, &args);
+  ArgStatus status = parse_mail_args(c.arg, &args, _config.auth_available);
   switch (status) {
     case ArgStatus::kOk:
       break;
@@ -154,6 +192,7 @@ void ServerSession::Impl::do_mail(const Command& c) {
   env.declared_size = args.size;
   env.helo = _helo;
   env.client_addr = _client.addr;
+  env.auth_user = _auth_user;
   reply("250 2.1.0 Ok");
 }
 
@@ -200,7 +239,8 @@ void ServerSession::Impl::do_rcpt(const Command& c) {
       return;
   }
   std::string text = address_text(args.recipient);
-  if (!args.recipient.is_postmaster && !_client.may_relay) {
+  // An authenticated client relays like one in the relay networks.
+  if (!args.recipient.is_postmaster && !_client.may_relay && _auth_user.empty()) {
     // address_text lower-cased the domain: it is the tail of `text`.
     std::string_view domain =
         std::string_view(text).substr(text.size() - args.recipient.domain.size());

@@ -17,6 +17,8 @@ namespace ringmta::proto {
 struct ServerSession::Impl {
   enum class Phase : uint8_t { kCommand, kData, kBdatChunk };
   enum class Greeting : uint8_t { kNone, kHelo, kEhlo };
+  // Where an AUTH exchange stands: which client line comes next.
+  enum class AuthStep : uint8_t { kNone, kPlain, kLoginUser, kLoginPassword };
 
   Impl(const SessionConfig& config, ClientInfo client);
 
@@ -32,6 +34,10 @@ struct ServerSession::Impl {
   void reply_host(std::string_view code, std::string_view text);
   void error(std::string_view line);  // reply and count toward max_errors
   void close_with(std::string_view code, std::string_view text);
+  // line_limit is the longest line accepted now (CRLF included): longer
+  // while an AUTH line may come (RFC 4954 4), else max_command_line.
+  size_t line_limit() const;
+  void line_too_long();
 
   // session_commands.cc
   void execute(std::string_view line);
@@ -44,6 +50,15 @@ struct ServerSession::Impl {
   // sequence_error returns the 503 text for MAIL-dependent commands, or ""
   // when the transaction is ready for `verb`.
   std::string_view sequence_error(Verb verb) const;
+  void append_ehlo();
+
+  // session_tls_auth.cc
+  bool auth_offered() const;  // AUTH would be advertised now
+  void do_starttls(const Command& c);
+  void do_auth(const Command& c);
+  void auth_response(std::string_view line);  // a line during an exchange
+  void request_auth(std::string_view mechanism, std::string user, std::string password);
+  void reset_after_tls();
 
   const SessionConfig& _config;
   ClientInfo _client;
@@ -74,6 +89,21 @@ struct ServerSession::Impl {
   bool _chunk_last = false;
   // When not empty, the chunk is skipped and this error answers it.
   std::string_view _chunk_error;
+
+  // TLS (RFC 3207).
+  bool _tls = false;        // encrypted: after STARTTLS, or implicit TLS
+  bool _wants_tls = false;  // 220 sent to STARTTLS; input is dropped
+  std::string _tls_version;
+  std::string _tls_cipher;
+
+  // AUTH (RFC 4954).
+  AuthStep _auth_step = AuthStep::kNone;
+  bool _auth_ready = false;    // _auth_request not yet taken
+  bool _auth_waiting = false;  // ... or taken and not yet answered
+  AuthRequest _auth_request;
+  std::string _auth_candidate;  // user of the outstanding request
+  std::string _login_user;      // LOGIN: the user, while asking the password
+  std::string _auth_user;       // "" until a successful AUTH
 };
 
 }  // namespace ringmta::proto

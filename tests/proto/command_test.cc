@@ -84,6 +84,19 @@ TEST(CommandTest, Utf8SenderNeedsTheParameter) {
   EXPECT_EQ(parse_rcpt_args("TO:<\xC3\xB6@b.example>", true, &r), ArgStatus::kOk);
 }
 
+TEST(CommandTest, MailAuthParameterWhenAccepted) {
+  MailArgs m;
+  EXPECT_EQ(parse_mail_args("FROM:<a@b> AUTH=<>", &m), ArgStatus::kUnknownParam);
+  EXPECT_EQ(m.bad_param, "AUTH=<>");
+  EXPECT_EQ(parse_mail_args("FROM:<a@b> AUTH=<> SIZE=10", &m, true), ArgStatus::kOk);
+  EXPECT_TRUE(m.has_auth);
+  EXPECT_EQ(m.size, 10u);
+  EXPECT_EQ(parse_mail_args("FROM:<a@b> auth=e+3Dmc2@example.com", &m, true), ArgStatus::kOk);
+  EXPECT_EQ(parse_mail_args("FROM:<a@b> AUTH=", &m, true), ArgStatus::kBadParamValue);
+  EXPECT_EQ(parse_mail_args("FROM:<a@b> AUTH", &m, true), ArgStatus::kBadParamValue);
+  EXPECT_EQ(m.bad_param, "AUTH");
+}
+
 TEST(CommandTest, RcptTo) {
   RcptArgs r;
   EXPECT_EQ(parse_rcpt_args("TO:<>", false, &r), ArgStatus::kBadAddress);

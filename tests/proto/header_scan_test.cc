@@ -95,6 +95,40 @@ TEST(TraceHeadersTest, NoForClauseAndNothingAddedWhenPresent) {
             "\tSun, 22 Nov 2026 10:00:00 +0000\r\n");
 }
 
+TEST(TraceHeadersTest, TlsAndAuthenticatedSender) {
+  TraceInfo t = info("a@example.test");
+  t.protocol = "ESMTPSA";
+  t.tls_version = "TLSv1.3";
+  t.tls_cipher = "TLS_AES_256_GCM_SHA384";
+  t.auth_user = "al(i)ce\\";
+  std::string out;
+  append_trace_headers(t, HeaderScan{}, &out);
+  EXPECT_EQ(out.substr(0, out.find("Date:")),
+            "Received: from client.example (192.0.2.1 [192.0.2.1])\r\n"
+            "\t(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384)\r\n"
+            "\t(Authenticated sender: al\\(i\\)ce\\\\)\r\n"
+            "\tby mx.test (ringmta) with ESMTPSA id Q0001\r\n"
+            "\tfor <a@example.test>; Sun, 22 Nov 2026 10:00:00 +0000\r\n");
+}
+
+TEST(TraceHeadersTest, TlsDetailsThatAreNotTokensAreLeftOut) {
+  const std::string_view kBad[] = {"", "TLS 1.3", "TLS(1)", "x\r\nBcc: y", "\xC3\xA4"};
+  for (std::string_view bad : kBad) {
+    TraceInfo t = info("");
+    t.tls_version = "TLSv1.3";
+    t.tls_cipher = bad;
+    std::string out;
+    append_trace_headers(t, HeaderScan{}, &out);
+    EXPECT_EQ(out.find("using"), std::string::npos) << bad;
+  }
+  TraceInfo t = info("");
+  t.tls_version = "TLSv1.2";
+  t.tls_cipher = std::string(65, 'C');
+  std::string out;
+  append_trace_headers(t, HeaderScan{}, &out);
+  EXPECT_EQ(out.find("using"), std::string::npos);
+}
+
 TEST(TraceHeadersTest, DateFormat) {
   EXPECT_EQ(format_rfc5322_date(absl::FromUnixSeconds(0)), "Thu, 01 Jan 1970 00:00:00 +0000");
 }

@@ -2,6 +2,7 @@
 // transcripts/NAME.in holds the client's bytes exactly as sent, NAME.ref the
 // exact server output. Each pair runs whole and in every fragment size, with
 // the fixed clock and queue ids of test_config(), every ready message stored.
+// Pairs named tls_* run with tls_test_config() (STARTTLS and AUTH offered).
 //
 // RINGMTA_UPDATE_GOLDEN=1 rewrites the .ref files (review the diff!).
 #include <cstdlib>
@@ -48,16 +49,18 @@ TEST(TranscriptTest, EveryPairMatches) {
     fs::path ref_path = in_path;
     ref_path.replace_extension(".ref");
     const std::string input = read_file(in_path);
+    const bool tls = in_path.filename().string().rfind("tls_", 0) == 0;
+    auto config = [tls] { return tls ? testing::tls_test_config() : testing::test_config(); };
     if (update) {
       std::ofstream(ref_path, std::ios::binary)
-          << testing::run_session(testing::test_config(), input).output;
+          << testing::run_session(config(), input).output;
     }
     const std::string ref = read_file(ref_path);
     ASSERT_FALSE(ref.empty()) << "missing " << ref_path;
     for (size_t size : testing::kFragmentSizes) {
       testing::RunOptions options;
       options.fragment = size;
-      EXPECT_EQ(testing::run_session(testing::test_config(), input, options).output, ref)
+      EXPECT_EQ(testing::run_session(config(), input, options).output, ref)
           << "fragment size " << size;
     }
   }
