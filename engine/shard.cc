@@ -137,7 +137,7 @@ void Shard::loop() {
     pump_spool();
     _events.flush();
     if (_stopping && _open_conns == 0 && _out_open == 0 && _waiters.empty() && !_spool->in_flight() &&
-        _events.idle()) {
+        !_spool->can_start_batch() && _events.idle()) {
       break;
     }
     _mesh->publish(_id, _ring->raw());
@@ -148,6 +148,9 @@ void Shard::loop() {
     // interrupt coalescing, was tried: its timer wake-ups cost more CPU per
     // message than they saved.)
     int64_t timeout_us = may_sleep ? std::max<int64_t>(0, _next_tick_ms - now) * 1000 : 0;
+    if (_state_pending_since_ms != 0) {
+      timeout_us = std::min<int64_t>(timeout_us, kStateFlushMs * 1000);  // see pump_spool
+    }
     if (_resolver && timeout_us > 0) {
       // c-ares may need to resend a query before the next tick.
       int64_t bound = _resolver->wait_bound_us();

@@ -174,6 +174,8 @@ class Shard {
   std::deque<StoreWaiter> _waiters;
   uint32_t _batch = 0;  // number of the spool write in flight (stale completions are dropped)
   int64_t _batch_start_us = 0;
+  int64_t _state_pending_since_ms = 0;  // 0: no state record waits for a batch
+  static constexpr int64_t kStateFlushMs = 50;
   uint64_t _batch_first_ticket = 0;
 
   // Delivery, origin side.

@@ -221,6 +221,9 @@ void Shard::on_result(DeliveryResult&& r) {
     // Not waited for: a state record lost in a crash only means one more
     // delivery attempt (SMTP is at-least-once).
     _spool->append_state(rec);
+    if (_state_pending_since_ms == 0) {
+      _state_pending_since_ms = monotonic_ms();
+    }
 
     DeliveryEvent e;
     e.type = outcome_name(o.outcome);

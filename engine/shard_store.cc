@@ -44,13 +44,24 @@ void Shard::store_generated(std::unique_ptr<proto::CompletedMessage> m) {
   _waiters.push_back({ticket, std::move(m), kNoSession, 0});
 }
 
+// pump_spool starts the next batch. Messages (a session waits for each)
+// start one at once; state records alone wait up to kStateFlushMs for a
+// message batch to ride in, so that a message never queues behind a sync
+// that carries only bookkeeping (losing a state record in a crash costs
+// one redelivery, nothing more).
 void Shard::pump_spool() {
-  if (_spool->can_start_batch()) {
-    _batch_first_ticket = _spool->durable_through() + 1;
-    _batch_start_us = monotonic_us();
-    submit_batch(_spool->start_batch());
-    ++_stats.batches;
+  if (!_spool->can_start_batch()) {
+    return;
   }
+  bool messages_waiting = !_waiters.empty();
+  if (!messages_waiting && !_stopping && monotonic_ms() - _state_pending_since_ms < kStateFlushMs) {
+    return;
+  }
+  _state_pending_since_ms = 0;
+  _batch_first_ticket = _spool->durable_through() + 1;
+  _batch_start_us = monotonic_us();
+  submit_batch(_spool->start_batch());
+  ++_stats.batches;
 }
 
 void Shard::submit_batch(const spool::SegmentWriter::Batch& b) {
