@@ -62,6 +62,23 @@ const std::vector<Option>& options() {
          c.listen.insert(c.listen.end(), v.begin(), v.end());
          return absl::OkStatus();
        }},
+      {"listen-tls", "server.listen_tls", Kind::kList, "(none)",
+       "address for implicit TLS (SMTP submission over TLS, port 465 style); needs --tls-cert",
+       [](Config& c, const std::vector<std::string>& v) {
+         c.listen_tls.insert(c.listen_tls.end(), v.begin(), v.end());
+         return absl::OkStatus();
+       }},
+      {"tls-cert", "tls.cert", Kind::kString, "(none: no STARTTLS)",
+       "PEM certificate chain (leaf first) for STARTTLS and --listen-tls",
+       [](Config& c, const std::vector<std::string>& v) {
+         c.tls_cert = v[0];
+         return absl::OkStatus();
+       }},
+      {"tls-key", "tls.key", Kind::kString, "(none)", "PEM private key of --tls-cert",
+       [](Config& c, const std::vector<std::string>& v) {
+         c.tls_key = v[0];
+         return absl::OkStatus();
+       }},
       {"spool", "spool.dir", Kind::kString, "./ringmta-spool", "spool directory (created if missing)",
        [](Config& c, const std::vector<std::string>& v) {
          c.spool_dir = v[0];
@@ -430,8 +447,14 @@ absl::StatusOr<ParsedConfig> parse_config(int argc, char** argv) {
       return s;
     }
   }
-  if (c.listen.empty()) {
+  if (c.listen.empty() && c.listen_tls.empty()) {
     return absl::InvalidArgumentError("--listen: at least one address is needed");
+  }
+  if (c.tls_cert.empty() != c.tls_key.empty()) {
+    return absl::InvalidArgumentError("--tls-cert and --tls-key go together: give both or neither");
+  }
+  if (!c.listen_tls.empty() && c.tls_cert.empty()) {
+    return absl::InvalidArgumentError("--listen-tls needs --tls-cert and --tls-key");
   }
   if (c.hostname.empty()) {
     char name[256] = {};

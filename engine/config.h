@@ -24,6 +24,9 @@ namespace ringmta {
 struct Config {
   std::vector<std::string> listen = {"127.0.0.1:2525", "[::1]:2525"};
   bool listen_is_default = true;  // a default address that cannot bind is only a warning
+  std::vector<std::string> listen_tls;  // implicit TLS (RFC 8314, port 465 style)
+  std::string tls_cert;  // PEM chain, leaf first; enables STARTTLS
+  std::string tls_key;
   std::string spool_dir = "./ringmta-spool";
   unsigned shards = 0;  // 0: one per CPU this process may run on
   std::string hostname;  // empty: gethostname()

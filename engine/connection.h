@@ -8,6 +8,7 @@
 #include <string>
 
 #include "engine/socket_io.h"
+#include "engine/tls_session.h"
 #include "proto/server_session.h"
 
 namespace ringmta {
@@ -19,6 +20,10 @@ struct Connection {
   SocketIo io;
   uint32_t gen = 0;  // bumped on every reuse of the slot
   std::unique_ptr<proto::ServerSession> session;
+  // TLS: from accept on an implicit-TLS listener, or after STARTTLS.
+  std::unique_ptr<TlsSession> tls;
+  size_t plain_pos = 0;       // how much of the session's output was encrypted
+  std::string plain_out;      // the 220 to STARTTLS, still to go out in plaintext
 
   bool recv_paused = false;  // cancelled because pending_input is full
   // Bytes received while the session waits for a spool sync (a client that

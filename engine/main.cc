@@ -48,9 +48,10 @@ std::vector<int> usable_cpus() {
 // open_listeners opens shards × addresses sockets. With port 0 the first
 // socket's kernel-chosen port is reused for the others, so every shard
 // listens on the same address.
-absl::StatusOr<std::vector<std::vector<int>>> open_listeners(const Config& config, unsigned shards) {
+absl::StatusOr<std::vector<std::vector<int>>> open_listeners(const std::vector<std::string>& addrs,
+                                                             bool may_skip, unsigned shards) {
   std::vector<std::vector<int>> fds(shards);
-  for (const std::string& text : config.listen) {
+  for (const std::string& text : addrs) {
     absl::StatusOr<Endpoint> ep = parse_endpoint(text);
     if (!ep.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("--listen: ", ep.status().message()));
@@ -73,7 +74,7 @@ absl::StatusOr<std::vector<std::vector<int>>> open_listeners(const Config& confi
       for (int fd : opened) {
         close(fd);
       }
-      if (config.listen_is_default) {
+      if (may_skip) {
         log_warn("not listening on %s: %s", text, failed.message());
         continue;
       }
@@ -86,9 +87,6 @@ absl::StatusOr<std::vector<std::vector<int>>> open_listeners(const Config& confi
     for (unsigned s = 0; s < shards; ++s) {
       fds[s].push_back(opened[s]);
     }
-  }
-  if (fds[0].empty()) {
-    return absl::UnavailableError("no listen address could be opened");
   }
   return fds;
 }
@@ -137,9 +135,37 @@ int run(int argc, char** argv) {
 
   std::vector<int> cpus = usable_cpus();
   unsigned shards = config.shards != 0 ? config.shards : static_cast<unsigned>(cpus.size());
-  absl::StatusOr<std::vector<std::vector<int>>> listeners = open_listeners(config, shards);
+  if (!config.tls_cert.empty()) {
+    // Check the certificate and key now, so a mistake stops the start with
+    // a message naming the file (each shard loads its own copy later).
+    TlsOptions o;
+    o.cert_file = config.tls_cert;
+    o.key_file = config.tls_key;
+    absl::StatusOr<std::unique_ptr<TlsContext>> ctx = TlsContext::server(o);
+    if (!ctx.ok()) {
+      log_error("%s", ctx.status().message());
+      return 1;
+    }
+  }
+  absl::StatusOr<std::vector<std::vector<int>>> listeners =
+      open_listeners(config.listen, config.listen_is_default, shards);
   if (!listeners.ok()) {
     log_error("%s", listeners.status().message());
+    return 1;
+  }
+  absl::StatusOr<std::vector<std::vector<int>>> tls_listeners =
+      open_listeners(config.listen_tls, false, shards);
+  if (!tls_listeners.ok()) {
+    log_error("%s", tls_listeners.status().message());
+    return 1;
+  }
+  std::vector<bool> listen_tls((*listeners)[0].size(), false);
+  listen_tls.resize(listen_tls.size() + (*tls_listeners)[0].size(), true);
+  for (unsigned i = 0; i < shards; ++i) {
+    (*listeners)[i].insert((*listeners)[i].end(), (*tls_listeners)[i].begin(), (*tls_listeners)[i].end());
+  }
+  if (listen_tls.empty()) {
+    log_error("no listen address could be opened");
     return 1;
   }
   int stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -162,7 +188,7 @@ int run(int argc, char** argv) {
   std::vector<std::thread> threads;
   std::vector<absl::Status> results(shards);
   for (unsigned i = 0; i < shards; ++i) {
-    shard_objs.push_back(std::make_unique<Shard>(i, config, (*listeners)[i], &mesh, stop_fd,
+    shard_objs.push_back(std::make_unique<Shard>(i, config, (*listeners)[i], listen_tls, &mesh, stop_fd,
                                                  report->max_queue_id, event_log_fd));
   }
   if (!config.hold) {

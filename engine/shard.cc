@@ -42,11 +42,12 @@ int64_t monotonic_ms() {
   return int64_t{ts.tv_sec} * 1000 + ts.tv_nsec / 1000000;
 }
 
-Shard::Shard(unsigned id, const Config& config, std::vector<int> listen_fds, Mesh* mesh, int stop_fd,
-             std::string max_queue_id, int event_log_fd)
+Shard::Shard(unsigned id, const Config& config, std::vector<int> listen_fds, std::vector<bool> listen_tls,
+             Mesh* mesh, int stop_fd, std::string max_queue_id, int event_log_fd)
     : _id(id),
       _config(config),
       _listen_fds(std::move(listen_fds)),
+      _listen_tls(std::move(listen_tls)),
       _accept_armed(_listen_fds.size(), false),
       _mesh(mesh),
       _stop_fd(stop_fd),
@@ -103,6 +104,18 @@ absl::Status Shard::setup() {
   _session_config.local_domains.insert(_config.local_domains.begin(), _config.local_domains.end());
   _session_config.new_queue_id = [this] { return _ids->next(absl::Now()); };
   _client_config.helo_name = _config.hostname;
+  if (!_config.tls_cert.empty()) {
+    // One context per shard: wolfSSL contexts are not shared across threads.
+    TlsOptions o;
+    o.cert_file = _config.tls_cert;
+    o.key_file = _config.tls_key;
+    absl::StatusOr<std::unique_ptr<TlsContext>> ctx = TlsContext::server(o);
+    if (!ctx.ok()) {
+      return ctx.status();
+    }
+    _tls_server = std::move(*ctx);
+    _session_config.starttls_available = true;
+  }
 
   _mesh->attach(_id, _ring->fd());
   log_debug("shard %u: ring %s, spool segment %s", _id, _ring->mode(), _spool->segment_path());
@@ -268,11 +281,17 @@ void Shard::on_accept(uint32_t listener, io_uring_cqe* cqe) {
   c.recv_paused = false;
   c.last_activity_ms = monotonic_ms();
   proto::ClientInfo client;
+  client.tls = _listen_tls[listener];
   client.addr = peer_text(reinterpret_cast<const sockaddr*>(&peer));
   client.may_relay = any_contains(_config.relay_networks, reinterpret_cast<const sockaddr*>(&peer));
+  const bool client_tls = client.tls;
   c.session = std::make_unique<proto::ServerSession>(_session_config, std::move(client));
   ++_open_conns;
   ++_stats.connections;
+  if (client_tls) {
+    // Implicit TLS: the greeting waits for the handshake (flush holds it).
+    c.tls = std::make_unique<TlsSession>(*_tls_server, "");
+  }
   c.session->start();
   arm_recv(slot);
   flush(slot);

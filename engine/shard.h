@@ -60,8 +60,9 @@ class Shard {
   // listen_fds: this shard's own SO_REUSEPORT sockets, one per address.
   // max_queue_id: the highest id recovery saw, so new ids sort above it.
   // event_log_fd: the shared O_APPEND event log, or -1.
-  Shard(unsigned id, const Config& config, std::vector<int> listen_fds, Mesh* mesh, int stop_fd,
-        std::string max_queue_id, int event_log_fd);
+  // listen_tls[i]: listener i speaks implicit TLS.
+  Shard(unsigned id, const Config& config, std::vector<int> listen_fds, std::vector<bool> listen_tls,
+        Mesh* mesh, int stop_fd, std::string max_queue_id, int event_log_fd);
 
   // adopt takes a recovered message before run(): it is delivered as soon
   // as the shard starts (or at its next retry time).
@@ -100,6 +101,7 @@ class Shard {
   void feed(uint32_t slot, std::string_view data);
   void run_session(uint32_t slot);
   void flush(uint32_t slot);
+  bool tls_input(uint32_t slot, std::string_view data, std::string* plain);
   void on_send(uint32_t slot, io_uring_cqe* cqe);
   void shut(uint32_t slot);
   void maybe_release(uint32_t slot);
@@ -154,6 +156,8 @@ class Shard {
   const unsigned _id;
   const Config& _config;
   std::vector<int> _listen_fds;
+  std::vector<bool> _listen_tls;
+  std::unique_ptr<TlsContext> _tls_server;  // when a certificate is configured
   std::vector<bool> _accept_armed;
   Mesh* _mesh;
   const int _stop_fd;

@@ -66,8 +66,35 @@ void Shard::on_recv(uint32_t slot, io_uring_cqe* cqe) {
   maybe_release(slot);
 }
 
+// tls_input decrypts what arrived; false when the TLS session failed (the
+// connection is then shut).
+bool Shard::tls_input(uint32_t slot, std::string_view data, std::string* plain) {
+  Connection& c = _conns[slot];
+  absl::Status st = c.tls->feed(data);
+  if (st.ok()) {
+    st = c.tls->read(plain);
+  }
+  if (!st.ok() || c.tls->failed()) {
+    log_debug("shard %u: TLS from %s failed: %s", _id, "client",
+              st.ok() ? c.tls->error() : std::string(st.message()));
+    shut(slot);
+    return false;
+  }
+  if (c.tls->handshake_just_done()) {
+    c.session->on_tls_established(c.tls->version(), c.tls->cipher());
+  }
+  return true;
+}
+
 void Shard::feed(uint32_t slot, std::string_view data) {
   Connection& c = _conns[slot];
+  std::string plain;
+  if (c.tls) {
+    if (!tls_input(slot, data, &plain)) {
+      return;
+    }
+    data = plain;
+  }
   if (!c.pending_input.empty() || c.session->waiting() || c.session->closing()) {
     if (!c.session->closing()) {
       c.pending_input.append(data);
@@ -90,6 +117,16 @@ void Shard::run_session(uint32_t slot) {
   for (;;) {
     if (s.message_ready()) {
       store(slot);
+    }
+    if (s.wants_tls() && !c.tls) {
+      // STARTTLS: the 220 goes out in plaintext, then everything is TLS.
+      // What the client sent after STARTTLS in plaintext is dropped, never
+      // executed (CVE-2011-0411).
+      c.plain_out.append(s.output());
+      s.output().clear();
+      c.pending_input.clear();
+      c.tls = std::make_unique<TlsSession>(*_tls_server, "");
+      break;
     }
     if (s.waiting() || s.closing() || c.pending_input.empty()) {
       break;
@@ -125,14 +162,44 @@ void Shard::flush(uint32_t slot) {
     return;
   }
   std::string& out = c.session->output();
-  if (out.empty()) {
-    if (c.session->closing()) {
-      shut(slot);
+  if (!c.plain_out.empty()) {
+    c.io.sending.swap(c.plain_out);  // the 220 to STARTTLS
+    c.plain_out.clear();
+  } else if (c.tls) {
+    if (!c.tls->handshake_done() && c.session->closing()) {
+      shut(slot);  // a timeout or shutdown before the handshake: nothing to say in TLS
+      return;
     }
-    return;
+    // Encrypt at most 1 MiB per send; the TLS layer bounds what it holds.
+    constexpr size_t kChunk = 1 << 20;
+    if (c.tls->handshake_done() && c.plain_pos < out.size()) {
+      size_t n = std::min(kChunk, out.size() - c.plain_pos);
+      if (c.tls->write(std::string_view(out).substr(c.plain_pos, n)).ok()) {
+        c.plain_pos += n;
+      }
+      if (c.plain_pos == out.size()) {
+        out.clear();
+        c.plain_pos = 0;
+      }
+    }
+    if (c.tls->ciphertext_out().empty()) {
+      if (out.empty() && c.session->closing()) {
+        shut(slot);
+      }
+      return;
+    }
+    c.io.sending.swap(c.tls->ciphertext_out());
+    c.tls->ciphertext_out().clear();
+  } else {
+    if (out.empty()) {
+      if (c.session->closing()) {
+        shut(slot);
+      }
+      return;
+    }
+    c.io.sending.swap(out);
+    out.clear();
   }
-  c.io.sending.swap(out);
-  out.clear();
   c.io.start_send(*_ring, encode(Op::kSend, slot, c.gen));
 }
 
@@ -171,6 +238,9 @@ void Shard::maybe_release(uint32_t slot) {
   }
   c.io.release();
   c.session.reset();
+  c.tls.reset();
+  c.plain_pos = 0;
+  c.plain_out = std::string();
   c.pending_input = std::string();
   --_open_conns;
   _free_slots.push_back(slot);
