@@ -437,19 +437,7 @@ void Shard::flush_out(uint32_t slot) {
   }
   std::string& out = c.session->output();
   if (c.tls) {
-    // Encrypt at most 1 MiB per send: a 50 MB message is not turned into
-    // 50 MB of ciphertext at once (the TLS layer bounds what it holds).
-    constexpr size_t kChunk = 1 << 20;
-    if (c.tls->handshake_done() && c.plain_pos < out.size()) {
-      size_t n = std::min(kChunk, out.size() - c.plain_pos);
-      if (c.tls->write(std::string_view(out).substr(c.plain_pos, n)).ok()) {
-        c.plain_pos += n;
-      }
-      if (c.plain_pos == out.size()) {
-        out.clear();
-        c.plain_pos = 0;
-      }
-    }
+    encrypt_output(*c.tls, &out, &c.plain_pos);
     if (c.tls->ciphertext_out().empty()) {
       return;
     }

@@ -244,4 +244,20 @@ std::string TlsSession::cipher() const {
   return name != nullptr ? name : "";
 }
 
+void encrypt_output(TlsSession& tls, std::string* plain, size_t* pos) {
+  constexpr size_t kChunk = 1 << 20;
+  if (!tls.handshake_done() || *pos >= plain->size()) {
+    return;
+  }
+  size_t n = std::min(kChunk, plain->size() - *pos);
+  // ResourceExhausted means the TLS layer holds enough: retry after a send.
+  if (tls.write(std::string_view(*plain).substr(*pos, n)).ok()) {
+    *pos += n;
+  }
+  if (*pos == plain->size()) {
+    plain->clear();
+    *pos = 0;
+  }
+}
+
 }  // namespace ringmta

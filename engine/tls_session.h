@@ -112,4 +112,11 @@ class TlsSession {
   std::string _error;
 };
 
+// encrypt_output moves what a protocol session wrote (`plain`, of which the
+// first *pos bytes were already encrypted) into tls's ciphertext, at most
+// 1 MiB per call so that a 50 MB message is never all ciphertext at once.
+// When all of `plain` is encrypted it is cleared and *pos reset. Call it
+// again after each send completes.
+void encrypt_output(TlsSession& tls, std::string* plain, size_t* pos);
+
 }  // namespace ringmta

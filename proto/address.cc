@@ -21,17 +21,6 @@ bool is_atext(unsigned char c) {
 
 char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c; }
 
-bool equals_ignore_case(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) {
-      return false;
-    }
-  }
-  return true;
-}
 
 bool valid_ipv4(std::string_view s) {
   int parts = 0;
@@ -213,7 +202,7 @@ bool valid_domain(std::string_view domain, bool utf8) {
       return false;
     }
     std::string_view literal = domain.substr(1, domain.size() - 2);
-    if (literal.size() > 5 && equals_ignore_case(literal.substr(0, 5), "IPv6:")) {
+    if (literal.size() > 5 && ascii_iequals(literal.substr(0, 5), "IPv6:")) {
       return valid_ipv6(literal.substr(5));
     }
     return valid_ipv4(literal);
@@ -284,7 +273,7 @@ PathStatus parse_path(std::string_view path, const PathOptions& options,
   if (inner.front() == '@' && !strip_source_route(&inner, utf8)) {
     return PathStatus::kSyntax;
   }
-  if (options.allow_postmaster && equals_ignore_case(inner, "postmaster")) {
+  if (options.allow_postmaster && ascii_iequals(inner, "postmaster")) {
     out->local = inner;
     out->is_postmaster = true;
     return PathStatus::kOk;
@@ -337,6 +326,18 @@ std::string address_text(const Address& address) {
     s.push_back(lower(c));
   }
   return s;
+}
+
+bool ascii_iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (lower(a[i]) != lower(b[i])) {
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace ringmta::proto

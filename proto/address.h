@@ -70,4 +70,7 @@ bool valid_domain(std::string_view domain, bool utf8);
 // ascii_lower returns `text` with A-Z lower-cased (other octets kept).
 std::string ascii_lower(std::string_view text);
 
+// ascii_iequals compares ignoring the case of A-Z (SMTP verbs, keywords).
+bool ascii_iequals(std::string_view a, std::string_view b);
+
 }  // namespace ringmta::proto

@@ -2,25 +2,14 @@
 // (SIZE), 6152 (BODY), 6531 (SMTPUTF8), 4954 (AUTH=) and 3030 (BDAT).
 #include "proto/command.h"
 
+#include "proto/address.h"
+
 namespace ringmta::proto {
 namespace {
 
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) {
-      return false;
-    }
-  }
-  return true;
-}
 
 bool istarts_with(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
+  return s.size() >= prefix.size() && ascii_iequals(s.substr(0, prefix.size()), prefix);
 }
 
 bool is_blank(char c) { return c == ' ' || c == '\t'; }
@@ -119,7 +108,7 @@ Command parse_command(std::string_view line) {
   std::string_view word = line.substr(0, space);
   Command command;
   for (const VerbName& v : kVerbs) {
-    if (iequals(word, v.name)) {
+    if (ascii_iequals(word, v.name)) {
       command.verb = v.verb;
       break;
     }
@@ -144,27 +133,27 @@ ArgStatus parse_mail_args(std::string_view arg, MailArgs* out, bool accept_auth)
     size_t eq = param.find('=');
     std::string_view key = param.substr(0, eq);
     std::string_view value = eq == std::string_view::npos ? std::string_view() : param.substr(eq + 1);
-    if (iequals(key, "SIZE")) {
+    if (ascii_iequals(key, "SIZE")) {
       if (!parse_decimal(value, &out->size)) {
         out->bad_param = param;
         return ArgStatus::kBadParamValue;
       }
-    } else if (iequals(key, "BODY")) {
-      if (iequals(value, "7BIT")) {
+    } else if (ascii_iequals(key, "BODY")) {
+      if (ascii_iequals(value, "7BIT")) {
         out->body = BodyType::k7Bit;
-      } else if (iequals(value, "8BITMIME")) {
+      } else if (ascii_iequals(value, "8BITMIME")) {
         out->body = BodyType::k8BitMime;
       } else {
         out->bad_param = param;
         return ArgStatus::kBadParamValue;
       }
-    } else if (iequals(key, "SMTPUTF8")) {
+    } else if (ascii_iequals(key, "SMTPUTF8")) {
       if (eq != std::string_view::npos) {
         out->bad_param = param;
         return ArgStatus::kBadParamValue;
       }
       out->smtputf8 = true;
-    } else if (accept_auth && iequals(key, "AUTH")) {
+    } else if (accept_auth && ascii_iequals(key, "AUTH")) {
       // The value is xtext or "<>"; it only has to be there.
       if (value.empty()) {
         out->bad_param = param;
@@ -211,7 +200,7 @@ bool parse_bdat_args(std::string_view arg, BdatArgs* out) {
   if (rest.empty()) {
     return true;
   }
-  if (iequals(rest, "LAST")) {
+  if (ascii_iequals(rest, "LAST")) {
     out->last = true;
     return true;
   }
