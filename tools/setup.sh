@@ -15,7 +15,7 @@ build_pkgs=(
 # Real peers the tests start themselves, and clang for the libFuzzer harnesses.
 test_pkgs=(
   clang libclang-rt-14-dev
-  swaks libnet-ssleay-perl curl postfix python3-aiosmtpd dnsmasq-base openssl
+  swaks libnet-ssleay-perl curl postfix python3-aiosmtpd dnsmasq-base openssl gnuplot-nox
 )
 
 pkgs=("${build_pkgs[@]}")
