@@ -93,6 +93,30 @@ void ServerSession::Impl::execute(std::string_view line) {
   }
 }
 
+// refuse_args answers MAIL or RCPT arguments that did not parse; false
+// when they did.
+bool ServerSession::Impl::refuse_args(ArgStatus status, std::string_view syntax,
+                                      std::string_view bad_address, std::string_view bad_param) {
+  switch (status) {
+    case ArgStatus::kOk:
+      return false;
+    case ArgStatus::kSyntax:
+      error(syntax);
+      break;
+    case ArgStatus::kBadAddress:
+      error(bad_address);
+      break;
+    case ArgStatus::kNeedsSmtpUtf8:
+      error(kNeedsUtf8);
+      break;
+    case ArgStatus::kUnknownParam:
+    case ArgStatus::kBadParamValue:
+      reply_bad_param(status, bad_param);
+      break;
+  }
+  return true;
+}
+
 void ServerSession::Impl::reply_bad_param(ArgStatus status, std::string_view param) {
   std::string line(status == ArgStatus::kUnknownParam ? "555 5.5.4 Unsupported option"
                                                       : "501 5.5.4 Bad parameter");
@@ -163,22 +187,9 @@ void ServerSession::Impl::do_mail(const Command& c) {
   }
   MailArgs args;
   ArgStatus status = parse_mail_args(c.arg, &args, _config.auth_available);
-  switch (status) {
-    case ArgStatus::kOk:
-      break;
-    case ArgStatus::kSyntax:
-      error("501 5.5.4 Syntax: MAIL FROM:<address>");
-      return;
-    case ArgStatus::kBadAddress:
-      error("501 5.1.7 Bad sender address syntax");
-      return;
-    case ArgStatus::kNeedsSmtpUtf8:
-      error(kNeedsUtf8);
-      return;
-    case ArgStatus::kUnknownParam:
-    case ArgStatus::kBadParamValue:
-      reply_bad_param(status, args.bad_param);
-      return;
+  if (refuse_args(status, "501 5.5.4 Syntax: MAIL FROM:<address>",
+                  "501 5.1.7 Bad sender address syntax", args.bad_param)) {
+    return;
   }
   if (args.size > _config.limits.max_message_size) {
     reply(kTooBig);  // RFC 1870 6.1; a policy answer, not a client error
@@ -221,22 +232,9 @@ void ServerSession::Impl::do_rcpt(const Command& c) {
   }
   RcptArgs args;
   ArgStatus status = parse_rcpt_args(c.arg, _msg.envelope.smtputf8, &args);
-  switch (status) {
-    case ArgStatus::kOk:
-      break;
-    case ArgStatus::kSyntax:
-      error("501 5.5.4 Syntax: RCPT TO:<address>");
-      return;
-    case ArgStatus::kBadAddress:
-      error("501 5.1.3 Bad recipient address syntax");
-      return;
-    case ArgStatus::kNeedsSmtpUtf8:
-      error(kNeedsUtf8);
-      return;
-    case ArgStatus::kUnknownParam:
-    case ArgStatus::kBadParamValue:
-      reply_bad_param(status, args.bad_param);
-      return;
+  if (refuse_args(status, "501 5.5.4 Syntax: RCPT TO:<address>",
+                  "501 5.1.3 Bad recipient address syntax", args.bad_param)) {
+    return;
   }
   std::string text = address_text(args.recipient);
   // An authenticated client relays like one in the relay networks.

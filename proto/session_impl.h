@@ -47,6 +47,8 @@ struct ServerSession::Impl {
   void do_data(const Command& c);
   void do_bdat(const Command& c);
   void reply_bad_param(ArgStatus status, std::string_view param);
+  bool refuse_args(ArgStatus status, std::string_view syntax, std::string_view bad_address,
+                   std::string_view bad_param);
   // sequence_error returns the 503 text for MAIL-dependent commands, or ""
   // when the transaction is ready for `verb`.
   std::string_view sequence_error(Verb verb) const;
