@@ -46,6 +46,11 @@ run_suite() {  # run_suite NAME BUILDDIR [meson setup args...]
   echo "== $name: meson test"
   meson test -C "$dir" --no-rebuild --print-errorlogs --num-processes "$jobs" 2>&1 | tee "$dir.test.log" | grep -E "^ *[0-9]+/[0-9]+ |^(Ok|Fail|Timeout|Skipped):"
   count_meson "$dir.test.log"
+  # --print-errorlogs put each failing test's output in the log: show it,
+  # so that a CI failure names the failing case.
+  if grep -qE "^Fail: +[1-9]|^Timeout: +[1-9]" "$dir.test.log"; then
+    grep -vE "^ *[0-9]+/[0-9]+ " "$dir.test.log" | tail -200
+  fi
 }
 
 run_suite "release" build --buildtype=release

@@ -558,6 +558,20 @@ class SessionTest(harness.EngineTestCase):
             self.assertReply(c.cmd('EHLO client.example.test'), 250)
         return c
 
+    def session_when_free(self, eng, deadline_s=10):
+        """Like session(), but retries while the engine answers 421 4.3.2."""
+        deadline = time.monotonic() + deadline_s
+        while True:
+            c = SmtpConn(eng.host, eng.port)
+            self.addCleanup(c.close)
+            code, lines = c.reply()
+            if code == 220:
+                self.assertReply(c.cmd('EHLO client.example.test'), 250)
+                return c
+            c.close()
+            self.assertLess(time.monotonic(), deadline, lines)
+            time.sleep(0.05)
+
     def finish_data(self, c, content):
         """After 354: sends content + CRLF.CRLF; returns the queue id."""
         c.send(content + b'.\r\n')
@@ -750,9 +764,11 @@ class SessionTest(harness.EngineTestCase):
 
     def test_connection_limit(self):
         eng = self.start_engine('--max-connections', '2', shards=1)
-        time.sleep(0.3)  # let the engine see the start-up probe's close
-        first = self.session(eng)
-        second = self.session(eng)
+        # The start-up probe's connection may still hold a slot until the
+        # engine sees its close (slow under ASan on a busy machine): retry
+        # until two sessions are greeted, then a third must be refused.
+        first = self.session_when_free(eng)
+        second = self.session_when_free(eng)
         with SmtpConn(eng.host, eng.port) as third:
             code, lines = third.reply()
             self.assertEqual(code, 421, lines)
