@@ -20,6 +20,7 @@ ringmta=$build/engine/ringmta
 command -v smtp-source >/dev/null || PATH=$PATH:/usr/sbin
 command -v smtp-sink >/dev/null || { echo "smtp-sink missing: run tools/setup.sh" >&2; exit 1; }
 work=$(mktemp -d /var/tmp/ringmta-bench.XXXXXX)
+chmod 755 "$work"  # run as root, ringmta drops to its own user and must reach the spool
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
 tick=$(getconf CLK_TCK)
 

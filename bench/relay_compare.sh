@@ -35,6 +35,7 @@ command -v smtp-sink >/dev/null || { echo "smtp-sink missing: run tools/setup.sh
 ((EUID == 0)) || { echo "run as root (Postfix's master and the cgroup need it)" >&2; exit 1; }
 
 work=$(mktemp -d /var/tmp/ringmta-relay.XXXXXX)
+chmod 755 "$work"  # run as root, ringmta drops to its own user and must reach the spool
 chmod 755 "$work"   # the postfix user must reach the instance's queue inside
 pfdir=
 cgroups=()

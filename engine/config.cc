@@ -45,6 +45,15 @@ absl::Status set_uint(uint64_t* out, const std::vector<std::string>& v, uint64_t
   return absl::OkStatus();
 }
 
+absl::Status set_bool(bool* out, const std::vector<std::string>& v) {
+  if (v.size() != 1 || (v[0] != "true" && v[0] != "false")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("expected true or false, got '", v.empty() ? "" : v[0], "'"));
+  }
+  *out = v[0] == "true";
+  return absl::OkStatus();
+}
+
 std::vector<std::string> split_list(std::string_view v) {
   std::vector<std::string> out;
   for (absl::string_view part : absl::StrSplit(av(v), ',', absl::SkipWhitespace())) {
@@ -77,6 +86,24 @@ const std::vector<Option>& options() {
       {"tls-key", "tls.key", Kind::kString, "(none)", "PEM private key of --tls-cert",
        [](Config& c, const std::vector<std::string>& v) {
          c.tls_key = v[0];
+         return absl::OkStatus();
+       }},
+      {"auth-users", "auth.users", Kind::kString, "(none: no AUTH)",
+       "file of user:crypt-hash lines (yescrypt or sha512-crypt) for SMTP AUTH PLAIN/LOGIN",
+       [](Config& c, const std::vector<std::string>& v) {
+         c.auth_users = v[0];
+         return absl::OkStatus();
+       }},
+      {"auth-require-tls", "auth.require_tls", Kind::kString, "true",
+       "offer AUTH only under TLS; false only behind a TLS-terminating proxy",
+       [](Config& c, const std::vector<std::string>& v) { return set_bool(&c.auth_require_tls, v); }},
+      {"auth-required", "auth.required", Kind::kString, "false",
+       "true: clients outside --relay-networks must AUTH before MAIL (530 5.7.0)",
+       [](Config& c, const std::vector<std::string>& v) { return set_bool(&c.auth_required, v); }},
+      {"user", "server.user", Kind::kString, "ringmta",
+       "started as root: the user to run as once ports, keys and files are open",
+       [](Config& c, const std::vector<std::string>& v) {
+         c.user = v[0];
          return absl::OkStatus();
        }},
       {"spool", "spool.dir", Kind::kString, "./ringmta-spool", "spool directory (created if missing)",
@@ -152,6 +179,24 @@ const std::vector<Option>& options() {
       {"timeout-data", "limits.timeout_data", Kind::kUint, "300",
        "seconds a client may stay silent inside message data",
        [](Config& c, const std::vector<std::string>& v) { return set_uint(&c.timeout_data_s, v, 1, 86400); }},
+      {"min-data-rate", "limits.min_data_rate", Kind::kUint, "500",
+       "bytes/s a message must average once --timeout-data has passed (slowloris); 0: off",
+       [](Config& c, const std::vector<std::string>& v) { return set_uint(&c.min_data_rate, v, 0, 1u << 30); }},
+      {"max-session-time", "limits.max_session_time", Kind::kUint, "3600",
+       "seconds a session may last; then 421 4.4.2 between messages; 0: no limit",
+       [](Config& c, const std::vector<std::string>& v) { return set_uint(&c.max_session_time_s, v, 0, 864000); }},
+      {"max-junk-commands", "limits.max_junk_commands", Kind::kUint, "100",
+       "commands other than MAIL/RCPT/DATA/BDAT/QUIT without a message between; then 421 4.7.0",
+       [](Config& c, const std::vector<std::string>& v) { return set_uint(&c.max_junk_commands, v, 0, 1000000); }},
+      {"max-connections-per-ip", "limits.max_connections_per_ip", Kind::kUint, "50",
+       "concurrent connections per client IP (IPv6: per /64), outside --relay-networks; 0: no limit",
+       [](Config& c, const std::vector<std::string>& v) { return set_uint(&c.max_connections_per_ip, v, 0, 1000000); }},
+      {"max-connect-rate", "limits.max_connect_rate", Kind::kUint, "50",
+       "new connections per second per client IP, outside --relay-networks; 0: no limit",
+       [](Config& c, const std::vector<std::string>& v) { return set_uint(&c.max_connect_rate, v, 0, 1000000); }},
+      {"max-auth-failures", "limits.max_auth_failures", Kind::kUint, "10",
+       "failed AUTH per minute per client IP before AUTH gets 421 4.7.0; 0: no limit",
+       [](Config& c, const std::vector<std::string>& v) { return set_uint(&c.max_auth_failures, v, 0, 1000000); }},
       {"shutdown-grace", "server.shutdown_grace", Kind::kUint, "5",
        "seconds a stop waits for messages in transfer before closing them",
        [](Config& c, const std::vector<std::string>& v) { return set_uint(&c.shutdown_grace_s, v, 0, 3600); }},
@@ -455,6 +500,14 @@ absl::StatusOr<ParsedConfig> parse_config(int argc, char** argv) {
   }
   if (!c.listen_tls.empty() && c.tls_cert.empty()) {
     return absl::InvalidArgumentError("--listen-tls needs --tls-cert and --tls-key");
+  }
+  if (!c.auth_users.empty() && c.auth_require_tls && c.tls_cert.empty()) {
+    return absl::InvalidArgumentError(
+        "--auth-users offers AUTH only under TLS: give --tls-cert and --tls-key too "
+        "(or --auth-require-tls false behind a TLS-terminating proxy)");
+  }
+  if (c.auth_required && c.auth_users.empty()) {
+    return absl::InvalidArgumentError("--auth-required true needs --auth-users");
   }
   if (c.hostname.empty()) {
     char name[256] = {};

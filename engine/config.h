@@ -27,6 +27,10 @@ struct Config {
   std::vector<std::string> listen_tls;  // implicit TLS (RFC 8314, port 465 style)
   std::string tls_cert;  // PEM chain, leaf first; enables STARTTLS
   std::string tls_key;
+  std::string auth_users;        // "user:crypt-hash" lines; "" = no AUTH
+  bool auth_require_tls = true;  // AUTH only under TLS
+  bool auth_required = false;    // outside relay_networks, MAIL needs AUTH
+  std::string user = "ringmta";  // drop to it when started as root
   std::string spool_dir = "./ringmta-spool";
   unsigned shards = 0;  // 0: one per CPU this process may run on
   std::string hostname;  // empty: gethostname()
@@ -41,6 +45,12 @@ struct Config {
   uint64_t max_connections = 4096;  // per shard
   uint64_t timeout_command_s = 300;  // RFC 5321 4.5.3.2.7
   uint64_t timeout_data_s = 300;
+  uint64_t min_data_rate = 500;          // bytes/s (Postfix smtpd_min_data_rate)
+  uint64_t max_session_time_s = 3600;
+  uint64_t max_junk_commands = 100;      // Postfix smtpd_junk_command_limit
+  uint64_t max_connections_per_ip = 50;  // Postfix smtpd_client_connection_count_limit
+  uint64_t max_connect_rate = 50;        // per second per IP
+  uint64_t max_auth_failures = 10;       // per minute per IP
   uint64_t shutdown_grace_s = 5;
   uint64_t segment_size = 256ull << 20;
 

@@ -3,6 +3,8 @@
 // flight for it. Owned by exactly one shard; never shared.
 #pragma once
 
+#include <sys/socket.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -30,8 +32,18 @@ struct Connection {
   // pipelines past the end of a message). Bounded: recv pauses past a limit.
   std::string pending_input;
 
-  int64_t last_activity_ms = 0;
+  // Timers (Shard::on_tick). Bytes alone never restart the idle timer: a
+  // command must complete, or message data arrive at the minimum rate, so
+  // that a client trickling a byte at a time is closed (slowloris).
+  int64_t accepted_ms = 0;       // for the session time limit
+  int64_t last_activity_ms = 0;  // last bytes received (idle inside a message)
+  int64_t last_command_ms = 0;   // last command completed
+  uint64_t commands_seen = 0;    // session->commands() when last looked at
+  int64_t message_start_ms = 0;  // 0: not inside a message
   bool shut = false;  // shutdown(2) done; closes once nothing is in flight
+
+  sockaddr_storage peer{};
+  bool holds_ip_slot = false;  // counted in ClientLimits (release at close)
 
 };
 

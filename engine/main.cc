@@ -1,11 +1,13 @@
-// engine/main.cc — the ringmta daemon: read the settings, take the spool
-// lock, recover the spool, open the listeners, start one pinned shard
-// thread per CPU, and wait for SIGTERM/SIGINT to stop them cleanly.
+// engine/main.cc — the ringmta daemon: read the settings and the secrets,
+// take the spool lock, recover the spool, open the listeners, drop root,
+// start one pinned shard thread per CPU, then wait for signals: SIGHUP
+// reloads the TLS certificate and the AUTH users, SIGTERM/SIGINT stop.
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <fcntl.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -16,9 +18,13 @@
 #include <vector>
 
 #include "absl/strings/str_join.h"
+#include "engine/auth_service.h"
+#include "engine/auth_users.h"
+#include "engine/client_limits.h"
 #include "engine/config.h"
 #include "engine/listener.h"
 #include "engine/log.h"
+#include "engine/privileges.h"
 #include "engine/shard.h"
 #include "engine/tls_context.h"
 #include "engine/user_data.h"
@@ -91,6 +97,99 @@ absl::StatusOr<std::vector<std::vector<int>>> open_listeners(const std::vector<s
   return fds;
 }
 
+// tls_contexts builds one server context per shard (wolfSSL contexts are
+// not shared between threads); the error names the file.
+absl::StatusOr<std::vector<std::unique_ptr<TlsContext>>> tls_contexts(const Config& config, unsigned shards) {
+  std::vector<std::unique_ptr<TlsContext>> out;
+  if (config.tls_cert.empty()) {
+    return out;
+  }
+  TlsOptions o;
+  o.cert_file = config.tls_cert;
+  o.key_file = config.tls_key;
+  for (unsigned i = 0; i < shards; ++i) {
+    absl::StatusOr<std::unique_ptr<TlsContext>> ctx = TlsContext::server(o);
+    if (!ctx.ok()) {
+      return ctx.status();
+    }
+    out.push_back(std::move(*ctx));
+  }
+  return out;
+}
+
+// raise_fd_limit lifts the soft open-file limit to the hard one: every
+// connection is a descriptor, and the usual soft limit (1024) is far below
+// what one shard serves.
+void raise_fd_limit() {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
+// drop_root gives the spool and the event log to --user and becomes it.
+// Not root: nothing to drop. No such user: a warning, and root it stays.
+absl::Status drop_root(const Config& config) {
+  if (geteuid() != 0) {
+    return absl::OkStatus();
+  }
+  std::optional<RunAs> who = lookup_user(config.user);
+  if (!who) {
+    log_warn("user '%s' does not exist: running as root. Create it (tools/setup.sh does: "
+             "useradd --system --no-create-home --shell /usr/sbin/nologin %s) or choose one with --user",
+             config.user, config.user);
+    return absl::OkStatus();
+  }
+  if (who->uid == 0) {
+    log_warn("--user %s is root: running with every privilege", config.user);
+    return absl::OkStatus();
+  }
+  std::vector<std::string> files;
+  if (!config.event_log.empty()) {
+    files.push_back(config.event_log);
+  }
+  absl::Status s = give_files(*who, {config.spool_dir}, files);
+  if (s.ok()) {
+    s = become(*who);
+  }
+  if (s.ok() && access(config.spool_dir.c_str(), R_OK | W_OK | X_OK) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the spool ", config.spool_dir, " is out of reach of user ", config.user,
+        " (a parent directory is closed to it): open the parents with chmod o+x, or choose another --spool"));
+  }
+  if (s.ok()) {
+    log_info("running as user %s (uid %u)", who->name, static_cast<unsigned>(who->uid));
+  }
+  return s;
+}
+
+// reload is SIGHUP: a fresh TLS context for every shard (taken by each on
+// its own thread) and a fresh AUTH user list. Files are read as --user now:
+// a key only root can read cannot be reloaded, and the old one stays.
+void reload(const Config& config, std::vector<std::unique_ptr<ShardServices>>& services, AuthService* auth) {
+  absl::StatusOr<std::vector<std::unique_ptr<TlsContext>>> fresh = tls_contexts(config, services.size());
+  if (!fresh.ok()) {
+    log_error("SIGHUP: %s (the certificate in use stays)", fresh.status().message());
+  } else if (!fresh->empty()) {
+    for (size_t i = 0; i < services.size(); ++i) {
+      delete services[i]->tls_reload.exchange((*fresh)[i].release());  // one a shard never took
+      uint64_t one = 1;
+      [[maybe_unused]] ssize_t w = write(services[i]->reload_fd, &one, sizeof one);
+    }
+    log_info("SIGHUP: TLS certificate %s loaded", config.tls_cert);
+  }
+  if (auth != nullptr) {
+    absl::StatusOr<AuthUsers> users = AuthUsers::load(config.auth_users);
+    if (!users.ok()) {
+      log_error("SIGHUP: %s (the users in use stay)", users.status().message());
+    } else {
+      log_info("SIGHUP: %zu AUTH users loaded from %s", users->size(), config.auth_users);
+      auth->replace_users(std::move(*users));
+    }
+  }
+}
+
 int run(int argc, char** argv) {
   absl::StatusOr<ParsedConfig> parsed = parse_config(argc, argv);
   if (!parsed.ok()) {
@@ -109,8 +208,23 @@ int run(int argc, char** argv) {
   sigemptyset(&sigs);
   sigaddset(&sigs, SIGTERM);
   sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   signal(SIGPIPE, SIG_IGN);
+
+  // Secrets are read first, as root; they are never logged.
+  std::optional<AuthUsers> users;
+  if (!config.auth_users.empty()) {
+    absl::StatusOr<AuthUsers> loaded = AuthUsers::load(config.auth_users);
+    if (!loaded.ok()) {
+      log_error("%s", loaded.status().message());
+      return 1;
+    }
+    if (loaded->size() == 0) {
+      log_warn("%s lists no users: every AUTH will fail", config.auth_users);
+    }
+    users = std::move(*loaded);
+  }
 
   absl::StatusOr<spool::SpoolLock> lock = spool::SpoolLock::acquire(config.spool_dir);
   if (!lock.ok()) {
@@ -135,17 +249,23 @@ int run(int argc, char** argv) {
 
   std::vector<int> cpus = usable_cpus();
   unsigned shards = config.shards != 0 ? config.shards : static_cast<unsigned>(cpus.size());
-  if (!config.tls_cert.empty()) {
-    // Check the certificate and key now, so a mistake stops the start with
-    // a message naming the file (each shard loads its own copy later).
-    TlsOptions o;
-    o.cert_file = config.tls_cert;
-    o.key_file = config.tls_key;
-    absl::StatusOr<std::unique_ptr<TlsContext>> ctx = TlsContext::server(o);
-    if (!ctx.ok()) {
-      log_error("%s", ctx.status().message());
-      return 1;
+  absl::StatusOr<std::vector<std::unique_ptr<TlsContext>>> contexts = tls_contexts(config, shards);
+  if (!contexts.ok()) {
+    log_error("%s", contexts.status().message());
+    return 1;
+  }
+  ClientLimits limits({static_cast<uint32_t>(config.max_connections_per_ip),
+                       static_cast<uint32_t>(config.max_connect_rate),
+                       static_cast<uint32_t>(config.max_auth_failures)});
+  std::vector<std::unique_ptr<ShardServices>> services;
+  for (unsigned i = 0; i < shards; ++i) {
+    auto s = std::make_unique<ShardServices>();
+    s->limits = &limits;
+    if (!contexts->empty()) {
+      s->tls_server = std::move((*contexts)[i]);
     }
+    s->reload_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    services.push_back(std::move(s));
   }
   absl::StatusOr<std::vector<std::vector<int>>> listeners =
       open_listeners(config.listen, config.listen_is_default, shards);
@@ -183,13 +303,27 @@ int run(int argc, char** argv) {
     }
   }
 
+  raise_fd_limit();
+  // Root is given up here, before a shard reads a byte from the network.
+  if (absl::Status s = drop_root(config); !s.ok()) {
+    log_error("%s", s.message());
+    return 1;
+  }
+  std::unique_ptr<AuthService> auth;
+  if (users) {
+    auth = std::make_unique<AuthService>(std::move(*users), shards);
+    for (auto& s : services) {
+      s->auth = auth.get();
+    }
+  }
+
   Mesh mesh(shards, 4096, encode(Op::kWake));
   std::vector<std::unique_ptr<Shard>> shard_objs;
   std::vector<std::thread> threads;
   std::vector<absl::Status> results(shards);
   for (unsigned i = 0; i < shards; ++i) {
     shard_objs.push_back(std::make_unique<Shard>(i, config, (*listeners)[i], listen_tls, &mesh, stop_fd,
-                                                 report->max_queue_id, event_log_fd));
+                                                 report->max_queue_id, event_log_fd, services[i].get()));
   }
   if (!config.hold) {
     // Recovered messages are spread over the shards; each becomes that
@@ -235,7 +369,9 @@ int run(int argc, char** argv) {
            config.spool_dir, config.hostname);
 
   int sig = 0;
-  sigwait(&sigs, &sig);
+  while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP) {
+    reload(config, services, auth.get());
+  }
   log_info("received %s: stopping (grace %llus for messages in transfer)", strsignal(sig),
            static_cast<unsigned long long>(config.shutdown_grace_s));
   uint64_t one = 1;
@@ -258,6 +394,10 @@ int run(int argc, char** argv) {
     ok = ok && results[i].ok();
   }
   shard_objs.clear();
+  auth.reset();
+  for (auto& s : services) {
+    close(s->reload_fd);
+  }
   close(stop_fd);
   if (event_log_fd >= 0) {
     close(event_log_fd);

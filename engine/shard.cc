@@ -43,11 +43,13 @@ int64_t monotonic_ms() {
 }
 
 Shard::Shard(unsigned id, const Config& config, std::vector<int> listen_fds, std::vector<bool> listen_tls,
-             Mesh* mesh, int stop_fd, std::string max_queue_id, int event_log_fd)
+             Mesh* mesh, int stop_fd, std::string max_queue_id, int event_log_fd, ShardServices* services)
     : _id(id),
       _config(config),
       _listen_fds(std::move(listen_fds)),
       _listen_tls(std::move(listen_tls)),
+      _services(services),
+      _tls_server(std::move(services->tls_server)),
       _accept_armed(_listen_fds.size(), false),
       _mesh(mesh),
       _stop_fd(stop_fd),
@@ -101,20 +103,17 @@ absl::Status Shard::setup() {
   _session_config.limits.max_message_size = _config.max_message_size;
   _session_config.limits.max_recipients = _config.max_recipients;
   _session_config.limits.max_errors = static_cast<int>(_config.max_errors);
+  _session_config.limits.max_junk_commands = _config.max_junk_commands;
   _session_config.local_domains.insert(_config.local_domains.begin(), _config.local_domains.end());
   _session_config.new_queue_id = [this] { return _ids->next(absl::Now()); };
   _client_config.helo_name = _config.hostname;
-  if (!_config.tls_cert.empty()) {
-    // One context per shard: wolfSSL contexts are not shared across threads.
-    TlsOptions o;
-    o.cert_file = _config.tls_cert;
-    o.key_file = _config.tls_key;
-    absl::StatusOr<std::unique_ptr<TlsContext>> ctx = TlsContext::server(o);
-    if (!ctx.ok()) {
-      return ctx.status();
-    }
-    _tls_server = std::move(*ctx);
-    _session_config.starttls_available = true;
+  // One TLS context per shard (main() built it): a context is never used
+  // by two threads.
+  _session_config.starttls_available = _tls_server != nullptr;
+  if (_services->auth != nullptr) {
+    _session_config.auth_available = true;
+    _session_config.auth_requires_tls = _config.auth_require_tls;
+    _session_config.auth_required = _config.auth_required;
   }
 
   _mesh->attach(_id, _ring->fd());
@@ -135,6 +134,12 @@ absl::Status Shard::run() {
   io_uring_sqe* sqe = _ring->sqe();
   io_uring_prep_poll_add(sqe, _stop_fd, POLLIN);
   io_uring_sqe_set_data64(sqe, encode(Op::kStop));
+  if (_services->auth != nullptr) {
+    arm_auth_read();
+  }
+  if (_services->reload_fd >= 0) {
+    arm_reload_read();
+  }
   loop();
   return absl::OkStatus();
 }
@@ -164,6 +169,9 @@ void Shard::loop() {
     if (_state_pending_since_ms != 0) {
       timeout_us = std::min<int64_t>(timeout_us, kStateFlushMs * 1000);  // see pump_spool
     }
+    if (!_auth_delayed.empty()) {
+      timeout_us = std::min<int64_t>(timeout_us, std::max<int64_t>(0, _auth_delayed.front().due_ms - now) * 1000);
+    }
     if (_resolver && timeout_us > 0) {
       // c-ares may need to resend a query before the next tick.
       int64_t bound = _resolver->wait_bound_us();
@@ -179,6 +187,9 @@ void Shard::loop() {
     _ring->for_each_cqe([this](io_uring_cqe* cqe) { dispatch(cqe); });
     _buffers->flush();
     now = monotonic_ms();
+    if (!_auth_delayed.empty()) {
+      answer_delayed_auth(now);
+    }
     if (now >= _next_tick_ms) {
       on_tick(now);
       _next_tick_ms = now + kTickMs;
@@ -225,6 +236,12 @@ void Shard::dispatch(io_uring_cqe* cqe) {
     case Op::kOutSend:
       on_outbound(ud, cqe);
       break;
+    case Op::kAuth:
+      on_auth_ready();
+      break;
+    case Op::kReload:
+      on_reload();
+      break;
     case Op::kWake:
     case Op::kCancel:
     case Op::kTick:
@@ -255,16 +272,36 @@ void Shard::on_accept(uint32_t listener, io_uring_cqe* cqe) {
     return;
   }
   int fd = cqe->res;
-  if (_stopping || _open_conns >= _config.max_connections) {
-    // Refuse politely without a session: one non-blocking send, then close.
-    static constexpr char kBusy[] = "421 4.3.2 Too many connections, try again later\r\n";
-    [[maybe_unused]] ssize_t w = ::send(fd, kBusy, sizeof kBusy - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+  // Refusals are polite but cost nothing: one non-blocking send, then close.
+  auto refuse = [fd](std::string_view reply) {
+    [[maybe_unused]] ssize_t w = ::send(fd, reply.data(), reply.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     close(fd);
+  };
+  if (_stopping || _open_conns >= _config.max_connections) {
+    refuse("421 4.3.2 Too many connections, try again later\r\n");
     return;
   }
   sockaddr_storage peer{};
   socklen_t plen = sizeof peer;
   getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &plen);
+  const auto* peer_addr = reinterpret_cast<const sockaddr*>(&peer);
+  const int64_t now_ms = monotonic_ms();
+  const bool may_relay = any_contains(_config.relay_networks, peer_addr);
+  // The relay networks (the applications that submit the mail) are exempt
+  // from the per-IP limits, as Postfix exempts $mynetworks.
+  const bool limited = !may_relay && _services->limits != nullptr;
+  if (limited) {
+    switch (_services->limits->admit(peer_addr, now_ms)) {
+      case ClientLimits::Verdict::kOk:
+        break;
+      case ClientLimits::Verdict::kTooManyConnections:
+        refuse("421 4.7.0 Too many connections from your address, try again later\r\n");
+        return;
+      case ClientLimits::Verdict::kTooFast:
+        refuse("421 4.7.0 Too many new connections from your address, slow down\r\n");
+        return;
+    }
+  }
 
   uint32_t slot;
   if (!_free_slots.empty()) {
@@ -279,11 +316,17 @@ void Shard::on_accept(uint32_t listener, io_uring_cqe* cqe) {
   ++c.gen;
   c.shut = false;
   c.recv_paused = false;
-  c.last_activity_ms = monotonic_ms();
+  c.peer = peer;
+  c.holds_ip_slot = limited;
+  c.accepted_ms = now_ms;
+  c.last_activity_ms = now_ms;
+  c.last_command_ms = now_ms;
+  c.commands_seen = 0;
+  c.message_start_ms = 0;
   proto::ClientInfo client;
   client.tls = _listen_tls[listener];
-  client.addr = peer_text(reinterpret_cast<const sockaddr*>(&peer));
-  client.may_relay = any_contains(_config.relay_networks, reinterpret_cast<const sockaddr*>(&peer));
+  client.addr = peer_text(peer_addr);
+  client.may_relay = may_relay;
   const bool client_tls = client.tls;
   c.session = std::make_unique<proto::ServerSession>(_session_config, std::move(client));
   ++_open_conns;
@@ -325,17 +368,51 @@ void Shard::on_tick(int64_t now_ms) {
     if (c.io.fd < 0 || c.shut || c.session->closing()) {
       continue;
     }
-    bool in_message = c.session->in_message();
     if (_stopping && now_ms >= _stop_deadline_ms && !c.session->waiting()) {
       c.session->on_shutdown();
       flush(slot);
       continue;
     }
-    uint64_t limit_s = in_message ? _config.timeout_data_s : _config.timeout_command_s;
-    if (!c.session->waiting() && now_ms - c.last_activity_ms > static_cast<int64_t>(limit_s) * 1000) {
-      c.session->on_timeout();
-      flush(slot);
-    }
+    check_timers(slot, now_ms);
+  }
+}
+
+// check_timers closes a session that is idle, too slow or too old:
+// - between commands: timeout_command since the last COMPLETED command
+//   (bytes that never make a command do not count);
+// - inside a message: timeout_data without any bytes, or less than
+//   min_data_rate on average once timeout_data has passed (Postfix's
+//   smtpd_min_data_rate): a 1 byte/s trickle is closed after about
+//   timeout_data seconds;
+// - max_session_time since accept, but only between messages.
+void Shard::check_timers(uint32_t slot, int64_t now_ms) {
+  Connection& c = _conns[slot];
+  proto::ServerSession& s = *c.session;
+  if (s.waiting()) {
+    return;  // the engine owes the client an answer; not the client's fault
+  }
+  const int64_t command_ms = static_cast<int64_t>(_config.timeout_command_s) * 1000;
+  const int64_t data_ms = static_cast<int64_t>(_config.timeout_data_s) * 1000;
+  bool expired = false;
+  if (c.message_start_ms == 0) {
+    expired = now_ms - c.last_command_ms > command_ms;
+  } else {
+    const int64_t earned_ms =
+        _config.min_data_rate == 0
+            ? INT64_MAX / 2
+            : static_cast<int64_t>(s.message_bytes() * 1000 / _config.min_data_rate);
+    expired = now_ms - c.last_activity_ms > data_ms ||
+              now_ms - c.message_start_ms > data_ms + earned_ms;
+  }
+  if (expired) {
+    s.on_timeout();
+    flush(slot);
+    return;
+  }
+  if (_config.max_session_time_s != 0 && c.message_start_ms == 0 &&
+      now_ms - c.accepted_ms > static_cast<int64_t>(_config.max_session_time_s) * 1000) {
+    s.on_session_expired();
+    flush(slot);
   }
 }
 

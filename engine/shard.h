@@ -11,6 +11,7 @@
 // when nothing is pending, and then at most until the next timer.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -20,7 +21,9 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "engine/auth_service.h"
 #include "engine/buffer_ring.h"
+#include "engine/client_limits.h"
 #include "engine/config.h"
 #include "engine/connection.h"
 #include "engine/delivery_job.h"
@@ -43,6 +46,22 @@ namespace ringmta {
 
 using Mesh = ShardMesh<ShardMessage>;
 
+// ShardServices: what main() hands a shard besides its sockets; main owns
+// all of it and outlives the shard.
+struct ShardServices {
+  AuthService* auth = nullptr;      // null: no --auth-users, AUTH not offered
+  ClientLimits* limits = nullptr;   // per-client-IP limits, shared by all shards
+  // The server TLS context, built by main() while it could still read the
+  // key (before dropping privileges). Null: no certificate.
+  std::unique_ptr<TlsContext> tls_server;
+  // SIGHUP: main() puts a freshly loaded context here and signals
+  // reload_fd; the shard takes it on its own thread.
+  std::atomic<TlsContext*> tls_reload{nullptr};
+  int reload_fd = -1;
+
+  ~ShardServices() { delete tls_reload.load(); }
+};
+
 struct ShardStats {
   uint64_t connections = 0;
   uint64_t messages = 0;
@@ -62,7 +81,7 @@ class Shard {
   // event_log_fd: the shared O_APPEND event log, or -1.
   // listen_tls[i]: listener i speaks implicit TLS.
   Shard(unsigned id, const Config& config, std::vector<int> listen_fds, std::vector<bool> listen_tls,
-        Mesh* mesh, int stop_fd, std::string max_queue_id, int event_log_fd);
+        Mesh* mesh, int stop_fd, std::string max_queue_id, int event_log_fd, ShardServices* services);
 
   // adopt takes a recovered message before run(): it is delivered as soon
   // as the shard starts (or at its next retry time).
@@ -102,6 +121,16 @@ class Shard {
   void run_session(uint32_t slot);
   void flush(uint32_t slot);
   bool tls_input(uint32_t slot, std::string_view data, std::string* plain);
+  void observe_progress(Connection& c);
+  void check_timers(uint32_t slot, int64_t now_ms);
+
+  // AUTH and SIGHUP (shard_auth.cc).
+  void arm_auth_read();
+  void start_auth(uint32_t slot);
+  void on_auth_ready();
+  void answer_delayed_auth(int64_t now_ms);
+  void arm_reload_read();
+  void on_reload();
   void on_send(uint32_t slot, io_uring_cqe* cqe);
   void shut(uint32_t slot);
   void maybe_release(uint32_t slot);
@@ -157,7 +186,18 @@ class Shard {
   const Config& _config;
   std::vector<int> _listen_fds;
   std::vector<bool> _listen_tls;
+  ShardServices* _services;
   std::unique_ptr<TlsContext> _tls_server;  // when a certificate is configured
+  uint64_t _auth_ready_count = 0;   // read buffer for the auth eventfd
+  uint64_t _reload_count = 0;       // read buffer for the reload eventfd
+  // Failed AUTHs are answered after kAuthFailureDelayMs (oldest first; the
+  // delay is constant, so this stays in order).
+  struct DelayedAuth {
+    int64_t due_ms;
+    uint32_t slot;
+    uint32_t gen;
+  };
+  std::deque<DelayedAuth> _auth_delayed;
   std::vector<bool> _accept_armed;
   Mesh* _mesh;
   const int _stop_fd;

@@ -137,6 +137,10 @@ void Shard::run_session(uint32_t slot) {
       break;
     }
   }
+  if (s.auth_pending()) {
+    start_auth(slot);
+  }
+  observe_progress(c);
   if (_stopping && !s.closing() && !s.in_message() && !s.waiting()) {
     s.on_shutdown();
   }
@@ -154,6 +158,22 @@ void Shard::run_session(uint32_t slot) {
     arm_recv(slot);
   }
   flush(slot);
+}
+
+// observe_progress restarts the timers that check_timers (shard.cc) reads
+// when the session made progress: a completed command, a message begun or
+// ended.
+void Shard::observe_progress(Connection& c) {
+  const proto::ServerSession& s = *c.session;
+  const bool in_message = s.in_message();
+  const bool was_in_message = c.message_start_ms != 0;
+  if (s.commands() == c.commands_seen && in_message == was_in_message) {
+    return;
+  }
+  const int64_t now = monotonic_ms();
+  c.commands_seen = s.commands();
+  c.last_command_ms = now;
+  c.message_start_ms = in_message ? (was_in_message ? c.message_start_ms : now) : 0;
 }
 
 void Shard::flush(uint32_t slot) {
@@ -226,6 +246,10 @@ void Shard::maybe_release(uint32_t slot) {
     return;
   }
   c.io.release();
+  if (c.holds_ip_slot) {
+    _services->limits->release(reinterpret_cast<const sockaddr*>(&c.peer));
+    c.holds_ip_slot = false;
+  }
   c.session.reset();
   c.tls.reset();
   c.plain_pos = 0;

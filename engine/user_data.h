@@ -23,6 +23,8 @@ enum class Op : uint8_t {
   kOutRecv,     // slot = outbound connection
   kOutSend,     // slot = outbound connection
   kDns,         // slot = c-ares socket fd, gen = poll generation (dns_channel.h)
+  kAuth,        // read of the auth service's eventfd: verdicts wait
+  kReload,      // read of this shard's reload eventfd (SIGHUP)
 };
 
 struct UserData {

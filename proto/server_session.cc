@@ -292,6 +292,7 @@ void ServerSession::on_stored() {
   }
   s._waiting = false;
   s._ready = false;
+  s._junk = 0;
   s.reset_transaction();
 }
 
@@ -317,5 +318,15 @@ bool ServerSession::in_message() const {
 void ServerSession::on_timeout() { _impl->close_with("421 4.4.2", "Error: timeout exceeded"); }
 
 void ServerSession::on_shutdown() { _impl->close_with("421 4.3.2", "Service shutting down"); }
+
+void ServerSession::on_session_expired() {
+  _impl->close_with("421 4.4.2", "Error: session time limit exceeded");
+}
+
+uint64_t ServerSession::commands() const { return _impl->_commands; }
+
+uint64_t ServerSession::message_bytes() const {
+  return _impl->_message_started ? _impl->_msg.body.size() : 0;
+}
 
 }  // namespace ringmta::proto

@@ -79,6 +79,11 @@ struct SessionLimits {
   uint64_t max_message_size = 50ull << 20;  // after dot-unstuffing
   size_t max_recipients = 1000;
   int max_errors = 20;                 // bad commands before 421 and close
+  // Commands other than MAIL, RCPT, DATA, BDAT and QUIT since the last
+  // accepted message (NOOP, RSET, VRFY, EHLO, ...): beyond this, 421 4.7.0
+  // and close. Stops a client that holds a connection busy without
+  // sending mail (Postfix's smtpd_junk_command_limit). 0: no limit.
+  size_t max_junk_commands = 100;
 };
 
 // SessionConfig is shared by every session of a shard; it must outlive them.
@@ -162,6 +167,18 @@ class ServerSession {
   // on_timeout queues 421 4.4.2 and closes; on_shutdown queues 421 4.3.2.
   void on_timeout();
   void on_shutdown();
+  // on_session_expired queues 421 4.4.2 (the session lasted too long);
+  // on_auth_blocked answers a pending AUTH, or says at once, 421 4.7.0 (too
+  // many failed AUTHs from this client). Both close.
+  void on_session_expired();
+  void on_auth_blocked();
+  // commands counts command lines (and SASL responses) handled so far:
+  // the engine's idle timer restarts on a new command, not on every byte,
+  // so that a client trickling bytes cannot hold a session forever.
+  uint64_t commands() const;
+  // message_bytes: bytes of the current message received so far (0 outside
+  // one), for the engine's minimum data rate.
+  uint64_t message_bytes() const;
 
   // wants_tls: the 220 to STARTTLS is queued; send output(), drop unread
   // input, run the handshake. consume() drops its input meanwhile.
@@ -183,6 +200,9 @@ class ServerSession {
   // authenticated, or 535 5.7.8 (counted toward max_errors). Ignored when
   // no request is outstanding; silent after a 421.
   void on_auth_result(bool ok);
+  // on_auth_unavailable answers the taken request with 454 4.7.0: the
+  // engine could not check it now (its checker is overloaded).
+  void on_auth_unavailable();
   // authenticated / auth_user: the successful AUTH's user ("" before).
   bool authenticated() const;
   const std::string& auth_user() const;

@@ -28,11 +28,18 @@ bool has_controls(std::string_view text) {
 }  // namespace
 
 void ServerSession::Impl::execute(std::string_view line) {
+  ++_commands;
   if (_auth_step != AuthStep::kNone) {
     auth_response(line);  // credentials, not a command
     return;
   }
   const Command c = parse_command(line);
+  if (c.verb != Verb::kMail && c.verb != Verb::kRcpt && c.verb != Verb::kData &&
+      c.verb != Verb::kBdat && c.verb != Verb::kQuit && _config.limits.max_junk_commands != 0 &&
+      ++_junk > _config.limits.max_junk_commands) {
+    close_with("421 4.7.0", "Error: too many commands without a message");
+    return;
+  }
   switch (c.verb) {
     case Verb::kEhlo:
       do_helo(c, Greeting::kEhlo);

@@ -72,6 +72,8 @@ struct ServerSession::Impl {
   Greeting _greeting = Greeting::kNone;
   std::string _helo;
   int _errors = 0;
+  uint64_t _commands = 0;  // command lines and SASL responses handled
+  size_t _junk = 0;        // commands since the last accepted message
   bool _closing = false;
   bool _waiting = false;  // a finished message awaits on_stored()
   bool _ready = false;    // ... and has not been taken yet

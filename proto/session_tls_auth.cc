@@ -263,6 +263,29 @@ void ServerSession::on_auth_result(bool ok) {
   }
 }
 
+void ServerSession::on_auth_unavailable() {
+  Impl& s = *_impl;
+  if (!s._auth_waiting) {
+    return;
+  }
+  s._auth_waiting = false;
+  s._auth_ready = false;
+  s._auth_request = AuthRequest{};
+  s._auth_candidate.clear();
+  if (!s._closing) {
+    s.reply("454 4.7.0 Temporary authentication failure, try again later");
+  }
+}
+
+void ServerSession::on_auth_blocked() {
+  Impl& s = *_impl;
+  s._auth_waiting = false;
+  s._auth_ready = false;
+  s._auth_request = AuthRequest{};
+  s._auth_candidate.clear();
+  s.close_with("421 4.7.0", "Error: too many failed authentications, try again later");
+}
+
 bool ServerSession::authenticated() const { return !_impl->_auth_user.empty(); }
 
 const std::string& ServerSession::auth_user() const { return _impl->_auth_user; }

@@ -10,12 +10,13 @@ build_pkgs=(
   meson ninja-build pkg-config g++ cmake
   liburing-dev libwolfssl-dev libmimalloc-dev libabsl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libtomlplusplus-dev libc-ares-dev
+  libtomlplusplus-dev libc-ares-dev libcrypt-dev
 )
 # Real peers the tests start themselves, and clang for the libFuzzer harnesses.
 test_pkgs=(
   clang libclang-rt-14-dev
-  swaks libnet-ssleay-perl curl postfix python3-aiosmtpd dnsmasq-base openssl gnuplot-nox
+  swaks libnet-ssleay-perl libauthen-sasl-perl curl postfix python3-aiosmtpd dnsmasq-base openssl
+  gnuplot-nox whois
 )
 
 pkgs=("${build_pkgs[@]}")
@@ -41,5 +42,10 @@ if ((${#missing[@]})); then
   fi
   echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# The unprivileged user the daemon runs as once started as root (--user).
+if [[ $EUID -eq 0 ]] && ! getent passwd ringmta >/dev/null; then
+  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin ringmta
+  echo "setup: created system user ringmta"
 fi
 echo "setup: dependencies present"

@@ -455,6 +455,9 @@ class EngineTestCase(unittest.TestCase):
     def setUp(self):
         base = os.environ.get('RINGMTA_TEST_TMP')
         self.tmp = tempfile.mkdtemp(prefix='ringmta-integ-', dir=base)
+        # Started as root, the engine runs as the ringmta user: it must be
+        # able to reach the spool inside this directory.
+        os.chmod(self.tmp, 0o755)
         self.engines = []
         self.addCleanup(self._cleanup)
 
