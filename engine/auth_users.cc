@@ -76,6 +76,9 @@ absl::StatusOr<AuthUsers> AuthUsers::parse(std::string_view text, std::string_vi
         return bad("the user name has a space or a control character");
       }
     }
+    if (hash.empty() || hash[0] != '$') {
+      return bad("not a crypt hash (expected $y$... or $6$...; make one with `mkpasswd -m yescrypt`)");
+    }
     switch (crypt_checksalt(hash.c_str())) {
       case CRYPT_SALT_OK:
         break;

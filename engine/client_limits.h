@@ -14,8 +14,10 @@
 // Instead each count is a count-min sketch: two rows of relaxed atomic
 // counters indexed by two independent hashes of the client's address; a
 // client's count is the smaller of its two cells. Collisions can only make
-// a count too high, never too low, and with 2 x 16384 cells two busy
-// clients share both cells with probability ~1/16384^2. IPv6 clients are
+// a count too high, never too low: a client is refused early only if both
+// of its cells also hold enough of other clients' connections to reach the
+// limit (with 10,000 clients connected at once and a limit of 5, ~1e-7 per
+// client; tests/engine/client_limits_test.cc). IPv6 clients are
 // counted per /64, the smallest network one subscriber usually holds.
 //
 // Rates use fixed windows (a second, a minute): simple and lock-free, at

@@ -356,6 +356,66 @@ TEST(SessionTlsAuthTest, NothingFollowsA421WhileAuthWaits) {
             "421 4.4.2 mx.test Error: timeout exceeded\r\n");
 }
 
+TEST(SessionTlsAuthTest, UnavailableAndBlockedAnswers) {
+  SessionConfig config = tls_test_config();
+  {
+    ServerSession s(config, {.addr = "192.0.2.1", .tls = true});
+    s.consume(crlf("EHLO c\nAUTH PLAIN AGFsaWNlAHNlY3JldA==\n"));
+    ASSERT_TRUE(s.auth_pending());
+    s.take_auth_request();
+    s.output().clear();
+    s.on_auth_unavailable();  // the checker is overloaded: try again later
+    EXPECT_FALSE(s.waiting());
+    EXPECT_FALSE(s.closing());
+    EXPECT_EQ(s.output(), "454 4.7.0 Temporary authentication failure, try again later\r\n");
+  }
+  {
+    ServerSession s(config, {.addr = "192.0.2.1", .tls = true});
+    s.consume(crlf("EHLO c\nAUTH PLAIN AGFsaWNlAHNlY3JldA==\n"));
+    s.take_auth_request();
+    s.output().clear();
+    s.on_auth_blocked();  // too many failures from this address
+    EXPECT_FALSE(s.waiting());
+    EXPECT_TRUE(s.closing());
+    EXPECT_EQ(s.output(), "421 4.7.0 mx.test Error: too many failed authentications, try again later\r\n");
+    s.on_auth_result(true);  // late: ignored
+    EXPECT_FALSE(s.authenticated());
+  }
+}
+
+TEST(SessionLimitsTest, CommandsWithoutAMessage) {
+  SessionConfig config = testing::test_config();
+  config.limits.max_junk_commands = 3;
+  // EHLO, NOOP, RSET are three; the fourth is refused and the session ends.
+  // MAIL, RCPT and DATA do not count, and a stored message resets the count.
+  ServerSession s(config, {.addr = "192.0.2.1"});
+  s.consume(crlf("EHLO c\nNOOP\nMAIL FROM:<a@b.test>\nRCPT TO:<c@example.test>\nDATA\n"));
+  EXPECT_EQ(s.commands(), 5u);
+  EXPECT_TRUE(s.in_message());
+  s.consume(crlf("Subject: x\n\nbody\n"));
+  EXPECT_GT(s.message_bytes(), 10u);
+  s.consume(crlf(".\n"));
+  ASSERT_TRUE(s.message_ready());
+  EXPECT_EQ(s.message_bytes(), 0u);
+  s.on_stored();
+  s.output().clear();
+  s.consume(crlf("NOOP\nNOOP\nRSET\nNOOP\n"));
+  EXPECT_TRUE(s.closing());
+  EXPECT_EQ(s.output(),
+            "250 2.0.0 Ok\r\n250 2.0.0 Ok\r\n250 2.0.0 Ok\r\n"
+            "421 4.7.0 mx.test Error: too many commands without a message\r\n");
+}
+
+TEST(SessionLimitsTest, SessionExpired) {
+  SessionConfig config = testing::test_config();
+  ServerSession s(config, {.addr = "192.0.2.1"});
+  s.consume(crlf("EHLO c\n"));
+  s.output().clear();
+  s.on_session_expired();
+  EXPECT_TRUE(s.closing());
+  EXPECT_EQ(s.output(), "421 4.4.2 mx.test Error: session time limit exceeded\r\n");
+}
+
 TEST(SessionTlsAuthTest, ReceivedProtocolVariants) {
   auto protocol_of = [](const std::string& in, const SessionConfig& config,
                         RunOptions options = {}) {
