@@ -98,6 +98,36 @@ TEST(Config, BadFlagsAreRefusedWithTheirName) {
   ASSERT_FALSE(c.ok());
 }
 
+TEST(Config, AuthAndLimits) {
+  absl::StatusOr<ParsedConfig> c = parse({"--auth-users", "/etc/u"});
+  ASSERT_FALSE(c.ok());  // AUTH under TLS needs a certificate
+  EXPECT_NE(c.status().message().find("--tls-cert"), std::string::npos);
+  c = parse({"--auth-users", "/etc/u", "--auth-require-tls", "false", "--auth-required", "true"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_FALSE(c->config.auth_require_tls);
+  EXPECT_TRUE(c->config.auth_required);
+  c = parse({"--auth-required", "true"});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("needs --auth-users"), std::string::npos);
+  c = parse({"--auth-required", "yes"});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("expected true or false"), std::string::npos);
+  c = parse({"--relay-networks", ""});  // nobody relays without AUTH
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->config.relay_networks.empty());
+  c = parse({"--max-connections-per-ip", "3", "--max-connect-rate", "0", "--max-auth-failures", "5",
+             "--min-data-rate", "100", "--max-session-time", "60", "--max-junk-commands", "7",
+             "--user", "mail"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->config.max_connections_per_ip, 3u);
+  EXPECT_EQ(c->config.max_connect_rate, 0u);
+  EXPECT_EQ(c->config.max_auth_failures, 5u);
+  EXPECT_EQ(c->config.min_data_rate, 100u);
+  EXPECT_EQ(c->config.max_session_time_s, 60u);
+  EXPECT_EQ(c->config.max_junk_commands, 7u);
+  EXPECT_EQ(c->config.user, "mail");
+}
+
 TEST(Config, HelpListsEveryFlagWithDefault) {
   std::string help = help_text();
   for (const char* flag : {"--listen", "--spool", "--shards", "--config", "--hostname", "--log-level",
