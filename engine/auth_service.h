@@ -10,7 +10,12 @@
 // One request and one verdict SPSC queue per shard (engine/spsc_queue.h):
 // the shard is the only producer of its requests and the only consumer of
 // its verdicts, the auth thread the other side of both. Eventfds carry the
-// wake-ups both ways. Passwords are wiped as soon as they are checked.
+// wake-ups both ways. The auth thread wipes a password once checked (best
+// effort: copies a string move leaves behind are not tracked).
+//
+// One thread, not one per shard: AUTH happens once per connection, and a
+// bulk submitter reuses its connections, so checks are rare next to
+// messages; if they were not, the hash cost would be the thing to tune.
 #pragma once
 
 #include <atomic>
