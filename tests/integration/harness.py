@@ -152,6 +152,13 @@ class Engine:
                 return ('ringmta exited with status %d before accepting connections:\n'
                         'command: %s\n--- its log ---\n%s' % (rc, ' '.join(self.command()),
                                                               self.log()))
+            # Ready once it says so: every listener is open by then (the
+            # first one accepts connections into its backlog before the
+            # others exist) and so are the shards.
+            quiet = any(a in ('warn', 'error') for a in self.args)  # --log-level: no "started" line
+            if not quiet and ' started: ' not in self.log():
+                time.sleep(0.02)
+                continue
             try:
                 with socket.create_connection((self.host, self.port), timeout=1.0):
                     pass
