@@ -50,6 +50,9 @@ bool Client::setup() {
     _client_config.tls = proto::TlsPolicy::kRequired;
     TlsOptions tls;
     tls.cipher_list = _opts.tls_ciphers;
+    if (!_opts.tls_version.empty()) {
+      tls.min_version = tls.max_version = _opts.tls_version == "1.2" ? TlsVersion::tls12 : TlsVersion::tls13;
+    }
     absl::StatusOr<std::unique_ptr<TlsContext>> ctx = TlsContext::client(tls);
     if (!ctx.ok()) {
       std::fprintf(stderr, "smtpblast: --tls: %s\n", std::string(sv(ctx.status().message())).c_str());
@@ -242,7 +245,7 @@ void Client::drive(uint32_t slot) {
   }
   flush(slot);
   if (s.closed() && c.sending.empty() && !c.send_in_flight) {
-    if (s.failed() && !c.error_counted) {
+    if ((s.failed() || !c.tls_error.empty()) && !c.error_counted) {
       connection_failed(slot);
     }
     shut(slot);
@@ -251,17 +254,21 @@ void Client::drive(uint32_t slot) {
 
 void Client::connection_failed(uint32_t slot) {
   Conn& c = _conns[slot];
-  const proto::Reply& why = c.session->failure();
+  const proto::Reply& why = c.session->failure();  // code 0 after a TLS failure the session took for a close
   c.error_counted = true;
   c.backoff = c.on_conn == 0;  // refused at the greeting or EHLO
   ++_stats.connection_errors;
+  if (_stopping) {
+    return;  // the others of the same batch of completions: stop() has the reason
+  }
   _last_error = c.tls_error.empty() ? proto::format_reply(why) : c.tls_error;
   // 4.7.4 is the session's own "TLS is required, but the server does not
   // offer STARTTLS" (or refused it). Until one handshake has worked, a TLS
   // failure is the set-up's fault, not the load's: retrying cannot help.
   const bool tls_refused = why.local && why.enhanced == "4.7.4";
   if (_tls && _stats.tls_handshakes == 0 && (tls_refused || !c.tls_error.empty())) {
-    stop(absl::StrCat("--tls with ", _server.text));
+    // A TLS error names the server already; the session's 4.7.4 does not.
+    stop(c.tls_error.empty() ? absl::StrCat("--tls with ", _server.text) : std::string("--tls"));
   }
 }
 

@@ -126,6 +126,13 @@ void Client::on_cqe(io_uring_cqe* cqe) {
           arm_recv(slot);  // buffers come back at the end of this iteration
         }
       } else if (!c.shut) {
+        if (c.tls && !c.tls->handshake_done() && c.tls_error.empty()) {
+          // The session awaits nothing during the handshake, so it would
+          // take this for a quiet close; it is the server refusing TLS.
+          c.tls_error = absl::StrCat("TLS with ", _server.text, " failed: the server closed the connection "
+                                     "during the handshake", cqe->res < 0 ? ": " : "",
+                                     cqe->res < 0 ? strerror(-cqe->res) : "");
+        }
         c.session->on_connection_lost();
       }
       drive(slot);

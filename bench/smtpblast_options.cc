@@ -99,6 +99,8 @@ const Flag kFlags[] = {
    [](Options& o, std::string_view) { o.tls = true; return true; }},
   {"tls-ciphers", "LIST", "ChaCha20 first, then AES-GCM", "client: TLS cipher list, ':'-separated (e.g. TLS13-AES128-GCM-SHA256)",
    [](Options& o, std::string_view v) { o.tls_ciphers = std::string(v); return !v.empty(); }},
+  {"tls-version", "1.2|1.3", "either, 1.3 preferred", "client: TLS version, only this one (TLS 1.2 suites in --tls-ciphers need 1.2)",
+   [](Options& o, std::string_view v) { o.tls_version = std::string(v); return v == "1.2" || v == "1.3"; }},
   {"timeout", "S", "60 + N/1000 (or + duration)", "stop and report after S seconds (sink: 0 = never)",
    [](Options& o, std::string_view v) { return to_double(v, &o.timeout_s); }},
   // sink
@@ -173,9 +175,10 @@ absl::StatusOr<Options> parse_options(int argc, char** argv) {
   }
   // The TLS flags of one side given to the other would be silently ignored:
   // a benchmark that quietly ran in plaintext is worse than an error.
-  if (o.sink && (o.tls || !o.tls_ciphers.empty())) {
+  if (o.sink && (o.tls || !o.tls_ciphers.empty() || !o.tls_version.empty())) {
     return absl::InvalidArgumentError(
-        "--tls and --tls-ciphers are client flags; the sink offers STARTTLS with --tls-cert and --tls-key");
+        "--tls, --tls-ciphers and --tls-version are client flags; the sink offers STARTTLS with --tls-cert "
+        "and --tls-key");
   }
   if (!o.sink && (!o.tls_cert.empty() || !o.tls_key.empty())) {
     return absl::InvalidArgumentError("--tls-cert and --tls-key are sink flags; the client uses --tls");
@@ -183,8 +186,8 @@ absl::StatusOr<Options> parse_options(int argc, char** argv) {
   if (o.tls_cert.empty() != o.tls_key.empty()) {
     return absl::InvalidArgumentError("--tls-cert and --tls-key go together: give both or neither");
   }
-  if (!o.tls_ciphers.empty() && !o.tls) {
-    return absl::InvalidArgumentError("--tls-ciphers needs --tls");
+  if ((!o.tls_ciphers.empty() || !o.tls_version.empty()) && !o.tls) {
+    return absl::InvalidArgumentError("--tls-ciphers and --tls-version need --tls");
   }
   if (!o.sink && o.messages == 0 && o.duration_s == 0) {
     o.messages = 10000;
