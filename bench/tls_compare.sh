@@ -173,7 +173,7 @@ echo
 echo "means over $rounds rounds (TLS / plaintext):"
 awk -v n="$rounds" -v hp="${hs_rate[plain]}" -v ht="${hs_rate[tls]}" -v hcp="${hs_cpu[plain]}" -v hct="${hs_cpu[tls]}" \
   -v rp="${rl_rate[plain]}" -v rt="${rl_rate[tls]}" -v rcp="${rl_cpu[plain]}" -v rct="${rl_cpu[tls]}" 'BEGIN {
-  printf "(a) new connection per message: plaintext %.0f msg/s, TLS %.0f msg/s (handshakes/s): %.2fx; ringmta CPU %.0f -> %.0f us/msg (+%.0f us per handshake)\n",
+  printf "(a) new connection per message: plaintext %.0f msg/s, TLS %.0f msg/s (handshakes/s): %.2fx; ringmta CPU %.0f -> %.0f us/msg (+%.0f us per message: the handshake and its records)\n",
     hp / n, ht / n, ht / hp, hcp / n, hct / n, (hct - hcp) / n
   printf "(b) relay: plaintext %.0f msg/s, STARTTLS both hops %.0f msg/s: %.2fx; ringmta CPU %.0f -> %.0f us/msg: %.2fx\n",
     rp / n, rt / n, rt / rp, rcp / n, rct / n, rct / rcp

@@ -22,6 +22,7 @@ import unittest
 import harness
 
 CLIENT_DEADLINE = 60  # seconds for one smtpblast client run
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LISTEN_RE = re.compile(r'^sink: listening on (\S+):(\d+)$')
 LATENCY_RE = re.compile(r'latency \(us, [^)]*\): p50 (\d+)\s+p90 (\d+)\s+p99 (\d+)\s+p99\.9 (\d+)\s+max (\d+)')
 
@@ -381,6 +382,29 @@ class SmtpblastTest(harness.EngineTestCase):
             self.check_sanitizer('smtpblast', p.stderr)
             self.assertEqual(p.returncode, rc, '%s: %s%s' % (args, p.stdout, p.stderr))
             self.assertIn(text, p.stderr, args)
+
+    def test_tls_compare_script_runs_small(self):
+        # bench/tls_compare.sh with tiny counts: every row is there, the TLS
+        # rows did their handshakes and the sink got every relayed message
+        # over TLS, and the ratios are printed.
+        build = os.path.dirname(os.path.dirname(os.path.abspath(smtpblast_bin())))
+        p = subprocess.run(['bash', os.path.join(ROOT, 'bench', 'tls_compare.sh'), build, '300', '5', '1024',
+                            '1', '60'], stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                           timeout=120, env=dict(os.environ, TLS_DEADLINE='40'))
+        text = p.stdout + p.stderr
+        self.check_sanitizer('tls_compare.sh', text)
+        self.assertEqual(p.returncode, 0, text)
+        hs = {m.group(1): m.groups() for m in
+              re.finditer(r'^1\s+(plain|tls)\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+(\d+)$', text, re.M)}
+        self.assertEqual(hs['plain'][4], '0', text)
+        self.assertEqual(hs['tls'][4], '60', text)
+        relay = {m.group(1): m.groups() for m in
+                 re.finditer(r'^1\s+(plain|tls)\s+[\d.]+\s+(\d+)\s+([\d.]+)\s+[\d.]+\s+[\d.]+\s+(\d+)$',
+                             text, re.M)}
+        self.assertEqual(relay['plain'][3], '0', text)
+        self.assertEqual(relay['tls'][3], '300', text)
+        self.assertRegex(text, r'\(a\) new connection per message: plaintext \d+ msg/s, TLS \d+ msg/s')
+        self.assertRegex(text, r'\(b\) relay: plaintext \d+ msg/s, STARTTLS both hops \d+ msg/s: [\d.]+x')
 
 
 if __name__ == '__main__':
