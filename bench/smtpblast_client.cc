@@ -44,6 +44,23 @@ bool Client::setup() {
   _buffers = std::move(*br);
   _client_config.helo_name = _opts.helo;
   _client_config.use_pipelining = _opts.pipelining;
+  if (_opts.tls) {
+    // Required, not opportunistic: a run meant to measure TLS must never
+    // measure plaintext without saying so.
+    _client_config.tls = proto::TlsPolicy::kRequired;
+    TlsOptions tls;
+    tls.cipher_list = _opts.tls_ciphers;
+    if (!_opts.tls_version.empty()) {
+      tls.min_version = tls.max_version = _opts.tls_version == "1.2" ? TlsVersion::tls12 : TlsVersion::tls13;
+    }
+    absl::StatusOr<std::unique_ptr<TlsContext>> ctx = TlsContext::client(tls);
+    if (!ctx.ok()) {
+      std::fprintf(stderr, "smtpblast: --tls: %s\n", std::string(sv(ctx.status().message())).c_str());
+      return false;
+    }
+    _tls = std::move(*ctx);
+    _stats.tls = true;
+  }
   _template = make_message(_opts.size, _opts.from, _opts.to);
 
   std::vector<std::string> rcpts;
@@ -182,6 +199,9 @@ bool Client::start_message(uint32_t slot) {
   c.stamped = false;
   c.start_ns = start;
   ++c.on_conn;
+  if (c.tls) {
+    ++_stats.tls_messages;  // the session is ready only after STARTTLS and the new EHLO
+  }
   c.session->send_message(c.message);
   return true;
 }
@@ -195,6 +215,9 @@ void Client::drive(uint32_t slot) {
     return;
   }
   proto::ClientSession& s = *c.session;
+  if (s.wants_tls() && !c.tls) {
+    start_tls(slot);
+  }
   const bool may_start = !_opts.no_reuse || c.on_conn == 0;
   for (;;) {
     if (s.has_result()) {
@@ -222,13 +245,30 @@ void Client::drive(uint32_t slot) {
   }
   flush(slot);
   if (s.closed() && c.sending.empty() && !c.send_in_flight) {
-    if (s.failed() && !c.error_counted) {
-      c.error_counted = true;
-      c.backoff = c.on_conn == 0;  // refused at the greeting or EHLO
-      ++_stats.connection_errors;
-      _last_error = proto::format_reply(s.failure());
+    if ((s.failed() || !c.tls_error.empty()) && !c.error_counted) {
+      connection_failed(slot);
     }
     shut(slot);
+  }
+}
+
+void Client::connection_failed(uint32_t slot) {
+  Conn& c = _conns[slot];
+  const proto::Reply& why = c.session->failure();  // code 0 after a TLS failure the session took for a close
+  c.error_counted = true;
+  c.backoff = c.on_conn == 0;  // refused at the greeting or EHLO
+  ++_stats.connection_errors;
+  if (_stopping) {
+    return;  // the others of the same batch of completions: stop() has the reason
+  }
+  _last_error = c.tls_error.empty() ? proto::format_reply(why) : c.tls_error;
+  // 4.7.4 is the session's own "TLS is required, but the server does not
+  // offer STARTTLS" (or refused it). Until one handshake has worked, a TLS
+  // failure is the set-up's fault, not the load's: retrying cannot help.
+  const bool tls_refused = why.local && why.enhanced == "4.7.4";
+  if (_tls && _stats.tls_handshakes == 0 && (tls_refused || !c.tls_error.empty())) {
+    // A TLS error names the server already; the session's 4.7.4 does not.
+    stop(c.tls_error.empty() ? absl::StrCat("--tls with ", _server.text) : std::string("--tls"));
   }
 }
 
@@ -279,12 +319,15 @@ void Client::dispatch_due() {
   }
 }
 
-void Client::stop(const char* why) {
+void Client::stop(std::string_view why) {
+  if (_stopping) {
+    return;  // the first reason is the one to tell
+  }
   _stopping = true;
   if (_last_error.empty() || _stats.interrupted || _stats.timed_out) {
-    _last_error = why;
+    _last_error = std::string(why);
   } else {
-    _last_error = absl::StrCat(why, ": ", _last_error);
+    _last_error = absl::StrCat(av(why), ": ", _last_error);
   }
 }
 
@@ -292,6 +335,7 @@ int Client::finish() {
   _progress.finish();
   const int64_t end = _last_result_ns != 0 ? _last_result_ns : mono_ns();
   _stats.seconds = static_cast<double>(end - _start_ns) / 1e9;
+  _stats.cpu_seconds = process_cpu_seconds();
   const uint64_t unanswered = _stats.dispatched - _stats.completed;
   _stats.no_reply += unanswered;
   ClientStats& s = _stats;

@@ -9,6 +9,12 @@
 // at start + k/rate and goes to the next free connection; its latency runs
 // from that scheduled time, so a server that stalls cannot hide the wait
 // (no coordinated omission).
+//
+// --tls: every connection does STARTTLS (RFC 3207) after EHLO, required: a
+// server that does not offer it, or a failed first handshake, stops the
+// run at once with the reason. TLS runs over the same buffers through
+// engine/tls_session.h (smtpblast_client_tls.cc), as ringmta's outbound
+// connections do.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +28,8 @@
 #include "engine/buffer_ring.h"
 #include "engine/listener.h"
 #include "engine/ring.h"
+#include "engine/tls_context.h"
+#include "engine/tls_session.h"
 #include "proto/client_session.h"
 
 struct io_uring_cqe;
@@ -56,6 +64,9 @@ class Client {
     int64_t start_ns = 0;       // end of data sent, or the scheduled time
     uint32_t on_conn = 0;       // messages started on this connection
     int64_t retry_at_ns = 0;    // reconnect after this (0: not waiting)
+    std::unique_ptr<TlsSession> tls;  // from the server's 220 to STARTTLS on
+    size_t plain_pos = 0;             // session output already encrypted
+    std::string tls_error;            // why TLS failed on this connection
   };
 
   bool setup();
@@ -65,6 +76,14 @@ class Client {
   void arm_recv(uint32_t slot);
   void drive(uint32_t slot);
   void flush(uint32_t slot);
+  // start_tls begins the handshake after the 220 to STARTTLS.
+  void start_tls(uint32_t slot);
+  // tls_input decrypts *data in place of it (a view of _plain); false when
+  // TLS failed, which ends the connection.
+  bool tls_input(uint32_t slot, std::string_view* data);
+  // connection_failed counts a failed session; a --tls run stops when TLS
+  // could not be set up even once.
+  void connection_failed(uint32_t slot);
   void shut(uint32_t slot);
   void release(uint32_t slot);
   void finish_message(uint32_t slot);
@@ -78,7 +97,7 @@ class Client {
   // unclaimed: open connections that have not started a message yet.
   uint32_t unclaimed() const;
   int64_t next_wake_ns() const;
-  void stop(const char* why);
+  void stop(std::string_view why);
   int finish();
 
   const Options& _opts;
@@ -86,6 +105,8 @@ class Client {
   std::unique_ptr<BufferRing> _buffers;
   Endpoint _server;
   proto::ClientConfig _client_config;
+  std::unique_ptr<TlsContext> _tls;  // --tls
+  std::string _plain;                // decrypted input, reused for every recv
   MessageTemplate _template;
   std::vector<Conn> _conns;
   std::vector<uint32_t> _idle;  // ready connections waiting for a due message

@@ -110,8 +110,8 @@ void Client::on_cqe(io_uring_cqe* cqe) {
       }
       if (cqe->res > 0) {
         auto id = static_cast<uint16_t>(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
-        if (!c.shut) {
-          std::string_view data(_buffers->data(id), static_cast<size_t>(cqe->res));
+        std::string_view data(_buffers->data(id), static_cast<size_t>(cqe->res));
+        if (!c.shut && (!c.tls || tls_input(slot, &data))) {
           if (c.pending.empty()) {
             data.remove_prefix(c.session->consume(data));
           }
@@ -126,6 +126,13 @@ void Client::on_cqe(io_uring_cqe* cqe) {
           arm_recv(slot);  // buffers come back at the end of this iteration
         }
       } else if (!c.shut) {
+        if (c.tls && !c.tls->handshake_done() && c.tls_error.empty()) {
+          // The session awaits nothing during the handshake, so it would
+          // take this for a quiet close; it is the server refusing TLS.
+          c.tls_error = absl::StrCat("TLS with ", _server.text, " failed: the server closed the connection "
+                                     "during the handshake", cqe->res < 0 ? ": " : "",
+                                     cqe->res < 0 ? strerror(-cqe->res) : "");
+        }
         c.session->on_connection_lost();
       }
       drive(slot);
@@ -157,17 +164,31 @@ void Client::on_cqe(io_uring_cqe* cqe) {
 
 void Client::flush(uint32_t slot) {
   Conn& c = _conns[slot];
-  std::string& out = c.session->output();
-  if (c.send_in_flight || out.empty() || c.shut) {
+  if (c.send_in_flight || c.shut) {
     return;
   }
+  std::string& out = c.session->output();
   // Closed loop: latency runs from the moment the data is handed over.
   if (c.in_txn && !c.stamped && _interval_ns == 0 && ends_data(out)) {
     c.stamped = true;
     c.start_ns = mono_ns();
   }
-  c.sending.swap(out);
-  out.clear();
+  if (c.tls) {
+    // Handshake records wait in the TLS output even when the session has
+    // nothing to say; a huge message is encrypted 1 MiB per send.
+    encrypt_output(*c.tls, &out, &c.plain_pos);
+    if (c.tls->ciphertext_out().empty()) {
+      return;
+    }
+    c.sending.swap(c.tls->ciphertext_out());
+    c.tls->ciphertext_out().clear();
+  } else {
+    if (out.empty()) {
+      return;
+    }
+    c.sending.swap(out);
+    out.clear();
+  }
   c.sent = 0;
   io_uring_sqe* sqe = _ring->sqe();
   io_uring_prep_send(sqe, c.fd, c.sending.data(), c.sending.size(), MSG_NOSIGNAL);
@@ -201,6 +222,9 @@ void Client::release(uint32_t slot) {
   ++c.gen;  // completions still queued for the old socket are dropped
   --_open;
   c.session.reset();
+  c.tls.reset();
+  c.plain_pos = 0;
+  c.tls_error.clear();
   c.sending.clear();
   c.pending.clear();
   // Enough fresh connections may already be on their way for what is left

@@ -95,6 +95,12 @@ const Flag kFlags[] = {
    [](Options& o, std::string_view v) { o.to = std::string(v); return v.find('@') != v.npos; }},
   {"helo", "NAME", "smtpblast.test", "client: EHLO name",
    [](Options& o, std::string_view v) { o.helo = std::string(v); return true; }},
+  {"tls", nullptr, "off", "client: STARTTLS after EHLO, then EHLO again; fail if the server does not offer it",
+   [](Options& o, std::string_view) { o.tls = true; return true; }},
+  {"tls-ciphers", "LIST", "ChaCha20 first, then AES-GCM", "client: TLS cipher list, ':'-separated (e.g. TLS13-AES128-GCM-SHA256)",
+   [](Options& o, std::string_view v) { o.tls_ciphers = std::string(v); return !v.empty(); }},
+  {"tls-version", "1.2|1.3", "either, 1.3 preferred", "client: TLS version, only this one (TLS 1.2 suites in --tls-ciphers need 1.2)",
+   [](Options& o, std::string_view v) { o.tls_version = std::string(v); return v == "1.2" || v == "1.3"; }},
   {"timeout", "S", "60 + N/1000 (or + duration)", "stop and report after S seconds (sink: 0 = never)",
    [](Options& o, std::string_view v) { return to_double(v, &o.timeout_s); }},
   // sink
@@ -112,6 +118,10 @@ const Flag kFlags[] = {
    parse_delays},
   {"hostname", "NAME", "sink.smtpblast.test", "sink: name in the greeting and replies",
    [](Options& o, std::string_view v) { o.hostname = std::string(v); return true; }},
+  {"tls-cert", "FILE", "(none: no STARTTLS)", "sink: PEM certificate chain (leaf first); offer and accept STARTTLS",
+   [](Options& o, std::string_view v) { o.tls_cert = std::string(v); return !v.empty(); }},
+  {"tls-key", "FILE", "(none)", "sink: PEM private key of --tls-cert",
+   [](Options& o, std::string_view v) { o.tls_key = std::string(v); return !v.empty(); }},
 };
 // clang-format on
 
@@ -162,6 +172,22 @@ absl::StatusOr<Options> parse_options(int argc, char** argv) {
   }
   if (!o.sink && o.server.empty()) {
     return absl::InvalidArgumentError("--server HOST:PORT is required (or --sink --listen ...)");
+  }
+  // The TLS flags of one side given to the other would be silently ignored:
+  // a benchmark that quietly ran in plaintext is worse than an error.
+  if (o.sink && (o.tls || !o.tls_ciphers.empty() || !o.tls_version.empty())) {
+    return absl::InvalidArgumentError(
+        "--tls, --tls-ciphers and --tls-version are client flags; the sink offers STARTTLS with --tls-cert "
+        "and --tls-key");
+  }
+  if (!o.sink && (!o.tls_cert.empty() || !o.tls_key.empty())) {
+    return absl::InvalidArgumentError("--tls-cert and --tls-key are sink flags; the client uses --tls");
+  }
+  if (o.tls_cert.empty() != o.tls_key.empty()) {
+    return absl::InvalidArgumentError("--tls-cert and --tls-key go together: give both or neither");
+  }
+  if ((!o.tls_ciphers.empty() || !o.tls_version.empty()) && !o.tls) {
+    return absl::InvalidArgumentError("--tls-ciphers and --tls-version need --tls");
   }
   if (!o.sink && o.messages == 0 && o.duration_s == 0) {
     o.messages = 10000;

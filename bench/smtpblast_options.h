@@ -49,6 +49,11 @@ struct Options {
   std::string to = "sink@example.test";
   std::string helo = "smtpblast.test";
   double timeout_s = 0;    // 0: 60 s + N/1000 s (or + duration)
+  // --tls: STARTTLS (RFC 3207) after EHLO on every connection, required:
+  // a server that does not offer it fails the run.
+  bool tls = false;
+  std::string tls_ciphers;  // "": engine/tls_context.h's kDefaultTlsCiphers
+  std::string tls_version;  // "1.2" or "1.3" only; "": either, 1.3 preferred
 
   // Sink.
   std::string listen;
@@ -57,6 +62,9 @@ struct Options {
   double disconnect_rate = 0;
   std::vector<CommandDelay> delays;
   std::string hostname = "sink.smtpblast.test";
+  // Both set: offer and accept STARTTLS with this PEM certificate and key.
+  std::string tls_cert;
+  std::string tls_key;
 };
 
 // parse_options reads argv; an error names the flag and what is wrong.

@@ -2,6 +2,7 @@
 // summary is printed once, so nothing here is on a hot path.
 #include "bench/smtpblast_report.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -52,7 +53,17 @@ std::string fixed(double v, int digits) {
 
 double rate_of(uint64_t n, double seconds) { return seconds > 0 ? static_cast<double>(n) / seconds : 0; }
 
+// per_message_us renders CPU seconds as microseconds per message.
+double per_message_us(double cpu_s, uint64_t n) { return n > 0 ? cpu_s * 1e6 / static_cast<double>(n) : 0; }
+
 }  // namespace
+
+double process_cpu_seconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  auto secs = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) * 1e-6; };
+  return secs(ru.ru_utime) + secs(ru.ru_stime);
+}
 
 Progress::Progress(bool quiet) : _quiet(quiet), _tty(isatty(STDERR_FILENO) == 1) {}
 
@@ -105,6 +116,17 @@ void print_client_summary(FILE* out, const ClientStats& s) {
                static_cast<unsigned long long>(h.percentile(99)),
                static_cast<unsigned long long>(h.percentile(99.9)),
                static_cast<unsigned long long>(h.max()));
+  if (s.tls) {
+    std::string what = s.tls_version.empty() ? "no handshake completed"
+                                             : absl::StrCat(s.tls_version, " ", s.tls_cipher);
+    std::fprintf(out, "  tls: on, %s; %llu handshakes, %llu messages over TLS\n", what.c_str(),
+                 static_cast<unsigned long long>(s.tls_handshakes),
+                 static_cast<unsigned long long>(s.tls_messages));
+  } else {
+    std::fprintf(out, "  tls: off\n");
+  }
+  std::fprintf(out, "  cpu: %.3f s, %.1f us per message (smtpblast itself)\n", s.cpu_seconds,
+               per_message_us(s.cpu_seconds, s.completed));
   if (!s.why.empty()) {
     std::fprintf(out, "  FAILED: %s\n", s.why.c_str());
   }
@@ -122,7 +144,11 @@ absl::Status write_client_json(const std::string& path, const ClientStats& s) {
       h.percentile(50), ", \"p90\": ", h.percentile(90), ", \"p99\": ", h.percentile(99),
       ", \"p99_9\": ", h.percentile(99.9), ", \"max\": ", h.max(), ", \"mean\": ", h.mean(),
       "}, \"timed_out\": ", s.timed_out ? "true" : "false", ", \"interrupted\": ",
-      s.interrupted ? "true" : "false", ", \"success\": ", s.why.empty() ? "true" : "false", "}\n");
+      s.interrupted ? "true" : "false", ", \"tls\": ", s.tls ? "true" : "false",
+      ", \"tls_version\": \"", s.tls_version, "\", \"tls_cipher\": \"", s.tls_cipher,
+      "\", \"tls_handshakes\": ", s.tls_handshakes, ", \"tls_messages\": ", s.tls_messages,
+      ", \"cpu_seconds\": ", fixed(s.cpu_seconds, 6), ", \"success\": ", s.why.empty() ? "true" : "false",
+      "}\n");
   return write_file(path, j);
 }
 
@@ -134,6 +160,18 @@ void print_sink_summary(FILE* out, const SinkStats& s) {
   std::fprintf(out, "  replies: %s\n", codes_text(s.codes, false).c_str());
   std::fprintf(out, "  %.3f s from the first connection to the last end of data: %.0f msg/s\n",
                s.seconds, rate_of(s.messages, s.seconds));
+  if (s.tls) {
+    std::string what = s.tls_version.empty() ? "" : absl::StrCat(" (", s.tls_version, " ", s.tls_cipher, ")");
+    std::string last = s.tls_last_error.empty() ? "" : absl::StrCat("; last: ", s.tls_last_error);
+    std::fprintf(out, "  tls: %llu STARTTLS sessions%s, %llu messages over TLS, %llu failures%s\n",
+                 static_cast<unsigned long long>(s.tls_sessions), what.c_str(),
+                 static_cast<unsigned long long>(s.tls_messages),
+                 static_cast<unsigned long long>(s.tls_failures), last.c_str());
+  } else {
+    std::fprintf(out, "  tls: off (no --tls-cert)\n");
+  }
+  std::fprintf(out, "  cpu: %.3f s, %.1f us per message\n", s.cpu_seconds,
+               per_message_us(s.cpu_seconds, s.messages));
 }
 
 absl::Status write_sink_json(const std::string& path, const SinkStats& s) {
@@ -142,7 +180,10 @@ absl::Status write_sink_json(const std::string& path, const SinkStats& s) {
       ", \"connections\": ", s.connections, ", \"disconnects\": ", s.disconnects, ", \"replies\": {",
       codes_text(s.codes, true), "}, \"first_connection\": ", fixed(s.first_connection_unix, 6),
       ", \"last_accepted\": ", fixed(s.last_accepted_unix, 6), ", \"seconds\": ", fixed(s.seconds, 6),
-      ", \"msgs_per_s\": ", fixed(rate_of(s.messages, s.seconds), 1), "}\n");
+      ", \"msgs_per_s\": ", fixed(rate_of(s.messages, s.seconds), 1), ", \"tls\": ",
+      s.tls ? "true" : "false", ", \"tls_sessions\": ", s.tls_sessions, ", \"tls_failures\": ",
+      s.tls_failures, ", \"tls_messages\": ", s.tls_messages, ", \"tls_version\": \"", s.tls_version,
+      "\", \"tls_cipher\": \"", s.tls_cipher, "\", \"cpu_seconds\": ", fixed(s.cpu_seconds, 6), "}\n");
   return write_file(path, j);
 }
 

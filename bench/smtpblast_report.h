@@ -32,6 +32,14 @@ struct ClientStats {
   bool timed_out = false;
   bool interrupted = false;
   std::string why;              // why the exit status is 1; "" when 0
+  // --tls: what the first handshake negotiated (the same context makes every
+  // connection, so one is the answer for all), and how many completed.
+  bool tls = false;
+  std::string tls_version;      // "TLSv1.3"
+  std::string tls_cipher;       // "TLS_CHACHA20_POLY1305_SHA256"
+  uint64_t tls_handshakes = 0;
+  uint64_t tls_messages = 0;    // transactions started over TLS
+  double cpu_seconds = 0;       // this process, user + system
 };
 
 // SinkStats: one sink run.
@@ -44,6 +52,16 @@ struct SinkStats {
   double first_connection_unix = 0;   // wall clock, seconds
   double last_accepted_unix = 0;
   double seconds = 0;         // first connection to the last end of data
+  // --tls-cert: STARTTLS offered. tls_messages counts ends of data received
+  // over TLS, so a test can tell that none came in plaintext.
+  bool tls = false;
+  uint64_t tls_sessions = 0;  // handshakes completed
+  uint64_t tls_failures = 0;  // handshakes or records that failed
+  uint64_t tls_messages = 0;
+  std::string tls_version;    // of the first handshake
+  std::string tls_cipher;
+  std::string tls_last_error;
+  double cpu_seconds = 0;     // this process, user + system
 };
 
 class Progress {
@@ -62,6 +80,9 @@ class Progress {
   int64_t _last_ns = 0;
   uint64_t _last_done = 0;
 };
+
+// process_cpu_seconds is this process's user + system CPU time so far.
+double process_cpu_seconds();
 
 void print_client_summary(FILE* out, const ClientStats& s);
 absl::Status write_client_json(const std::string& path, const ClientStats& s);

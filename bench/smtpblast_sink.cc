@@ -55,6 +55,20 @@ bool Sink::setup() {
   _buffers = std::move(*br);
 
   _session_config.hostname = _opts.hostname;
+  if (!_opts.tls_cert.empty()) {
+    TlsOptions tls;
+    tls.cert_file = _opts.tls_cert;
+    tls.key_file = _opts.tls_key;
+    absl::StatusOr<std::unique_ptr<TlsContext>> ctx = TlsContext::server(tls);
+    if (!ctx.ok()) {
+      std::fprintf(stderr, "smtpblast: --tls-cert/--tls-key: %s\n",
+                   std::string(sv(ctx.status().message())).c_str());
+      return false;
+    }
+    _tls = std::move(*ctx);
+    _session_config.starttls_available = true;
+    _stats.tls = true;
+  }
   // Ids of up to 15 characters stay in std::string's inline buffer: no
   // allocation per message.
   _session_config.new_queue_id = [this] {
@@ -180,6 +194,9 @@ void Sink::run_session(uint32_t slot) {
       break;
     }
   }
+  if (c.session->wants_tls() && !c.tls && !c.shut) {
+    start_tls(slot);
+  }
   if (c.session->closing()) {
     c.pending.clear();
   }
@@ -213,6 +230,9 @@ int Sink::choose() {
 
 void Sink::on_message(uint32_t slot) {
   ++_stats.messages;
+  if (_conns[slot].session->tls_active()) {
+    ++_stats.tls_messages;
+  }
   _stats.seconds = static_cast<double>(mono_ns() - _first_ns) / 1e9;
   const int choice = choose();
   if (_data_delay > 0) {
@@ -276,6 +296,7 @@ int Sink::finish(int status, const char* why) {
   if (why != nullptr) {
     std::printf("sink: %s\n", why);
   }
+  _stats.cpu_seconds = process_cpu_seconds();
   print_sink_summary(stdout, _stats);
   std::fflush(stdout);
   if (!_opts.json_path.empty()) {

@@ -12,6 +12,11 @@
 // --disconnect-rate fraction. --delay holds chosen replies with io_uring
 // timeouts; the loop never sleeps. Per message, nothing here allocates:
 // bodies are dropped by the session itself when it resets.
+//
+// --tls-cert/--tls-key: the session offers STARTTLS (RFC 3207); after the
+// plaintext 220 the connection's bytes go through an engine/tls_session.h
+// TlsSession (smtpblast_sink_tls.cc), as ringmta's inbound connections do,
+// and the summary counts TLS sessions and the messages that came over TLS.
 #pragma once
 
 #include <liburing.h>
@@ -26,6 +31,8 @@
 #include "bench/smtpblast_report.h"
 #include "engine/buffer_ring.h"
 #include "engine/ring.h"
+#include "engine/tls_context.h"
+#include "engine/tls_session.h"
 #include "proto/server_session.h"
 
 namespace ringmta::blast {
@@ -54,6 +61,9 @@ class Sink {
     std::string sending;
     size_t sent = 0;
     std::string pending;  // input held back while a reply is delayed
+    std::unique_ptr<TlsSession> tls;  // from the 220 to STARTTLS on
+    size_t plain_pos = 0;             // session output already encrypted
+    std::string plain_out;            // the 220 to STARTTLS: the last plaintext
   };
 
   // A reply of the mix: the code, its weight's upper bound, and its line
@@ -78,6 +88,11 @@ class Sink {
   void hold(uint32_t slot, Hold what, uint32_t ms);
   void on_timer(uint32_t slot);
   void flush(uint32_t slot);
+  // start_tls: the 220 to STARTTLS is queued; everything after it is TLS.
+  void start_tls(uint32_t slot);
+  // tls_input decrypts *data in place of it (a view of _plain); false when
+  // TLS failed (the connection is shut).
+  bool tls_input(uint32_t slot, std::string_view* data);
   void shut(uint32_t slot);
   void release(uint32_t slot);
   uint64_t next_random();
@@ -88,6 +103,8 @@ class Sink {
   std::unique_ptr<BufferRing> _buffers;
   int _listen_fd = -1;
   proto::SessionConfig _session_config;
+  std::unique_ptr<TlsContext> _tls;  // --tls-cert/--tls-key
+  std::string _plain;                // decrypted input, reused for every recv
   std::deque<Conn> _conns;  // a deque: growing never moves a Conn (ts, SSO sends)
   std::vector<uint32_t> _free;
   std::vector<MixReply> _mix;

@@ -61,7 +61,7 @@ void Sink::on_cqe(io_uring_cqe* cqe) {
       if (cqe->res > 0) {
         auto id = static_cast<uint16_t>(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
         std::string_view data(_buffers->data(id), static_cast<size_t>(cqe->res));
-        if (!c.shut && !c.session->closing()) {
+        if (!c.shut && !c.session->closing() && (!c.tls || tls_input(slot, &data))) {
           if (c.pending.empty() && c.hold == Hold::kNone) {
             data.remove_prefix(feed(slot, data));  // the fast path: no copy
           }
@@ -180,14 +180,33 @@ void Sink::flush(uint32_t slot) {
     return;
   }
   std::string& out = c.session->output();
-  if (out.empty()) {
-    if (c.session->closing()) {
-      shut(slot);
+  if (!c.plain_out.empty()) {
+    c.sending.swap(c.plain_out);  // the 220 to STARTTLS
+    c.plain_out.clear();
+  } else if (c.tls) {
+    if (!c.tls->handshake_done() && c.session->closing()) {
+      shut(slot);  // nothing can be said in TLS before the handshake
+      return;
     }
-    return;
+    encrypt_output(*c.tls, &out, &c.plain_pos);
+    if (c.tls->ciphertext_out().empty()) {
+      if (out.empty() && c.session->closing()) {
+        shut(slot);
+      }
+      return;
+    }
+    c.sending.swap(c.tls->ciphertext_out());
+    c.tls->ciphertext_out().clear();
+  } else {
+    if (out.empty()) {
+      if (c.session->closing()) {
+        shut(slot);
+      }
+      return;
+    }
+    c.sending.swap(out);
+    out.clear();
   }
-  c.sending.swap(out);
-  out.clear();
   c.sent = 0;
   io_uring_sqe* sqe = _ring->sqe();
   io_uring_prep_send(sqe, c.fd, c.sending.data(), c.sending.size(), MSG_NOSIGNAL);
@@ -226,6 +245,9 @@ void Sink::release(uint32_t slot) {
   c.fd = -1;
   ++c.gen;
   c.session.reset();
+  c.tls.reset();
+  c.plain_pos = 0;
+  c.plain_out.clear();
   c.sending.clear();  // keeps its capacity for the slot's next connection
   c.pending.clear();
   --_open;
