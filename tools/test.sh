@@ -55,11 +55,11 @@ run_suite() {  # run_suite NAME BUILDDIR [meson setup args...]
 
 run_suite "release" build --buildtype=release
 if ((quick == 0)); then
-  # mimalloc is left out of sanitizer builds (engine/meson.build); benchmarks
-  # are not needed there.
+  # mimalloc is left out of sanitizer builds (engine/meson.build). bench/ is
+  # built too: smtpblast's tests (its TLS paths included) need it.
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     run_suite "asan+ubsan" build-asan --buildtype=debugoptimized -Db_sanitize=address,undefined \
-    -Db_lundef=false -Dbenchmarks=false
+    -Db_lundef=false
 
   echo "== fuzz: libFuzzer harnesses, ${fuzz_seconds}s each"
   if [[ ! -f build-fuzz/build.ninja ]]; then
