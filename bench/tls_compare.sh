@@ -36,6 +36,7 @@ done
 command -v openssl >/dev/null || { echo "tls_compare: openssl missing: run tools/setup.sh" >&2; exit 1; }
 
 work=$(mktemp -d /var/tmp/ringmta-tls.XXXXXX)
+chmod 755 "$work"  # run as root, ringmta drops to its own user and must reach the spool
 cleanup() {
   set +e
   local p
