@@ -23,6 +23,9 @@ enum class Op : uint8_t {
   kOutRecv,     // slot = outbound connection
   kOutSend,     // slot = outbound connection
   kDns,         // slot = c-ares socket fd, gen = poll generation (dns_channel.h)
+  kSpoolRead,   // slot = read slot, gen = its generation (shard_loading.cc)
+  kSpoolUnlink, // a segment's unlinkat (shard_retention.cc)
+  kSpoolDirSync,  // the fsync of the spool directory after it
 };
 
 struct UserData {
