@@ -208,11 +208,12 @@ void Shard::loop() {
   // Whatever is still queued (cancel requests) goes out before the ring closes.
   io_uring_submit(_ring->raw());
   log_info("shard %u: spool: %llu records read back (%llu failed), %llu messages copied forward, "
-           "%llu segments deleted, %zu messages live",
+           "%llu segments deleted, %zu messages live, at most %llu bytes of content in memory",
            _id, static_cast<unsigned long long>(_stats.loads),
            static_cast<unsigned long long>(_stats.load_failures),
            static_cast<unsigned long long>(_stats.copies),
-           static_cast<unsigned long long>(_stats.segments_deleted), _live.size());
+           static_cast<unsigned long long>(_stats.segments_deleted), _live.size(),
+           static_cast<unsigned long long>(_stats.peak_body_bytes));
 }
 
 void Shard::dispatch(io_uring_cqe* cqe) {

@@ -59,6 +59,7 @@ struct ShardStats {
   uint64_t loads = 0;           // records read back (deferred, adopted, over the budget)
   uint64_t load_failures = 0;
   uint64_t copies = 0;          // messages copied forward (adoption, compaction)
+  uint64_t peak_body_bytes = 0; // most content held in memory at once
   uint64_t segments_deleted = 0;
 };
 
@@ -146,6 +147,7 @@ class Shard {
   // Content in memory under the budget, read back through the ring
   // (shard_loading.cc).
   bool budget_allows(uint64_t bytes) const;
+  void hold_bytes(uint64_t bytes);
   void request_load(uint64_t handle);
   void pump_loads();
   void submit_read(uint32_t slot);
@@ -278,7 +280,9 @@ class Shard {
   };
   uint64_t _body_bytes = 0;  // content held in memory (and reads in flight)
   std::deque<uint64_t> _load_queue;
-  std::vector<SpoolRead> _reads;
+  // A deque: the kernel writes into a read's buffer until it completes, so
+  // adding a slot must never move the others.
+  std::deque<SpoolRead> _reads;
   std::vector<uint32_t> _read_free;
   uint32_t _reads_in_flight = 0;
   std::vector<HeldBody> _held;

@@ -104,7 +104,7 @@ void Shard::deliver(std::unique_ptr<proto::CompletedMessage> m, SpoolRef ref, bo
     request_load(handle);
     return;
   }
-  _body_bytes += bytes;
+  hold_bytes(bytes);
   live.msg = std::move(m);
   dispatch_now(handle);
 }

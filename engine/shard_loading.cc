@@ -39,6 +39,11 @@ bool Shard::budget_allows(uint64_t bytes) const {
   return _body_bytes == 0 || _body_bytes + bytes <= _config.memory_budget;
 }
 
+void Shard::hold_bytes(uint64_t bytes) {
+  _body_bytes += bytes;
+  _stats.peak_body_bytes = std::max(_stats.peak_body_bytes, _body_bytes);
+}
+
 int Shard::read_fd(const SpoolRef& ref) const {
   if (ref.recovered()) {
     return _recovered != nullptr ? _recovered->fd(ref.index()) : -1;
@@ -91,7 +96,7 @@ void Shard::pump_loads() {
     r.offset = lm.record.offset;
     r.done = 0;
     r.buf.resize(lm.record.size);
-    _body_bytes += lm.record.size;
+    hold_bytes(lm.record.size);
     lm.loading = true;
     ++_reads_in_flight;
     submit_read(slot);
@@ -188,7 +193,7 @@ absl::Status Shard::take_loaded(LiveMessage& lm, std::string record) {
   const size_t off = d.content_offset;
   record.erase(0, off);
   m->body = std::move(record);
-  _body_bytes += content_size(*m);
+  hold_bytes(content_size(*m));
   lm.msg = std::move(m);
   return absl::OkStatus();
 }

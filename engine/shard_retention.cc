@@ -200,6 +200,7 @@ void Shard::append_copy(uint64_t handle) {
   const proto::CompletedMessage& m = *lm.msg;
   lm.want_copy = false;
   lm.copying = true;
+  release_ref(lm.copy);  // none is placed while copying; if one were, it is superseded
   lm.copy = SpoolRef{};
   ++lm.copy_seq;
   spool::MessageRecord rec;
@@ -248,8 +249,10 @@ void Shard::retention_tick(int64_t now_ms) {
 }
 
 // maybe_compact copies forward the live messages of the oldest segment
-// when it holds back enough younger ones. Messages in an attempt are left
-// for a later pass: their attempt may well make them final.
+// when it holds back enough younger ones. Messages in an attempt are copied
+// too (their content is in memory; results that come later are written
+// after the snapshot, so they stay the newest word): a slow destination's
+// long queue must not pin the spool either.
 void Shard::maybe_compact() {
   const spool::SegmentLedger::Segment* old = _ledger.oldest();
   if (old == nullptr || old->live == 0 || _ledger.size() < kCompactAfterSegments) {
@@ -261,8 +264,7 @@ void Shard::maybe_compact() {
   }
   size_t n = 0;
   for (auto& [handle, lm] : _live) {
-    if (lm->record.valid() && !lm->record.recovered() && lm->record.seg == slot &&
-        lm->jobs_out == 0 && !lm->copying && !lm->loading) {
+    if (lm->record.valid() && !lm->record.recovered() && lm->record.seg == slot && !lm->copying) {
       migrate(handle);
       ++n;
     }

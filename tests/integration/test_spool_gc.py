@@ -64,6 +64,13 @@ def wait_for(pred, deadline, what):
     raise AssertionError('timed out after %.0f s waiting for %s' % (deadline, what()))
 
 
+def sanitized():
+    """True for an ASan build: its allocator keeps freed memory in a
+    quarantine, so RSS says nothing about what the engine holds."""
+    with open(harness.ringmta_bin(), 'rb') as f:
+        return b'__asan_init' in f.read()
+
+
 def peak_rss_kib(pid):
     with open('/proc/%d/status' % pid) as f:
         for line in f:
@@ -253,7 +260,8 @@ class SpoolGcTest(harness.EngineTestCase):
             for i in range(120):
                 s.sendmail('alice@sender.test', ['bob@example.test'], body_of(b'h%03d' % i, big))
         eng.stop()
-        eng2 = self.engine(sink, '--memory-budget', str(4 << 20), shards=1, spool=eng.spool)
+        budget = 4 << 20
+        eng2 = self.engine(sink, '--memory-budget', str(budget), shards=1, spool=eng.spool)
         eng2.wait_log(r'120 messages not yet final')
         peers.wait_events(self.events, lambda e: e['type'] == 'deferred', n=120, deadline=60)
         eng2.wait_log(r'deleted the \d+ segments found at start', deadline=30)
@@ -261,9 +269,104 @@ class SpoolGcTest(harness.EngineTestCase):
         grew = (peak - base_kib) / 1024.0
         print('\npeak RSS: empty spool %.1f MiB, with 48 MB of bodies to recover %.1f MiB (+%.1f MiB)'
               % (base_kib / 1024.0, peak / 1024.0, grew))
-        self.assertLess(grew, 24, 'recovery and the first attempts held too many bodies at once')
+        if not sanitized():
+            self.assertLess(grew, 24, 'recovery and the first attempts held too many bodies at once')
         self.assertEqual(len(harness.spool_ids(eng2.spool)), 120)
         eng2.stop()
+        # The engine's own count of content in memory never passed the budget.
+        m = re.search(r'shard 0: spool: (\d+) records read back .* at most (\d+) bytes of content',
+                      eng2.log())
+        self.assertIsNotNone(m, eng2.log())
+        self.assertGreaterEqual(int(m.group(1)), 120)
+        self.assertLessEqual(int(m.group(2)), budget)
+
+
+RECEIVED_ID_RE = re.compile(rb'\(ringmta\) with \S+ id ([0-9A-F]{16})')
+
+
+class Loader(threading.Thread):
+    """Sends 20 KB messages over one connection until told to stop or the
+    engine dies, recording each queue id acknowledged with 250. One in
+    five goes to a recipient the sink defers, so that live messages stay
+    behind in old segments and compaction runs too."""
+
+    def __init__(self, eng, n, stop):
+        super().__init__(daemon=True)
+        self.eng, self.n, self.stop = eng, n, stop
+        self.acked = []
+
+    def run(self):
+        try:
+            with smtplib.SMTP(self.eng.host, self.eng.port, local_hostname='load.example.test',
+                              timeout=5) as s:
+                s.ehlo()
+                i = 0
+                while not self.stop.is_set():
+                    i += 1
+                    rcpt = 'later@example.test' if i % 5 == 0 else 'now@example.test'
+                    if s.mail('load%d@sender.test' % self.n)[0] != 250 or s.rcpt(rcpt)[0] != 250:
+                        return
+                    code, resp = s.data(body_of(b'L%d-%d' % (self.n, i), 20000))
+                    qid = harness.queue_id_of(resp)
+                    if code != 250 or qid is None:
+                        return
+                    self.acked.append(qid)
+        except (OSError, smtplib.SMTPException):
+            pass  # the kill
+
+
+class CrashWhileDeletingTest(harness.EngineTestCase):
+
+    def test_kill_9_while_delivering_and_deleting_loses_nothing(self):
+        accept_later = threading.Event()
+        sink = peers.AioSink(rcpt_reply=lambda s, r, n: '451 4.3.0 not now'
+                             if r.startswith('later@') and not accept_later.is_set() else None)
+        self.addCleanup(sink.stop)
+        spool = self.new_spool()
+        args = ['--route', 'example.test=127.0.0.1:%d' % sink.port, '--segment-size', str(SEGMENT),
+                '--retry-min', '1', '--retry-max', '2']
+        acked = []
+        deleted_any = False
+        for seconds in (2.5, 1.2, 2.0):
+            eng = self.start_engine(*args, spool=spool, shards=2, deliver=True)
+            seen = set(p for _, _, p in segments(spool))
+            stop = threading.Event()
+            loaders = [Loader(eng, n, stop) for n in range(3)]
+            for ld in loaders:
+                ld.start()
+            time.sleep(seconds)
+            now = set(p for _, _, p in segments(spool))
+            deleted_any = deleted_any or bool(seen - now)
+            eng.kill()  # in the middle of sending, delivering and deleting
+            stop.set()
+            for ld in loaders:
+                ld.join(10)
+                acked += ld.acked
+        self.assertGreater(len(acked), 100)
+        # A last start, with the deferring recipient accepting: everything
+        # acknowledged is delivered, at least once, and the spool empties.
+        accept_later.set()
+        eng = self.start_engine(*args, spool=spool, shards=2, deliver=True)
+        wait_for(lambda: harness.spool_ids(spool) == [], 60,
+                 lambda: 'the spool to empty; %d left' % len(harness.spool_ids(spool)))
+        time.sleep(0.5)
+        with sink.lock:
+            got = [m.content for m in sink.messages]
+        delivered = {}
+        for c in got:
+            m = RECEIVED_ID_RE.search(c)
+            self.assertIsNotNone(m, c[:300])
+            delivered[m.group(1).decode()] = delivered.get(m.group(1).decode(), 0) + 1
+        lost = sorted(set(acked) - set(delivered))
+        self.assertEqual(lost, [], '%d of %d acknowledged messages were never delivered'
+                         % (len(lost), len(acked)))
+        again = sum(n - 1 for n in delivered.values())
+        print('\n%d messages acknowledged over 3 crashes, all delivered; %d delivered twice '
+              '(state records are flushed lazily: a crash may cost a redelivery); old segments '
+              'deleted before a crash: %s' % (len(acked), again, deleted_any))
+        self.assertTrue(deleted_any, 'no segment was deleted while the engine ran: the test '
+                        'did not exercise deletion')
+        eng.stop()
 
 
 if __name__ == '__main__':
