@@ -27,12 +27,17 @@
 //    current segment, followed by one state record per recipient that is
 //    not pending (the "snapshot": it carries forward every state recorded
 //    in older segments). Once both are durable the message's home moves to
-//    the copy. Copies are made of every adopted message as the shard starts
-//    (so the recovered group can go), and of the live messages of the
-//    oldest segment when it holds back kCompactAfterSegments or more
+//    the copy. Copies are made of every adopted message when it is first
+//    read back (so the recovered group can go), and of the live messages
+//    of the oldest segment when it holds back kCompactAfterSegments or more
 //    (compaction: one long-deferred message would otherwise keep every
 //    younger segment for days). Recovery keeps the first copy it meets of a
 //    message and merges every state record, so two copies are harmless.
+//
+// When writes fail: a copy whose record or snapshot did not reach the disk
+// is made again at the next tick (the message stays home meanwhile). A
+// finished message whose last records failed keeps its segment for good
+// (until a restart looks again), rather than risk losing a DSN.
 //
 // Deletion runs on the ring: IORING_OP_UNLINKAT on the shard directory's
 // fd, then after its completion IORING_OP_FSYNC of the directory; the
