@@ -205,6 +205,13 @@ const std::vector<Option>& options() {
        [](Config& c, const std::vector<std::string>& v) {
          return set_uint(&c.segment_size, v, 1 << 20, uint64_t{1} << 40);
        }},
+      {"memory-budget", "spool.memory_budget", Kind::kUint, "268435456",
+       "bytes of message content each shard keeps in memory for first delivery attempts; past "
+       "it (and always once deferred) a message keeps only its metadata and is read back from "
+       "the spool (0: always read back)",
+       [](Config& c, const std::vector<std::string>& v) {
+         return set_uint(&c.memory_budget, v, 0, uint64_t{1} << 40);
+       }},
       {"route", "delivery.routes", Kind::kList, "(none)",
        "DOMAIN=HOST:PORT[/TLS]: deliver mail for DOMAIN there instead of its MX, TLS being "
        "off, opportunistic or required (default: --outbound-tls); repeat for more",

@@ -53,6 +53,9 @@ struct Config {
   uint64_t max_auth_failures = 10;       // per minute per IP
   uint64_t shutdown_grace_s = 5;
   uint64_t segment_size = 256ull << 20;
+  // Message content a shard keeps in memory for first attempts; past it,
+  // new messages too are read back from the spool (shard_loading.cc).
+  uint64_t memory_budget = 256ull << 20;
 
   // Delivery.
   bool hold = false;         // spool only; deliver nothing (a hold queue)

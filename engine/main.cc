@@ -25,6 +25,7 @@
 #include "engine/listener.h"
 #include "engine/log.h"
 #include "engine/privileges.h"
+#include "engine/recovered_spool.h"
 #include "engine/shard.h"
 #include "engine/tls_context.h"
 #include "engine/user_data.h"
@@ -317,6 +318,14 @@ int run(int argc, char** argv) {
     }
   }
 
+  // The segments recovery found: shared by the shards (they read adopted
+  // messages back from them) and deleted as one group once every message
+  // in them is final or copied forward (engine/recovered_spool.h).
+  absl::StatusOr<std::unique_ptr<RecoveredSpool>> recovered = RecoveredSpool::open(config.spool_dir, *report);
+  if (!recovered.ok()) {
+    log_error("spool recovery failed: %s", recovered.status().message());
+    return 1;
+  }
   Mesh mesh(shards, 4096, encode(Op::kWake));
   std::vector<std::unique_ptr<Shard>> shard_objs;
   std::vector<std::thread> threads;
@@ -324,30 +333,18 @@ int run(int argc, char** argv) {
   for (unsigned i = 0; i < shards; ++i) {
     shard_objs.push_back(std::make_unique<Shard>(i, config, (*listeners)[i], listen_tls, &mesh, stop_fd,
                                                  report->max_queue_id, event_log_fd, services[i].get()));
+    shard_objs.back()->set_recovered(recovered->get());
   }
   if (!config.hold) {
     // Recovered messages are spread over the shards; each becomes that
-    // shard's to deliver. Their content is read now, before the shards
-    // start, so no shard blocks on it.
+    // shard's to deliver. Only their metadata is handed over: each shard
+    // reads the content back through its own ring, under its memory budget.
     size_t n = 0;
-    for (spool::RecoveredMessage& r : report->messages) {
-      absl::StatusOr<std::string> content = spool::read_content(r);
-      if (!content.ok()) {
-        log_error("recovery: %s: %s (left in the spool)", r.queue_id, content.status().message());
-        continue;
-      }
-      auto m = std::make_unique<proto::CompletedMessage>();
-      m->queue_id = r.queue_id;
-      m->arrival = r.arrival;
-      m->envelope = std::move(r.envelope);
-      m->body = std::move(*content);
-      std::vector<RcptState> rcpts;
-      for (const spool::RecipientState& st : r.rcpt_state) {
-        rcpts.push_back({st.status, st.attempts, st.next_retry});
-      }
-      shard_objs[n++ % shards]->adopt(std::move(m), std::move(rcpts));
+    for (const spool::RecoveredMessage& r : report->messages) {
+      shard_objs[n++ % shards]->adopt(r);
     }
   }
+  report->messages = {};  // the shards keep what they need
   for (unsigned i = 0; i < shards; ++i) {
     threads.emplace_back([&, i] {
       cpu_set_t set;

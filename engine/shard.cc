@@ -6,6 +6,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -67,6 +69,14 @@ Shard::~Shard() {
       close(c.io.fd);
     }
   }
+  for (OwnSegment& seg : _segs) {
+    if (seg.fd >= 0) {
+      close(seg.fd);
+    }
+  }
+  if (_dir_fd >= 0) {
+    close(_dir_fd);
+  }
 }
 
 absl::Status Shard::setup() {
@@ -92,6 +102,14 @@ absl::Status Shard::setup() {
     return writer.status();
   }
   _spool = std::move(*writer);
+  note_segment();
+  // The directory's fd: segments are deleted with unlinkat on it and the
+  // deletion made durable with an fsync of it, both through the ring.
+  const std::string dir = spool::shard_dir(_config.spool_dir, _id);
+  _dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (_dir_fd < 0) {
+    return absl::ErrnoToStatus(errno, absl::StrCat("open ", dir));
+  }
   _ids = std::make_unique<spool::QueueIdGenerator>(_id);
   if (!_max_queue_id.empty()) {
     _ids->observe(_max_queue_id);
@@ -153,9 +171,12 @@ void Shard::loop() {
     }
     flush_outbox();
     pump_spool();
+    pump_loads();
     _events.flush();
+    // Reads and deletions in flight must end before the ring does: the
+    // kernel writes into a read's buffer until its completion.
     if (_stopping && _open_conns == 0 && _out_open == 0 && _waiters.empty() && !_spool->in_flight() &&
-        !_spool->can_start_batch() && _events.idle()) {
+        !_spool->can_start_batch() && _events.idle() && _reads_in_flight == 0 && !_gc_busy) {
       break;
     }
     _mesh->publish(_id, _ring->raw());
@@ -197,6 +218,13 @@ void Shard::loop() {
   }
   // Whatever is still queued (cancel requests) goes out before the ring closes.
   io_uring_submit(_ring->raw());
+  log_info("shard %u: spool: %llu records read back (%llu failed), %llu messages copied forward, "
+           "%llu segments deleted, %zu messages live, at most %llu bytes of content in memory",
+           _id, static_cast<unsigned long long>(_stats.loads),
+           static_cast<unsigned long long>(_stats.load_failures),
+           static_cast<unsigned long long>(_stats.copies),
+           static_cast<unsigned long long>(_stats.segments_deleted), _live.size(),
+           static_cast<unsigned long long>(_stats.peak_body_bytes));
 }
 
 void Shard::dispatch(io_uring_cqe* cqe) {
@@ -230,6 +258,15 @@ void Shard::dispatch(io_uring_cqe* cqe) {
       break;
     case Op::kEventLog:
       _events.on_write(cqe->res);
+      break;
+    case Op::kSpoolRead:
+      on_spool_read(ud.slot, ud.gen, cqe->res);
+      break;
+    case Op::kSpoolUnlink:
+      on_segment_unlinked(cqe->res);
+      break;
+    case Op::kSpoolDirSync:
+      on_spool_dir_synced(cqe->res);
       break;
     case Op::kOutConnect:
     case Op::kOutRecv:
@@ -362,6 +399,7 @@ void Shard::on_tick(int64_t now_ms) {
   if (!_stopping) {
     run_retries(absl::Now());
   }
+  retention_tick(now_ms);
   outbound_tick(now_ms);
   for (uint32_t slot = 0; slot < _conns.size(); ++slot) {
     Connection& c = _conns[slot];

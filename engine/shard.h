@@ -32,12 +32,15 @@
 #include "engine/mx_route.h"
 #include "engine/event_log.h"
 #include "engine/live_message.h"
+#include "engine/recovered_spool.h"
 #include "engine/ring.h"
 #include "engine/tls_context.h"
 #include "engine/user_data.h"
 #include "engine/shard_mesh.h"
 #include "proto/server_session.h"
 #include "spool/queue_id.h"
+#include "spool/recovery.h"
+#include "spool/segment_ledger.h"
 #include "spool/segment_writer.h"
 
 struct io_uring_cqe;
@@ -72,6 +75,11 @@ struct ShardStats {
   uint64_t delivered = 0;
   uint64_t deferred = 0;
   uint64_t bounced = 0;
+  uint64_t loads = 0;           // records read back (deferred, adopted, over the budget)
+  uint64_t load_failures = 0;
+  uint64_t copies = 0;          // messages copied forward (adoption, compaction)
+  uint64_t peak_body_bytes = 0; // most content held in memory at once
+  uint64_t segments_deleted = 0;
 };
 
 class Shard {
@@ -83,9 +91,13 @@ class Shard {
   Shard(unsigned id, const Config& config, std::vector<int> listen_fds, std::vector<bool> listen_tls,
         Mesh* mesh, int stop_fd, std::string max_queue_id, int event_log_fd, ShardServices* services);
 
-  // adopt takes a recovered message before run(): it is delivered as soon
-  // as the shard starts (or at its next retry time).
-  void adopt(std::unique_ptr<proto::CompletedMessage> m, std::vector<RcptState> rcpts);
+  // set_recovered: the segments recovery found (shared by all shards),
+  // before run(). Null means there were none.
+  void set_recovered(RecoveredSpool* r) { _recovered = r; }
+  // adopt takes a recovered message before run(), metadata only: it is
+  // read back from its segment through the shard's ring, copied into the
+  // shard's own segment, and delivered at once or at its next retry time.
+  void adopt(const spool::RecoveredMessage& r);
   ~Shard();
   Shard(const Shard&) = delete;
   Shard& operator=(const Shard&) = delete;
@@ -141,20 +153,71 @@ class Shard {
   void submit_batch(const spool::SegmentWriter::Batch& b);
   void on_spool_write(uint32_t batch, int res);
   void batch_durable();
-  void settle_waiters();
-  void store_generated(std::unique_ptr<proto::CompletedMessage> m);
+  void settle_waiters(bool batch_ok);
+  uint64_t store_generated(std::unique_ptr<proto::CompletedMessage> m);
 
   // Delivery, origin side (shard_delivery.cc): the messages this shard
   // spooled, routed to the shards that own their destinations.
-  void deliver(std::unique_ptr<proto::CompletedMessage> m, std::vector<RcptState> rcpts, bool is_dsn);
+  void deliver(std::unique_ptr<proto::CompletedMessage> m, SpoolRef ref, bool is_dsn);
+  void attempt(uint64_t handle);
+  void dispatch_now(uint64_t handle);
   void dispatch(uint64_t handle);
   void send_to_shard(unsigned to, ShardMessage&& m);
   void flush_outbox();
   void on_message(ShardMessage&& m);
   void on_result(DeliveryResult&& r);
   void finish_attempt(uint64_t handle);
-  void send_dsn(LiveMessage& lm);
+  void finalize(uint64_t handle);
+  void schedule_retry(uint64_t handle, const LiveMessage& lm);
+  void push_retry(absl::Time due, uint64_t handle);
+  uint64_t send_dsn(LiveMessage& lm);
   void run_retries(absl::Time now);
+
+  // Content in memory under the budget, read back through the ring
+  // (shard_loading.cc).
+  bool budget_allows(uint64_t bytes) const;
+  void hold_bytes(uint64_t bytes);
+  void request_load(uint64_t handle);
+  void pump_loads();
+  void submit_read(uint32_t slot);
+  void on_spool_read(uint32_t slot, uint32_t gen, int res);
+  absl::Status take_loaded(LiveMessage& lm, std::string record);
+  void load_failed(uint64_t handle, const absl::Status& why);
+  void on_loaded(uint64_t handle);
+  void drop_body(LiveMessage& lm);
+  void release_held(uint64_t through);
+  int read_fd(const SpoolRef& ref) const;
+
+  // Which segments hold live messages, copying forward, deleting
+  // (shard_retention.cc).
+  struct AfterDurable {
+    enum class Kind : uint8_t { kRelease, kCopyPlaced, kCopyDone };
+    uint64_t ticket = 0;
+    uint64_t order = 0;  // push order, among equal tickets
+    Kind kind = Kind::kRelease;
+    uint32_t copy_seq = 0;
+    uint64_t handle = 0;
+    SpoolRef a, b;  // kRelease: the segments to release
+    // The heap's order: by ticket, then by push order.
+    static bool later(const AfterDurable& x, const AfterDurable& y) {
+      return x.ticket != y.ticket ? x.ticket > y.ticket : x.order > y.order;
+    }
+  };
+  void note_segment();
+  SpoolRef ref_of(const spool::Placement& p) const;
+  void acquire_ref(const SpoolRef& ref);
+  void release_ref(const SpoolRef& ref);
+  uint64_t settled_through() const;
+  void after_durable(AfterDurable ev);
+  void run_after_durable(bool ok, uint64_t through);
+  void apply_after_durable(const AfterDurable& ev, bool ok);
+  void migrate(uint64_t handle);
+  void append_copy(uint64_t handle);
+  void retention_tick(int64_t now_ms);
+  void maybe_compact();
+  void maybe_delete_segment();
+  void on_segment_unlinked(int res);
+  void on_spool_dir_synced(int res);
 
   // Delivery, owner side (shard_outbound.cc): destinations this shard owns
   // and their outbound connections.
@@ -221,6 +284,48 @@ class Shard {
   int64_t _state_pending_since_ms = 0;  // 0: no state record waits for a batch
   static constexpr int64_t kStateFlushMs = 50;
   uint64_t _batch_first_ticket = 0;
+
+  // The spool's segments (shard_retention.cc): this run's own, by slot
+  // (SpoolRef::seg), each with a read fd while it exists.
+  struct OwnSegment {
+    uint64_t number = 0;
+    int fd = -1;
+  };
+  RecoveredSpool* _recovered = nullptr;
+  spool::SegmentLedger _ledger;
+  std::vector<OwnSegment> _segs;
+  int _dir_fd = -1;  // the shard's spool directory: unlinkat and its fsync
+  bool _gc_busy = false;          // an unlink or its directory fsync is in flight
+  bool _gc_unlink_failed = false;
+  uint64_t _gc_number = 0;
+  std::string _gc_name;           // the kernel reads it until the unlink completes
+  std::vector<AfterDurable> _after;  // a min-heap by (ticket, order)
+  uint64_t _after_order = 0;
+  std::vector<uint64_t> _copy_retry;  // copies whose records failed: again at the next tick
+  int64_t _next_compact_ms = 0;
+
+  // Content in memory (shard_loading.cc).
+  struct SpoolRead {
+    uint64_t handle = 0;  // 0: free
+    uint32_t gen = 0;
+    int fd = -1;
+    uint64_t offset = 0;
+    size_t done = 0;
+    std::string buf;
+  };
+  struct HeldBody {
+    uint64_t ticket;  // the writer may point into it until this one settles
+    std::unique_ptr<proto::CompletedMessage> msg;
+    uint64_t bytes;
+  };
+  uint64_t _body_bytes = 0;  // content held in memory (and reads in flight)
+  std::deque<uint64_t> _load_queue;
+  // A deque: the kernel writes into a read's buffer until it completes, so
+  // adding a slot must never move the others.
+  std::deque<SpoolRead> _reads;
+  std::vector<uint32_t> _read_free;
+  uint32_t _reads_in_flight = 0;
+  std::vector<HeldBody> _held;
 
   // Delivery, origin side.
   EventLog _events;

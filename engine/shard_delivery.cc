@@ -4,7 +4,11 @@
 // owns that destination (through the mesh, also when that is itself, so no
 // call here ever re-enters), and applies the results: state records into
 // its spool, one event-log line per recipient, retries with exponential
-// backoff, and a DSN to the sender for what bounced.
+// backoff, and a DSN to the sender for what bounced (shard_dsn.cc).
+//
+// Between attempts a message keeps only its metadata; its content comes
+// back from the spool for the next one (shard_loading.cc). When it is final
+// its segment stops counting it (shard_retention.cc).
 #include <algorithm>
 #include <functional>
 
@@ -13,7 +17,6 @@
 #include "engine/absl_compat.h"
 #include "engine/log.h"
 #include "engine/shard.h"
-#include "proto/dsn.h"
 
 namespace ringmta {
 namespace {
@@ -51,37 +54,112 @@ bool retry_later(const std::pair<absl::Time, uint64_t>& a, const std::pair<absl:
 
 }  // namespace
 
-void Shard::adopt(std::unique_ptr<proto::CompletedMessage> m, std::vector<RcptState> rcpts) {
-  deliver(std::move(m), std::move(rcpts), false);
+void Shard::adopt(const spool::RecoveredMessage& r) {
+  auto lm = std::make_unique<LiveMessage>();
+  lm->record = SpoolRef{r.record_offset, static_cast<uint32_t>(r.record_size),
+                        SpoolRef::kRecovered | r.segment};
+  lm->id = QueueIdKey(r.queue_id);
+  lm->is_dsn = r.envelope.sender.empty();
+  for (const spool::RecipientState& st : r.rcpt_state) {
+    lm->rcpts.push_back(RcptState{st.status, st.attempts, st.next_retry});
+  }
+  // Copied into this shard's own segment as soon as it is read back, so
+  // that the segments recovery found can be deleted (recovered_spool.h).
+  lm->want_copy = true;
+  const uint64_t handle = _next_handle++;
+  absl::Time due = absl::InfiniteFuture();
+  for (const RcptState& st : lm->rcpts) {
+    if (!spool::is_final(st.status)) {
+      due = std::min(due, st.status == spool::RcptStatus::kDeferred ? st.next_retry : absl::InfinitePast());
+    }
+  }
+  LiveMessage& ref = *lm;
+  _live.emplace(handle, std::move(lm));
+  if (due <= absl::Now()) {
+    ref.want_dispatch = true;
+  } else {
+    push_retry(due, handle);
+  }
+  request_load(handle);  // read once the shard runs, under the memory budget
 }
 
-void Shard::deliver(std::unique_ptr<proto::CompletedMessage> m, std::vector<RcptState> rcpts,
-                    bool is_dsn) {
+void Shard::deliver(std::unique_ptr<proto::CompletedMessage> m, SpoolRef ref, bool is_dsn) {
   if (_config.hold) {
     return;  // spooled; a later start without --hold delivers it
   }
   auto lm = std::make_unique<LiveMessage>();
-  rcpts.resize(m->envelope.recipients.size());
-  lm->msg = std::move(m);
-  lm->rcpts = std::move(rcpts);
-  lm->is_dsn = is_dsn || lm->msg->envelope.sender.empty();
+  lm->rcpts.resize(m->envelope.recipients.size());
+  lm->id = QueueIdKey(m->queue_id);
+  lm->record = ref;
+  lm->is_dsn = is_dsn || m->envelope.sender.empty();
+  const uint64_t bytes = m->trace_headers.size() + m->body.size();
   const uint64_t handle = _next_handle++;
-  // A recovered message whose recipients are deferred waits for its time.
-  absl::Time due = absl::InfiniteFuture();
-  for (const RcptState& r : lm->rcpts) {
-    if (!spool::is_final(r.status)) {
-      due = std::min(due, r.status == spool::RcptStatus::kDeferred ? r.next_retry : absl::InfinitePast());
-    }
-  }
+  LiveMessage& live = *lm;
   _live.emplace(handle, std::move(lm));
-  if (due <= absl::Now()) {
-    dispatch(handle);
-  } else if (due != absl::InfiniteFuture()) {
-    _retry_heap.emplace_back(due, handle);
-    std::push_heap(_retry_heap.begin(), _retry_heap.end(), retry_later);
+  if (ref.valid() && _body_bytes + bytes > _config.memory_budget) {
+    // Over the budget a new message goes metadata-only too: read back
+    // from the spool when its turn comes (then a message is let in even
+    // past the budget if nothing else is in memory, so nothing starves).
+    live.want_dispatch = true;
+    request_load(handle);
+    return;
+  }
+  hold_bytes(bytes);
+  live.msg = std::move(m);
+  dispatch_now(handle);
+}
+
+// attempt delivers the recipients that are due, reading the message back
+// first if only its metadata is in memory.
+void Shard::attempt(uint64_t handle) {
+  auto it = _live.find(handle);
+  if (it == _live.end() || it->second->jobs_out != 0) {
+    return;
+  }
+  LiveMessage& lm = *it->second;
+  if (lm.msg) {
+    dispatch_now(handle);
+    return;
+  }
+  lm.want_dispatch = true;
+  request_load(handle);
+}
+
+// dispatch_now: dispatch, and if nothing turned out to be due, back to
+// waiting (metadata-only).
+void Shard::dispatch_now(uint64_t handle) {
+  dispatch(handle);
+  LiveMessage& lm = *_live.at(handle);
+  if (lm.jobs_out == 0) {
+    if (lm.want_copy) {
+      append_copy(handle);
+    }
+    drop_body(lm);
+    schedule_retry(handle, lm);
   }
 }
 
+void Shard::push_retry(absl::Time due, uint64_t handle) {
+  _retry_heap.emplace_back(due, handle);
+  std::push_heap(_retry_heap.begin(), _retry_heap.end(), retry_later);
+}
+
+void Shard::schedule_retry(uint64_t handle, const LiveMessage& lm) {
+  absl::Time due = absl::InfiniteFuture();
+  for (const RcptState& r : lm.rcpts) {
+    if (r.status == spool::RcptStatus::kDeferred) {
+      due = std::min(due, r.next_retry);
+    } else if (!spool::is_final(r.status)) {
+      due = absl::InfinitePast();
+    }
+  }
+  if (due == absl::InfiniteFuture()) {
+    return;
+  }
+  push_retry(due, handle);
+}
+
+// dispatch needs the content in memory (attempt() sees to it).
 void Shard::dispatch(uint64_t handle) {
   LiveMessage& lm = *_live.at(handle);
   const proto::CompletedMessage& m = *lm.msg;
@@ -219,8 +297,9 @@ void Shard::on_result(DeliveryResult&& r) {
     rec.state.attempts = st.attempts;
     rec.state.next_retry = st.next_retry;
     // Not waited for: a state record lost in a crash only means one more
-    // delivery attempt (SMTP is at-least-once).
-    _spool->append_state(rec);
+    // delivery attempt (SMTP is at-least-once). The message counts as final
+    // only once it is durable, though (shard_retention.cc, rule 1).
+    lm.last_ticket = _spool->append_state(rec);
     if (_state_pending_since_ms == 0) {
       _state_pending_since_ms = monotonic_ms();
     }
@@ -240,7 +319,10 @@ void Shard::on_result(DeliveryResult&& r) {
     e.next_retry = st.next_retry;
     _events.add(e);
     if (o.outcome == Outcome::kBounced) {
-      lm.bounced.push_back(std::move(o));
+      if (!lm.bounced) {
+        lm.bounced = std::make_unique<std::vector<RcptOutcome>>();
+      }
+      lm.bounced->push_back(std::move(o));
     }
   }
   if (--lm.jobs_out == 0) {
@@ -249,27 +331,42 @@ void Shard::on_result(DeliveryResult&& r) {
 }
 
 void Shard::finish_attempt(uint64_t handle) {
-  auto it = _live.find(handle);
-  LiveMessage& lm = *it->second;
-  if (!lm.bounced.empty()) {
+  LiveMessage& lm = *_live.at(handle);
+  if (lm.bounced) {
     // RFC 5321 6.1: never a bounce for a bounce (null sender).
     if (!lm.is_dsn) {
-      send_dsn(lm);
+      lm.last_ticket = std::max(lm.last_ticket, send_dsn(lm));
     }
-    lm.bounced.clear();
+    lm.bounced.reset();
   }
   if (lm.final()) {
-    _live.erase(it);
+    finalize(handle);
     return;
   }
-  absl::Time due = absl::InfiniteFuture();
-  for (const RcptState& r : lm.rcpts) {
-    if (r.status == spool::RcptStatus::kDeferred) {
-      due = std::min(due, r.next_retry);
-    }
+  if (lm.want_copy) {
+    append_copy(handle);
   }
-  _retry_heap.emplace_back(due, handle);
-  std::push_heap(_retry_heap.begin(), _retry_heap.end(), retry_later);
+  drop_body(lm);  // deferred: only its metadata stays in memory
+  schedule_retry(handle, lm);
+}
+
+// finalize forgets a message whose recipients are all final; its segment
+// stops counting it once its last record is durable (shard_retention.cc).
+void Shard::finalize(uint64_t handle) {
+  auto it = _live.find(handle);
+  LiveMessage& lm = *it->second;
+  AfterDurable ev;
+  ev.ticket = lm.last_ticket;
+  ev.kind = AfterDurable::Kind::kRelease;
+  ev.handle = handle;
+  ev.a = lm.record;
+  ev.b = lm.copy;  // a copy already counted (placed, snapshot pending)
+  drop_body(lm);
+  if (lm.msg) {
+    _body_bytes -= lm.msg->trace_headers.size() + lm.msg->body.size();  // kept: no record to read
+  }
+  _live.erase(it);
+  after_durable(ev);
 }
 
 void Shard::run_retries(absl::Time now) {
@@ -277,46 +374,8 @@ void Shard::run_retries(absl::Time now) {
     std::pop_heap(_retry_heap.begin(), _retry_heap.end(), retry_later);
     uint64_t handle = _retry_heap.back().second;
     _retry_heap.pop_back();
-    auto it = _live.find(handle);
-    if (it != _live.end() && it->second->jobs_out == 0) {
-      dispatch(handle);
-    }
+    attempt(handle);
   }
-}
-
-void Shard::send_dsn(LiveMessage& lm) {
-  const proto::CompletedMessage& orig = *lm.msg;
-  const absl::Time now = absl::Now();
-  proto::DsnInput in;
-  in.reporting_mta = _config.hostname;
-  in.original_queue_id = orig.queue_id;
-  in.original_sender = orig.envelope.sender;
-  in.arrival = orig.arrival;
-  in.now = now;
-  for (const RcptOutcome& o : lm.bounced) {
-    proto::DsnRecipient d;
-    d.address = orig.envelope.recipients[o.rcpt];
-    d.status = o.status.empty() ? (o.code >= 500 ? "5.0.0" : "4.0.0") : o.status;
-    d.action = "failed";
-    d.remote_mta = o.host.empty() ? "" : absl::StrCat("dns; ", o.host);
-    d.diagnostic = o.code != 0 ? absl::StrCat("smtp; ", o.code, " ", o.status, " ", o.response)
-                               : absl::StrCat("x-local; ", o.response);
-    in.recipients.push_back(std::move(d));
-  }
-  std::string content = orig.trace_headers + orig.body;
-  in.original_content = content;
-  auto dsn = std::make_unique<proto::CompletedMessage>();
-  dsn->queue_id = _ids->next(now);
-  in.boundary_seed = dsn->queue_id;
-  dsn->arrival = now;
-  dsn->envelope.recipients.push_back(orig.envelope.sender);
-  dsn->envelope.helo = _config.hostname;
-  dsn->envelope.client_addr = "127.0.0.1";
-  dsn->envelope.smtputf8 = orig.envelope.smtputf8;
-  dsn->body = proto::build_dsn(in);
-  log_info("%s: bounced %zu recipient(s); DSN %s to <%s>", orig.queue_id, lm.bounced.size(),
-           dsn->queue_id, orig.envelope.sender);
-  store_generated(std::move(dsn));
 }
 
 }  // namespace ringmta

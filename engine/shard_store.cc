@@ -32,8 +32,8 @@ void Shard::store(uint32_t slot) {
 }
 
 // store_generated spools a message ringmta made itself (a DSN); it is
-// delivered once durable, like any other.
-void Shard::store_generated(std::unique_ptr<proto::CompletedMessage> m) {
+// delivered once durable, like any other. Returns its ticket.
+uint64_t Shard::store_generated(std::unique_ptr<proto::CompletedMessage> m) {
   spool::MessageRecord rec;
   rec.queue_id = m->queue_id;
   rec.arrival = m->arrival;
@@ -42,6 +42,7 @@ void Shard::store_generated(std::unique_ptr<proto::CompletedMessage> m) {
   rec.body = m->body;
   uint64_t ticket = _spool->append_message(rec);
   _waiters.push_back({ticket, std::move(m), kNoSession, 0});
+  return ticket;
 }
 
 // pump_spool starts the next batch. Messages (a session waits for each)
@@ -61,6 +62,7 @@ void Shard::pump_spool() {
   _batch_first_ticket = _spool->durable_through() + 1;
   _batch_start_us = monotonic_us();
   submit_batch(_spool->start_batch());
+  note_segment();  // start_batch may have moved to a new segment
   ++_stats.batches;
 }
 
@@ -83,7 +85,7 @@ void Shard::on_spool_write(uint32_t batch, int res) {
   if (!r.ok()) {
     // The writer has failed the batch and moved to a fresh segment.
     log_error("shard %u: spool write failed: %s", _id, r.status().message());
-    settle_waiters();
+    settle_waiters(false);
     return;
   }
   if (*r == spool::SegmentWriter::WriteResult::kResubmit) {
@@ -101,15 +103,19 @@ void Shard::batch_durable() {
   if (!s.ok()) {
     log_error("shard %u: spool sync of %s failed: %s", _id, _spool->segment_path(), s.message());
   }
-  settle_waiters();
+  settle_waiters(s.ok());
 }
 
 // settle_waiters answers every session whose message the last batch made
 // durable or failed. It runs right after each batch settles, and batches
 // run one at a time, so the front waiters always belong to that batch.
-void Shard::settle_waiters() {
+// Then what waited for that batch (shard_retention.cc) runs.
+void Shard::settle_waiters(bool batch_ok) {
   const uint64_t durable = _spool->durable_through();
   const uint64_t failed = _spool->failed_through();
+  // Where the batch's messages went (empty after a failure), in ticket order.
+  const std::span<const spool::Placement> placed = _spool->durable_messages();
+  size_t next_place = 0;
   while (!_waiters.empty()) {
     StoreWaiter& w = _waiters.front();
     bool ok = w.ticket <= durable;
@@ -122,12 +128,22 @@ void Shard::settle_waiters() {
       ++_stats.store_failures;
     }
     std::unique_ptr<proto::CompletedMessage> message = std::move(w.message);
+    const uint64_t w_ticket = w.ticket;
     const uint32_t slot = w.slot;
     const uint32_t gen = w.gen;
     _waiters.pop_front();
     if (ok) {
-      // Durable: from here on the message is delivery's.
-      deliver(std::move(message), {}, slot == kNoSession);
+      // Durable: from here on the message is delivery's, and its segment
+      // counts it until it is final.
+      SpoolRef ref;
+      while (next_place < placed.size() && placed[next_place].ticket < w_ticket) {
+        ++next_place;
+      }
+      if (next_place < placed.size() && placed[next_place].ticket == w_ticket) {
+        ref = ref_of(placed[next_place]);
+        acquire_ref(ref);
+      }
+      deliver(std::move(message), ref, slot == kNoSession);
     } else if (slot == kNoSession) {
       log_error("shard %u: a generated message (DSN) could not be spooled and is lost", _id);
     }
@@ -141,6 +157,7 @@ void Shard::settle_waiters() {
       run_session(slot);
     }
   }
+  run_after_durable(batch_ok, batch_ok ? durable : failed);
 }
 
 }  // namespace ringmta

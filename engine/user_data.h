@@ -25,6 +25,9 @@ enum class Op : uint8_t {
   kDns,         // slot = c-ares socket fd, gen = poll generation (dns_channel.h)
   kAuth,        // read of the auth service's eventfd: verdicts wait
   kReload,      // read of this shard's reload eventfd (SIGHUP)
+  kSpoolRead,   // slot = read slot, gen = its generation (shard_loading.cc)
+  kSpoolUnlink, // a segment's unlinkat (shard_retention.cc)
+  kSpoolDirSync,  // the fsync of the spool directory after it
 };
 
 struct UserData {

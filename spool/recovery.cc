@@ -7,9 +7,11 @@
 #include <algorithm>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "spool/errors.h"
 #include "spool/layout.h"
+#include "spool/retire_list.h"
 #include "spool/segment_reader.h"
 
 namespace ringmta::spool {
@@ -51,6 +53,9 @@ void take_message(const SegmentReader& r, const DecodedRecord& rec, Scan& scan) 
   out.envelope = m.envelope;
   out.content_size = m.content_size;
   out.segment_path = r.path();
+  out.segment = static_cast<uint32_t>(scan.report.segments.size() - 1);
+  out.record_offset = r.record_offset();
+  out.record_size = rec.size;
   out.content_offset = r.record_offset() + rec.content_offset;
   out.rcpt_state.resize(m.envelope.recipients.size());
   scan.messages.emplace(m.queue_id, std::move(out));
@@ -60,9 +65,13 @@ absl::Status scan_segment(const std::string& path, Scan& scan) {
   const bool repair = scan.mode == RecoverMode::kRepair;
   absl::StatusOr<SegmentReader> r = SegmentReader::open(path, repair);
   if (!r.ok()) {
+    if (!repair && absl::IsNotFound(r.status())) {
+      return absl::OkStatus();  // deleted by the running engine since the listing
+    }
     return r.status();
   }
   ++scan.report.segments_scanned;
+  scan.report.segments.push_back(path);
   uint64_t records = 0;
   for (;;) {
     absl::StatusOr<const DecodedRecord*> rec = r->next();
@@ -94,6 +103,7 @@ absl::Status scan_segment(const std::string& path, Scan& scan) {
       return errno_status("unlink", path);
     }
     ++scan.report.segments_removed;
+    scan.report.segments.pop_back();  // held no message: no index points at it
   } else if (repair && r->end() == SegmentReader::End::kZeros) {
     // Give back preallocated space an unclean stop left; losing this on a
     // crash costs only space, so no sync.
@@ -129,13 +139,29 @@ absl::StatusOr<RecoveryReport> recover(const std::string& spool_root, RecoverMod
     return shards.status();
   }
   Scan scan{mode, {}, {}, {}};
+  absl::flat_hash_set<std::string> retired;
+  if (mode == RecoverMode::kRepair) {
+    absl::StatusOr<size_t> n = finish_retire(spool_root);
+    if (!n.ok()) {
+      return n.status();
+    }
+    scan.report.segments_retired = *n;
+  } else {
+    absl::StatusOr<std::vector<std::string>> listed = read_retire_list(spool_root);
+    if (!listed.ok()) {
+      return listed.status();
+    }
+    retired.insert(listed->begin(), listed->end());
+  }
   for (const auto& [n, dir] : *shards) {
     absl::StatusOr<std::vector<std::pair<uint64_t, std::string>>> segs = list_segments(dir);
     if (!segs.ok()) {
       return segs.status();
     }
     for (const auto& [number, path] : *segs) {
-      SPOOL_RETURN_IF_ERROR(scan_segment(path, scan));
+      if (!retired.contains(path)) {
+        SPOOL_RETURN_IF_ERROR(scan_segment(path, scan));
+      }
     }
   }
   // States are applied after every directory is read: a state record may be

@@ -12,6 +12,11 @@
 // record that runs past the end of the file or fails its checksum. Nothing
 // after a torn tail is read; kRepair cuts it off (ftruncate + fsync).
 //
+// A pending ROOT/retire.list (spool/retire_list.h) names segments already
+// deleted as a group: kRepair finishes deleting them before the scan,
+// kReadOnly skips them. kReadOnly also skips a segment that disappears
+// while it scans (the engine deletes segments whose messages are final).
+//
 // Recipient state records are merged in an order-independent way, because
 // after a shard count change a message's state records may live in another
 // shard's directory: a final state (delivered, bounced) beats deferred,
@@ -41,6 +46,9 @@ struct RecoveredMessage {
   proto::Envelope envelope;
   uint64_t content_size = 0;  // trace headers + body
   std::string segment_path;
+  uint32_t segment = 0;         // index of segment_path in RecoveryReport::segments
+  uint64_t record_offset = 0;   // of the whole record in segment_path
+  uint64_t record_size = 0;     // header + payload: read it back and check its CRC
   uint64_t content_offset = 0;  // of the content in segment_path
   // One per envelope recipient, in RCPT order; kPending when no state
   // record names it.
@@ -59,6 +67,10 @@ struct RecoveryReport {
   uint64_t records = 0;            // valid records read
   uint64_t message_records = 0;    // of which messages
   uint64_t segments_removed = 0;   // kRepair: segments that held no record
+  uint64_t segments_retired = 0;   // kRepair: finished from a pending retire list
+  // Every segment left after the scan, in scan order (the engine deletes
+  // them as one group once their messages are final or copied forward).
+  std::vector<std::string> segments;
   std::vector<TornTail> torn_tails;
   std::vector<RecoveredMessage> messages;  // live ones, by queue id
   std::string max_queue_id;  // highest id seen, live or not: QueueIdGenerator::observe it

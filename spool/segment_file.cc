@@ -60,7 +60,9 @@ absl::StatusOr<SegmentFile> SegmentFile::create(const std::string& dir, uint64_t
   SegmentFile f;
   for (int i = 0; i < kMaxNameTries; ++i, ++number) {
     f._path = absl::StrCat(dir, "/", segment_file_name(number));
-    f._fd = ::open(f._path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    // Read-write: the engine reads records back through this file (a
+    // deferred message's body is not kept in memory).
+    f._fd = ::open(f._path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (f._fd >= 0) {
       break;
     }

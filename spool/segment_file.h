@@ -23,7 +23,7 @@ class SegmentFile {
   ~SegmentFile();
 
   // create makes dir/seg-<N>.log with the lowest N >= number that is free
-  // (O_EXCL, mode 0600), preallocates it if that is on (see the .cc), and
+  // (O_EXCL, mode 0600, opened read-write), preallocates it if that is on (see the .cc), and
   // fsyncs dir.
   static absl::StatusOr<SegmentFile> create(const std::string& dir, uint64_t number,
                                             uint64_t segment_bytes);

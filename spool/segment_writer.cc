@@ -41,6 +41,7 @@ struct Pending {
   size_t head_off;
   size_t head_len;
   std::string_view body;
+  bool message;
 };
 
 enum class State { kIdle, kWriting, kSyncing };
@@ -76,6 +77,8 @@ struct SegmentWriter::Impl {
   uint64_t flight_offset = 0;  // file offset of the first unwritten byte
   uint64_t flight_left = 0;    // bytes of the batch not yet written
   uint64_t flight_last = 0;    // last ticket in the batch
+  std::vector<Placement> flight_places;   // message records of the batch in flight
+  std::vector<Placement> durable_places;  // ... of the last batch that became durable
 
   uint64_t durable = 0;
   uint64_t failed = 0;
@@ -105,6 +108,7 @@ absl::Status SegmentWriter::Impl::fail_batch(absl::Status why) {
   failed = flight_last;
   state = State::kIdle;
   flight_iov.clear();
+  flight_places.clear();
   flight_left = 0;
   // What reached the failed segment is unknown; never write there again.
   absl::Status rot = rotate();
@@ -159,7 +163,7 @@ uint64_t SegmentWriter::append_message(const MessageRecord& rec) {
   const auto payload = static_cast<uint32_t>(head_len - kHeaderSize + rec.body.size());
   encode_header(RecordType::kMessage, payload, crc, s.pending_heads.data() + off);
   const uint64_t ticket = s.next_ticket++;
-  s.pending.push_back(Pending{ticket, off, head_len, rec.body});
+  s.pending.push_back(Pending{ticket, off, head_len, rec.body, true});
   return ticket;
 }
 
@@ -168,7 +172,8 @@ uint64_t SegmentWriter::append_state(const RecipientStateRecord& rec) {
   const size_t off = s.pending_heads.size();
   s.pending_heads.append(encode_recipient_state_record(rec));
   const uint64_t ticket = s.next_ticket++;
-  s.pending.push_back(Pending{ticket, off, s.pending_heads.size() - off, std::string_view()});
+  s.pending.push_back(
+      Pending{ticket, off, s.pending_heads.size() - off, std::string_view(), false});
   return ticket;
 }
 
@@ -204,6 +209,8 @@ SegmentWriter::Batch SegmentWriter::start_batch() {
   s.flight_heads.assign(s.pending_heads, 0, cut);
   s.pending_heads.erase(0, cut);
   s.flight_iov.clear();
+  s.flight_places.clear();
+  s.durable_places.clear();
   uint64_t total = 0;
   for (size_t i = 0; i < count; ++i) {
     const Pending& p = s.pending.front();
@@ -217,6 +224,10 @@ SegmentWriter::Batch SegmentWriter::start_batch() {
     }
     if (!p.body.empty()) {
       s.flight_iov.push_back(iovec{const_cast<char*>(p.body.data()), p.body.size()});
+    }
+    if (p.message) {
+      s.flight_places.push_back(
+          Placement{p.ticket, s.file.number(), s.end + total, p.head_len + p.body.size()});
     }
     total += p.head_len + p.body.size();
     s.flight_last = p.ticket;
@@ -287,12 +298,19 @@ absl::Status SegmentWriter::on_sync_done(int res) {
     return s.fail_batch(errno_status(-res, "fdatasync", s.file.path()));
   }
   s.durable = s.flight_last;
+  s.durable_places.swap(s.flight_places);
+  s.flight_places.clear();
   s.state = State::kIdle;
   return absl::OkStatus();
 }
 
 uint64_t SegmentWriter::durable_through() const { return _impl->durable; }
 uint64_t SegmentWriter::failed_through() const { return _impl->failed; }
+std::span<const Placement> SegmentWriter::durable_messages() const {
+  return _impl->durable_places;
+}
 const std::string& SegmentWriter::segment_path() const { return _impl->file.path(); }
+uint64_t SegmentWriter::segment_number() const { return _impl->file.number(); }
+int SegmentWriter::segment_fd() const { return _impl->file.fd(); }
 
 }  // namespace ringmta::spool

@@ -17,6 +17,11 @@
 // next batch, which covers all of them with one sync. A record is durable
 // (and its 250 may be sent) once durable_through() >= its ticket.
 //
+// Where records land: after a batch is durable, durable_messages() tells
+// the segment and offset of each message record in it, so the engine can
+// drop a body and read it back later (and count what each segment holds).
+// A segment changes only in start_batch() (rotation) or after a failure.
+//
 // A short write is resumed: on_write_done() returns kResubmit and
 // resume_batch() gives the rest (the linked sync was cancelled by the
 // kernel, so the caller links a new one). Records in one batch stay in
@@ -47,6 +52,15 @@ struct MessageRecord {
   const proto::Envelope* envelope = nullptr;
   std::string_view trace_headers;
   std::string_view body;
+};
+
+// Placement says where a message record went: segment number, offset of
+// the record's header in it, and the record's whole size.
+struct Placement {
+  uint64_t ticket = 0;
+  uint64_t segment = 0;
+  uint64_t offset = 0;
+  uint64_t size = 0;
 };
 
 struct WriterOptions {
@@ -92,7 +106,15 @@ class SegmentWriter {
 
   uint64_t durable_through() const;
   uint64_t failed_through() const;
+  // durable_messages: the message records of the batch that became durable
+  // last, in ticket order (valid until the next start_batch).
+  std::span<const Placement> durable_messages() const;
+
+  // The segment being written: its path, number and fd (read-write; -1
+  // after a failed rotation, until the next batch rotates again).
   const std::string& segment_path() const;
+  uint64_t segment_number() const;
+  int segment_fd() const;
 
  private:
   SegmentWriter() = default;

@@ -128,11 +128,29 @@ TEST(Config, AuthAndLimits) {
   EXPECT_EQ(c->config.user, "mail");
 }
 
+TEST(Config, MemoryBudget) {
+  auto c = parse({});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->config.memory_budget, 256ull << 20);
+  c = parse({"--memory-budget", "0"});  // every message read back from the spool
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->config.memory_budget, 0u);
+  std::string path = write_file("[spool]\nmemory_budget = 1048576\n");
+  c = parse({"--config", path});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->config.memory_budget, 1u << 20);
+  std::remove(path.c_str());
+  c = parse({"--memory-budget", "-1"});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("--memory-budget"), std::string::npos);
+}
+
 TEST(Config, HelpListsEveryFlagWithDefault) {
   std::string help = help_text();
   for (const char* flag : {"--listen", "--spool", "--shards", "--config", "--hostname", "--log-level",
                            "--relay-networks", "--local-domains", "--max-message-size",
-                           "--timeout-command", "--version", "--help"}) {
+                           "--timeout-command", "--segment-size", "--memory-budget", "--version",
+                           "--help"}) {
     EXPECT_NE(help.find(flag), std::string::npos) << flag;
   }
   EXPECT_NE(help.find("[127.0.0.1:2525,[::1]:2525]"), std::string::npos);

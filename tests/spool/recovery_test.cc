@@ -294,6 +294,30 @@ TEST(Recovery, StateBeforeItsMessageStillApplies) {
   EXPECT_EQ(r->message_records, 1u);
 }
 
+// A recovered message says where its whole record is, so the engine can
+// read it back later (and check its CRC) instead of keeping the content.
+TEST(Recovery, MessagesSayWhereTheirRecordIs) {
+  TempDir tmp;
+  QueueIdGenerator gen(0);
+  auto a = write_messages(shard_dir(tmp.path(), 0), gen, 4);
+  auto b = write_messages(shard_dir(tmp.path(), 2), gen, 3, 10);
+  auto r = recover(tmp.path(), RecoverMode::kRepair);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->messages.size(), 7u);
+  ASSERT_EQ(r->segments.size(), 2u);
+  for (const RecoveredMessage& m : r->messages) {
+    ASSERT_LT(m.segment, r->segments.size());
+    EXPECT_EQ(r->segments[m.segment], m.segment_path);
+    std::string file = slurp(m.segment_path);
+    ASSERT_LE(m.record_offset + m.record_size, file.size());
+    DecodedRecord d = decode_record(std::string_view(file).substr(m.record_offset, m.record_size));
+    ASSERT_EQ(d.status, DecodeStatus::kRecord);
+    EXPECT_EQ(d.size, m.record_size);
+    EXPECT_EQ(d.message.queue_id, m.queue_id);
+    EXPECT_EQ(m.content_offset, m.record_offset + d.content_offset);
+  }
+}
+
 TEST(Recovery, MergeState) {
   RecipientState pending, d1{RcptStatus::kDeferred, 1, kNow}, d2{RcptStatus::kDeferred, 2, kNow},
       done{RcptStatus::kDelivered, 1, kNow};
