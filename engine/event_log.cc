@@ -74,6 +74,10 @@ void EventLog::add(const DeliveryEvent& e) {
   append_json_string(&b, e.queue_id);
   b.append(",\"sender\":");
   append_json_string(&b, e.sender);
+  if (!e.auth_user.empty()) {
+    b.append(",\"auth_user\":");
+    append_json_string(&b, e.auth_user);
+  }
   b.append(",\"recipient\":");
   append_json_string(&b, e.recipient);
   b.append(",\"host\":");

@@ -25,6 +25,7 @@ struct DeliveryEvent {
   std::string_view type;       // "delivered", "deferred", "bounced"
   std::string_view queue_id;
   std::string_view sender;
+  std::string_view auth_user;  // who submitted it with SMTP AUTH; "" if nobody
   std::string_view recipient;
   std::string_view host;       // remote host name, "" if none was reached
   std::string_view ip;         // remote address, "" if none was reached

@@ -308,6 +308,7 @@ void Shard::on_result(DeliveryResult&& r) {
     e.type = outcome_name(o.outcome);
     e.queue_id = m.queue_id;
     e.sender = m.envelope.sender;
+    e.auth_user = m.envelope.auth_user;
     e.recipient = m.envelope.recipients[o.rcpt];
     e.host = o.host;
     e.ip = o.ip;

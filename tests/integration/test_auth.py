@@ -115,6 +115,29 @@ class AuthTest(harness.EngineTestCase):
                                      b'Subject: authenticated\r\n\r\nhi\r\n')
                 self.assertEqual(refused, {})
 
+    def test_the_event_log_names_the_authenticated_user(self):
+        import peers
+        sink = peers.AioSink()
+        self.addCleanup(sink.stop)
+        events = os.path.join(self.tmp, 'events.jsonl')
+        self.start_engine('--tls-cert', self.cert, '--tls-key', self.key, '--auth-users', self.users,
+                          '--relay-networks', '127.0.0.1/32', '--relay-host', '127.0.0.1:%d' % sink.port,
+                          '--outbound-tls', 'off', '--event-log', events, deliver=True)
+        eng = self.engines[-1]
+        with smtplib.SMTP(eng.host, eng.port, source_address=(OUTSIDE, 0), timeout=30) as s:
+            s.starttls(context=client_context())
+            s.ehlo('client.test')
+            s.login('app1', USERS['app1'])
+            s.sendmail('app@example.test', ['x@far-away.test'], b'Subject: a\r\n\r\nb\r\n')
+        # A message from loopback without AUTH has no auth_user.
+        with smtplib.SMTP(eng.host, eng.port, timeout=30) as s:
+            s.sendmail('local@example.test', ['y@far-away.test'], b'Subject: a\r\n\r\nb\r\n')
+        got = peers.wait_events(events, lambda e: e['type'] == 'delivered', n=2)
+        by_rcpt = {e['recipient']: e for e in got}
+        self.assertEqual(by_rcpt['x@far-away.test'].get('auth_user'), 'app1')
+        self.assertNotIn('auth_user', by_rcpt['y@far-away.test'])
+        sink.wait_messages(2)
+
     def test_auth_is_refused_before_tls(self):
         eng = self.engine()
         with harness.SmtpConn(eng.host, eng.port, source=(OUTSIDE, 0)) as c:
