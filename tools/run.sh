@@ -11,4 +11,21 @@ tools/setup.sh --build
 [[ -f build/build.ninja ]] || meson setup build --buildtype=release >/dev/null
 echo "run: building (ninja -C build)"
 ninja -C build engine/ringmta tools/ringmta-spool
-exec build/engine/ringmta "$@"
+# Started as root, ringmta runs as user ringmta (--user) and keeps its spool
+# in ./ringmta-spool. A checkout under a directory closed to other users
+# (/root is 0700) would be out of that user's reach: use /var/spool/ringmta
+# then. A --spool among the flags still wins (the last one counts).
+spool_args=()
+if [[ $EUID -eq 0 ]] && getent passwd ringmta >/dev/null; then
+  dir=$PWD
+  while [[ "$dir" != / ]]; do
+    if [[ $(( 0$(stat -c %a "$dir") & 1 )) -eq 0 ]]; then
+      echo "run: $dir is closed to user ringmta: the spool is /var/spool/ringmta" \
+           "(see it with build/tools/ringmta-spool /var/spool/ringmta)"
+      spool_args=(--spool /var/spool/ringmta)
+      break
+    fi
+    dir=$(dirname "$dir")
+  done
+fi
+exec build/engine/ringmta "${spool_args[@]}" "$@"
