@@ -27,13 +27,9 @@ void Client::start_tls(uint32_t slot) {
 bool Client::tls_input(uint32_t slot, std::string_view* data) {
   Conn& c = _conns[slot];
   _plain.clear();
-  absl::Status st = c.tls->feed(*data);
-  if (st.ok()) {
-    st = c.tls->read(&_plain);
-  }
-  if (!st.ok() || c.tls->failed()) {
-    c.tls_error = absl::StrCat("TLS with ", _server.text, " failed: ",
-                               st.ok() ? c.tls->error() : std::string(sv(st.message())));
+  absl::Status st = c.tls->receive(*data, &_plain);
+  if (!st.ok()) {
+    c.tls_error = absl::StrCat("TLS with ", _server.text, " failed: ", st.message());
     c.session->on_connection_lost();
     return false;
   }

@@ -29,13 +29,10 @@ void Sink::start_tls(uint32_t slot) {
 bool Sink::tls_input(uint32_t slot, std::string_view* data) {
   Conn& c = _conns[slot];
   _plain.clear();
-  absl::Status st = c.tls->feed(*data);
-  if (st.ok()) {
-    st = c.tls->read(&_plain);
-  }
-  if (!st.ok() || c.tls->failed()) {
+  absl::Status st = c.tls->receive(*data, &_plain);
+  if (!st.ok()) {
     ++_stats.tls_failures;
-    _stats.tls_last_error = st.ok() ? c.tls->error() : std::string(sv(st.message()));
+    _stats.tls_last_error = std::string(sv(st.message()));
     shut(slot);
     return false;
   }

@@ -70,13 +70,9 @@ void Shard::on_recv(uint32_t slot, io_uring_cqe* cqe) {
 // connection is then shut).
 bool Shard::tls_input(uint32_t slot, std::string_view data, std::string* plain) {
   Connection& c = _conns[slot];
-  absl::Status st = c.tls->feed(data);
-  if (st.ok()) {
-    st = c.tls->read(plain);
-  }
-  if (!st.ok() || c.tls->failed()) {
-    log_debug("shard %u: TLS from %s failed: %s", _id, "client",
-              st.ok() ? c.tls->error() : std::string(st.message()));
+  absl::Status st = c.tls->receive(data, plain);
+  if (!st.ok()) {
+    log_debug("shard %u: TLS from %s failed: %s", _id, "client", st.message());
     shut(slot);
     return false;
   }

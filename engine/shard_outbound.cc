@@ -459,14 +459,10 @@ void Shard::out_data(uint32_t slot, std::string_view data) {
   OutboundConn& c = _out[slot];
   if (c.tls) {
     std::string plain;
-    absl::Status st = c.tls->feed(data);
-    if (st.ok()) {
-      st = c.tls->read(&plain);
-    }
-    if (!st.ok() || c.tls->failed()) {
+    absl::Status st = c.tls->receive(data, &plain);
+    if (!st.ok()) {
       Destination& d = *_dests.at(c.dest_key);
-      d.last_error = absl::StrCat("TLS with ", c.host, "[", c.ip, "] failed: ",
-                                  st.ok() ? c.tls->error() : std::string(st.message()));
+      d.last_error = absl::StrCat("TLS with ", c.host, "[", c.ip, "] failed: ", st.message());
       if (d.nexthop.tls != proto::TlsPolicy::kRequired) {
         d.tls_broken = true;  // the next connection goes in plaintext
       }

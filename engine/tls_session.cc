@@ -145,6 +145,17 @@ absl::Status TlsSession::feed(std::string_view ciphertext) {
   return absl::OkStatus();
 }
 
+absl::Status TlsSession::receive(std::string_view ciphertext, std::string* plaintext_out) {
+  absl::Status st = feed(ciphertext);
+  if (st.ok()) {
+    st = read(plaintext_out);
+  }
+  if (st.ok() && _failed) {
+    st = absl::InternalError(_error);
+  }
+  return st;
+}
+
 absl::Status TlsSession::read(std::string* plaintext_out) {
   if (_failed) {
     return absl::FailedPreconditionError(_error);

@@ -64,6 +64,11 @@ class TlsSession {
   // an alert for the peer may then wait in ciphertext_out().
   absl::Status read(std::string* plaintext_out);
 
+  // receive is feed then read, the usual pair: the error, if any, also
+  // covers a session that failed without one of them saying so (its
+  // message is then error()).
+  absl::Status receive(std::string_view ciphertext, std::string* plaintext_out);
+
   // write encrypts plaintext into records (at most 16 KiB each) appended to
   // ciphertext_out(). Needs handshake_done(). Refuses, without failing the
   // session, when ciphertext_out() would pass max_pending_out: send, then
