@@ -24,9 +24,8 @@ chmod 755 "$work"  # run as root, ringmta drops to its own user and must reach t
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
 tick=$(getconf CLK_TCK)
 
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. "$(dirname "$0")/lib.sh"  # free_port, wait_port, stop_pid
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.05; done; return 1; }
 
 # run_one NAME PID PORT: time smtp-source against PORT; print "rate cpu_us_per_msg".
 run_one() {

@@ -55,8 +55,7 @@ trap cleanup EXIT
 trap 'echo "interrupted" >&2; exit 130' INT TERM
 tick=$(getconf CLK_TCK)
 
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
+. "$(dirname "$0")/lib.sh"  # free_port, wait_port, stop_pid
 fail() { echo "relay_compare: $*" >&2; exit 1; }
 
 # CPU accounting: one cgroup per MTA if the cpuacct hierarchy lets us.
@@ -139,12 +138,6 @@ start_sink() {
   smtp-sink -u nobody -c "127.0.0.1:$sink_port" 1000 >"$sink_log" 2>&1 &
   sink_pid=$!
   wait_port "$sink_port" || fail "smtp-sink does not accept on $sink_port"
-}
-stop_pid() {  # PID: TERM, wait up to 10 s, then KILL
-  kill -TERM "$1" 2>/dev/null || return 0
-  for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$1" 2>/dev/null || true
-  wait "$1" 2>/dev/null || true
 }
 
 # measure NAME PID PORT: inject through PORT, wait for the sink; prints

@@ -58,17 +58,10 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$w
   fail "openssl could not make a certificate"
 cert=(--tls-cert "$work/cert.pem" --tls-key "$work/key.pem")
 
-free_port() { $py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
+. "$(dirname "$0")/lib.sh"  # free_port, wait_port, stop_pid
 cpu_ns() { awk -v hz="$tick" '{printf "%.0f\n", ($14 + $15) / hz * 1e9}' "/proc/$1/stat"; }
 # json FILE KEY...: the values of top-level keys of a smtpblast --json file.
 json() { $py -c 'import json, sys; d = json.load(open(sys.argv[1])); print(*(d[k] for k in sys.argv[2:]))' "$@"; }
-stop_pid() {  # PID: TERM, wait up to 10 s, then KILL
-  kill -TERM "$1" 2>/dev/null || return 0
-  for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$1" 2>/dev/null || true
-  wait "$1" 2>/dev/null || true
-}
 # wait_exit PID SECONDS: wait for PID to end; 1 if it is still running then.
 wait_exit() {
   local end=$((SECONDS + $2))
