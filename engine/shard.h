@@ -251,6 +251,7 @@ class Shard {
   std::vector<bool> _listen_tls;
   ShardServices* _services;
   std::unique_ptr<TlsContext> _tls_server;  // when a certificate is configured
+  std::string _plain;  // feed()'s decrypted input, reused across reads
   uint64_t _auth_ready_count = 0;   // read buffer for the auth eventfd
   uint64_t _reload_count = 0;       // read buffer for the reload eventfd
   // Failed AUTHs are answered after kAuthFailureDelayMs (oldest first; the

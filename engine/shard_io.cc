@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "engine/listener.h"
 #include "engine/log.h"
 #include "engine/shard.h"
 #include "engine/user_data.h"
@@ -72,7 +73,8 @@ bool Shard::tls_input(uint32_t slot, std::string_view data, std::string* plain) 
   Connection& c = _conns[slot];
   absl::Status st = c.tls->receive(data, plain);
   if (!st.ok()) {
-    log_debug("shard %u: TLS from %s failed: %s", _id, "client", st.message());
+    log_debug("shard %u: TLS from %s failed: %s", _id,
+              peer_text(reinterpret_cast<const sockaddr*>(&c.peer)), st.message());
     shut(slot);
     return false;
   }
@@ -84,12 +86,13 @@ bool Shard::tls_input(uint32_t slot, std::string_view data, std::string* plain) 
 
 void Shard::feed(uint32_t slot, std::string_view data) {
   Connection& c = _conns[slot];
-  std::string plain;
   if (c.tls) {
-    if (!tls_input(slot, data, &plain)) {
+    // Decrypted into one buffer the shard reuses: no allocation per read.
+    _plain.clear();
+    if (!tls_input(slot, data, &_plain)) {
       return;
     }
-    data = plain;
+    data = _plain;
   }
   if (!c.pending_input.empty() || c.session->waiting() || c.session->closing()) {
     if (!c.session->closing()) {
