@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <thread>
 
-#include "engine/spsc_queue.h"
+#include "engine/runtime/spsc_queue.h"
 
 namespace ringmta {
 namespace {

@@ -11,7 +11,7 @@
 #include "bench/smtpblast_options.h"
 #include "bench/smtpblast_signal.h"
 #include "bench/smtpblast_sink.h"
-#include "engine/tls_context.h"
+#include "engine/tls/tls_context.h"
 
 int main(int argc, char** argv) {
   using namespace ringmta::blast;

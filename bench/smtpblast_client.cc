@@ -9,7 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "bench/smtpblast_clock.h"
 #include "bench/smtpblast_signal.h"
-#include "engine/absl_compat.h"
+#include "engine/runtime/absl_compat.h"
 
 namespace ringmta::blast {
 namespace {

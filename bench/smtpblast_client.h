@@ -13,7 +13,7 @@
 // --tls: every connection does STARTTLS (RFC 3207) after EHLO, required: a
 // server that does not offer it, or a failed first handshake, stops the
 // run at once with the reason. TLS runs over the same buffers through
-// engine/tls_session.h (smtpblast_client_tls.cc), as ringmta's outbound
+// engine/tls/tls_session.h (smtpblast_client_tls.cc), as ringmta's outbound
 // connections do.
 #pragma once
 
@@ -25,11 +25,11 @@
 #include "bench/smtpblast_message.h"
 #include "bench/smtpblast_options.h"
 #include "bench/smtpblast_report.h"
-#include "engine/buffer_ring.h"
-#include "engine/listener.h"
-#include "engine/ring.h"
-#include "engine/tls_context.h"
-#include "engine/tls_session.h"
+#include "engine/runtime/buffer_ring.h"
+#include "engine/runtime/listener.h"
+#include "engine/runtime/ring.h"
+#include "engine/tls/tls_context.h"
+#include "engine/tls/tls_session.h"
 #include "proto/client_session.h"
 
 struct io_uring_cqe;

@@ -14,7 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "bench/smtpblast_client.h"
 #include "bench/smtpblast_clock.h"
-#include "engine/user_data.h"
+#include "engine/runtime/user_data.h"
 
 namespace ringmta::blast {
 namespace {

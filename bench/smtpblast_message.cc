@@ -6,7 +6,7 @@
 #include <ctime>
 
 #include "absl/strings/str_cat.h"
-#include "engine/absl_compat.h"
+#include "engine/runtime/absl_compat.h"
 
 namespace ringmta::blast {
 namespace {

@@ -10,7 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "engine/absl_compat.h"
+#include "engine/runtime/absl_compat.h"
 
 namespace ringmta::blast {
 namespace {

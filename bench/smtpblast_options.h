@@ -52,7 +52,7 @@ struct Options {
   // --tls: STARTTLS (RFC 3207) after EHLO on every connection, required:
   // a server that does not offer it fails the run.
   bool tls = false;
-  std::string tls_ciphers;  // "": engine/tls_context.h's kDefaultTlsCiphers
+  std::string tls_ciphers;  // "": engine/tls/tls_context.h's kDefaultTlsCiphers
   std::string tls_version;  // "1.2" or "1.3" only; "": either, 1.3 preferred
 
   // Sink.

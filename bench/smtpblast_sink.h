@@ -14,7 +14,7 @@
 // bodies are dropped by the session itself when it resets.
 //
 // --tls-cert/--tls-key: the session offers STARTTLS (RFC 3207); after the
-// plaintext 220 the connection's bytes go through an engine/tls_session.h
+// plaintext 220 the connection's bytes go through an engine/tls/tls_session.h
 // TlsSession (smtpblast_sink_tls.cc), as ringmta's inbound connections do,
 // and the summary counts TLS sessions and the messages that came over TLS.
 #pragma once
@@ -29,10 +29,10 @@
 
 #include "bench/smtpblast_options.h"
 #include "bench/smtpblast_report.h"
-#include "engine/buffer_ring.h"
-#include "engine/ring.h"
-#include "engine/tls_context.h"
-#include "engine/tls_session.h"
+#include "engine/runtime/buffer_ring.h"
+#include "engine/runtime/ring.h"
+#include "engine/tls/tls_context.h"
+#include "engine/tls/tls_session.h"
 #include "proto/server_session.h"
 
 namespace ringmta::blast {

@@ -11,8 +11,8 @@
 
 #include "bench/smtpblast_clock.h"
 #include "bench/smtpblast_sink.h"
-#include "engine/listener.h"
-#include "engine/user_data.h"
+#include "engine/runtime/listener.h"
+#include "engine/runtime/user_data.h"
 
 namespace ringmta::blast {
 namespace {

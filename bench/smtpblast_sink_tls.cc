@@ -5,7 +5,7 @@
 // (smtpblast_sink_io.cc), which encrypts with encrypt_output().
 #include "absl/strings/str_cat.h"
 #include "bench/smtpblast_sink.h"
-#include "engine/absl_compat.h"
+#include "engine/runtime/absl_compat.h"
 
 namespace ringmta::blast {
 

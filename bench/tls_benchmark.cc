@@ -1,5 +1,5 @@
 // bench/tls_benchmark.cc — what TLS costs ringmta's CPU, per cipher and per
-// handshake, through engine/tls_session.h exactly as a connection uses it:
+// handshake, through engine/tls/tls_session.h exactly as a connection uses it:
 // a client and a server TlsSession joined by in-memory buffers on this one
 // thread, so the figures are CPU cost with no network and no scheduler.
 //
@@ -9,11 +9,11 @@
 //
 // bytes_per_second is plaintext; items_per_second is records (or
 // handshakes). The certificates are made at start with the openssl tool in
-// a temporary directory (no key is ever committed), as tests/engine/tls_test.cc
+// a temporary directory (no key is ever committed), as tests/engine/tls/tls_test.cc
 // does; without openssl every benchmark here reports an error and skips.
 //
 // This Debian wolfSSL has no AES-NI, which is why ringmta prefers
-// ChaCha20-Poly1305 (engine/tls_context.h); these numbers are the evidence.
+// ChaCha20-Poly1305 (engine/tls/tls_context.h); these numbers are the evidence.
 #include <time.h>
 #include <unistd.h>
 
@@ -25,8 +25,8 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "engine/tls_context.h"
-#include "engine/tls_session.h"
+#include "engine/tls/tls_context.h"
+#include "engine/tls/tls_session.h"
 
 namespace ringmta {
 namespace {

@@ -16,9 +16,9 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "engine/listener.h"
-#include "engine/log.h"
-#include "engine/user_data.h"
+#include "engine/runtime/listener.h"
+#include "engine/runtime/log.h"
+#include "engine/runtime/user_data.h"
 #include "spool/layout.h"
 
 namespace ringmta {

@@ -1,13 +1,13 @@
 // engine/shard_auth.cc — a shard's half of SMTP AUTH (the credentials go to
-// the auth thread, engine/auth_service.h; verdicts come back through an
+// the auth thread, engine/auth/auth_service.h; verdicts come back through an
 // eventfd read on the ring), and of SIGHUP's certificate reload.
 #include <liburing.h>
 #include <sys/socket.h>
 
-#include "engine/listener.h"
-#include "engine/log.h"
+#include "engine/runtime/listener.h"
+#include "engine/runtime/log.h"
 #include "engine/shard.h"
-#include "engine/user_data.h"
+#include "engine/runtime/user_data.h"
 
 namespace ringmta {
 namespace {

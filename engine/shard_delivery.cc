@@ -14,8 +14,8 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
-#include "engine/absl_compat.h"
-#include "engine/log.h"
+#include "engine/runtime/absl_compat.h"
+#include "engine/runtime/log.h"
 #include "engine/shard.h"
 
 namespace ringmta {

@@ -4,7 +4,7 @@
 // delivered once durable; its ticket tells the original message when its
 // own record may go (shard_retention.cc, rule 1).
 #include "absl/strings/str_cat.h"
-#include "engine/log.h"
+#include "engine/runtime/log.h"
 #include "engine/shard.h"
 #include "proto/dsn.h"
 

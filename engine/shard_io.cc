@@ -8,10 +8,10 @@
 #include <cerrno>
 #include <cstring>
 
-#include "engine/listener.h"
-#include "engine/log.h"
+#include "engine/runtime/listener.h"
+#include "engine/runtime/log.h"
 #include "engine/shard.h"
-#include "engine/user_data.h"
+#include "engine/runtime/user_data.h"
 
 namespace ringmta {
 namespace {

@@ -5,7 +5,7 @@
 // the content it arrived with for its first attempt if the shard's budget
 // (--memory-budget, the content of every message held plus reads in
 // flight) allows; otherwise, and whenever it is deferred, it keeps only
-// its metadata (engine/live_message.h) and its record is read back when
+// its metadata (engine/delivery/live_message.h) and its record is read back when
 // its turn comes: an IORING_OP_READ on the segment's fd, on this shard's
 // ring (never a blocking read here), checked by the record's CRC and its
 // queue id before use.
@@ -18,9 +18,9 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "engine/log.h"
+#include "engine/runtime/log.h"
 #include "engine/shard.h"
-#include "engine/user_data.h"
+#include "engine/runtime/user_data.h"
 
 namespace ringmta {
 namespace {

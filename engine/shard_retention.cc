@@ -49,9 +49,9 @@
 #include <algorithm>
 #include <cstring>
 
-#include "engine/log.h"
+#include "engine/runtime/log.h"
 #include "engine/shard.h"
-#include "engine/user_data.h"
+#include "engine/runtime/user_data.h"
 #include "spool/layout.h"
 
 namespace ringmta {

@@ -10,9 +10,9 @@
 
 #include <cstring>
 
-#include "engine/log.h"
+#include "engine/runtime/log.h"
 #include "engine/shard.h"
-#include "engine/user_data.h"
+#include "engine/runtime/user_data.h"
 
 namespace ringmta {
 

@@ -1,7 +1,7 @@
 """The spool's life cycle with real peers: segments are deleted once every
 message in them is final (engine/shard_retention.cc), the segments found at
 start go as one group once their messages are final or copied forward
-(engine/recovered_spool.h), and deferred messages are read back from the
+(engine/store/recovered_spool.h), and deferred messages are read back from the
 spool rather than kept in memory (engine/shard_loading.cc). Each test ends
 with a kill -9 and a restart that must neither lose nor redeliver anything.
 

@@ -1,0 +1,90 @@
+// engine/config/config.h — the daemon's settings: embedded defaults, then the TOML
+// file (--config), then command-line flags, each overriding the one before.
+//
+//   auto parsed = parse_config(argc, argv);
+//   if (!parsed.ok()) { print parsed.status().message(); exit(2); }
+//   if (parsed->exit_now) { exit(0); }              // --help, --version
+//
+// Every setting has exactly one entry in the table in config.cc, which
+// gives its flag, its TOML key, its default and its help text; --help and
+// the README are generated from the same words.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "engine/inbound/cidr.h"
+#include "engine/runtime/log.h"
+#include "proto/client_session.h"
+
+namespace ringmta {
+
+struct Config {
+  std::vector<std::string> listen = {"127.0.0.1:2525", "[::1]:2525"};
+  bool listen_is_default = true;  // a default address that cannot bind is only a warning
+  std::vector<std::string> listen_tls;  // implicit TLS (RFC 8314, port 465 style)
+  std::string tls_cert;  // PEM chain, leaf first; enables STARTTLS
+  std::string tls_key;
+  std::string auth_users;        // "user:crypt-hash" lines; "" = no AUTH
+  bool auth_require_tls = true;  // AUTH only under TLS
+  bool auth_required = false;    // outside relay_networks, MAIL needs AUTH
+  std::string user = "ringmta";  // drop to it when started as root
+  std::string spool_dir = "./ringmta-spool";
+  unsigned shards = 0;  // 0: one per CPU this process may run on
+  std::string hostname;  // empty: gethostname()
+  LogLevel log_level = LogLevel::kInfo;
+  std::vector<Cidr> relay_networks;  // filled with the defaults by parse_config
+  std::vector<std::string> local_domains;
+  uint64_t max_message_size = 50ull << 20;
+  uint64_t max_recipients = 1000;
+  uint64_t max_errors = 20;
+  uint64_t max_command_line = 512;
+  uint64_t max_text_line = 1000;
+  uint64_t max_connections = 4096;  // per shard
+  uint64_t timeout_command_s = 300;  // RFC 5321 4.5.3.2.7
+  uint64_t timeout_data_s = 300;
+  uint64_t min_data_rate = 500;          // bytes/s (Postfix smtpd_min_data_rate)
+  uint64_t max_session_time_s = 3600;
+  uint64_t max_junk_commands = 100;      // Postfix smtpd_junk_command_limit
+  uint64_t max_connections_per_ip = 50;  // Postfix smtpd_client_connection_count_limit
+  uint64_t max_connect_rate = 50;        // per second per IP
+  uint64_t max_auth_failures = 10;       // per minute per IP
+  uint64_t shutdown_grace_s = 5;
+  uint64_t segment_size = 256ull << 20;
+  // Message content a shard keeps in memory for first attempts; past it,
+  // new messages too are read back from the spool (shard_loading.cc).
+  uint64_t memory_budget = 256ull << 20;
+
+  // Delivery.
+  bool hold = false;         // spool only; deliver nothing (a hold queue)
+  std::vector<std::pair<std::string, std::string>> routes;  // lower-case domain -> HOST:PORT[/TLS]
+  std::string outbound_tls = "opportunistic";  // off | opportunistic | required
+  std::string relay_host;    // HOST:PORT for every domain without a route; "" = DNS
+  uint64_t mx_port = 25;     // port for hosts found through DNS
+  std::string resolver;      // "IP:PORT[,IP:PORT]"; "" = /etc/resolv.conf
+  uint64_t retry_min_s = 300;     // first retry after a deferral (Postfix minimal_backoff_time)
+  uint64_t retry_max_s = 4000;    // backoff doubles up to this (maximal_backoff_time)
+  uint64_t queue_lifetime_s = 5 * 86400;  // then bounce (maximal_queue_lifetime)
+  std::string event_log;     // JSON lines file; "" = none
+  uint64_t dest_connections = 20;     // per destination (Postfix default_destination_concurrency_limit)
+  uint64_t messages_per_connection = 1000;
+  uint64_t connect_timeout_s = 30;
+  uint64_t smtp_timeout_s = 300;      // per reply (RFC 5321 4.5.3.2), 600 after the end of data
+};
+
+struct ParsedConfig {
+  Config config;
+  bool exit_now = false;  // --help or --version was printed
+};
+
+absl::StatusOr<ParsedConfig> parse_config(int argc, char** argv);
+
+// parse_tls_policy reads off|opportunistic|required; out may be null.
+bool parse_tls_policy(std::string_view text, proto::TlsPolicy* out);
+
+// help_text is what --help prints.
+std::string help_text();
+
+}  // namespace ringmta

@@ -1,0 +1,65 @@
+// engine/delivery/event_log.h — the delivery event log: one JSON object per line per
+// recipient outcome (`--event-log FILE`).
+//
+//   EventLog log(fd, shard); log.set_ring(ring);   // fd opened O_APPEND by main
+//   log.add(event);                       // formats into the shard's buffer
+//   log.flush();                          // once per loop iteration
+//   on its completion: log.on_write(res)
+//
+// A shard never blocks on the log: lines collect in a buffer and go out in
+// one io_uring write at a time. Every shard appends to the same O_APPEND
+// file, and the kernel keeps each write whole, so lines never interleave.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/time/time.h"
+
+namespace ringmta {
+
+class Ring;
+
+struct DeliveryEvent {
+  std::string_view type;       // "delivered", "deferred", "bounced"
+  std::string_view queue_id;
+  std::string_view sender;
+  std::string_view auth_user;  // who submitted it with SMTP AUTH; "" if nobody
+  std::string_view recipient;
+  std::string_view host;       // remote host name, "" if none was reached
+  std::string_view ip;         // remote address, "" if none was reached
+  int code = 0;                // SMTP reply code (remote, or local for local reasons)
+  std::string_view status;     // enhanced status, e.g. "5.1.1"
+  std::string_view response;   // the remote reply or the local reason
+  uint32_t attempt = 0;
+  absl::Time time;
+  absl::Time next_retry;       // deferred only
+};
+
+class EventLog {
+ public:
+  EventLog(int fd, uint32_t shard) : _fd(fd), _shard(shard) {}
+  void set_ring(Ring* ring) { _ring = ring; }
+  bool enabled() const { return _fd >= 0; }
+  void add(const DeliveryEvent& e);
+  // flush starts a write of what is buffered, unless one is in flight.
+  void flush();
+  void on_write(int res);
+  bool idle() const { return !_in_flight && _buffer.empty(); }
+
+ private:
+  int _fd;
+  Ring* _ring = nullptr;
+  uint32_t _shard;
+  std::string _buffer;    // lines not yet handed to the kernel
+  std::string _writing;   // the buffer of the write in flight
+  size_t _written = 0;
+  bool _in_flight = false;
+  uint64_t _lost_bytes = 0;
+};
+
+// append_json_string writes s as a JSON string literal (quotes included).
+void append_json_string(std::string* out, std::string_view s);
+
+}  // namespace ringmta
