@@ -3,22 +3,61 @@
 // The shard that spooled a message (its "origin") owns it: the envelope,
 // the content and the per-recipient state. It sends a DeliveryJob per
 // destination to the shard that owns that destination (hash of its key);
-// that shard delivers and sends back one DeliveryResult per job. The job
-// only borrows the message: the origin keeps it alive and unchanged until
-// every job's result is back, so nothing is copied or reference-counted
-// across threads.
+// that shard delivers and sends back one DeliveryResult per job.
+//
+// The borrowing rule. DESIGN.md says ownership moves with the message; a job
+// is the one exception, on purpose: it carries a MessageLoan, a view of the
+// origin's message, not a copy (no copy of a body, no atomic reference
+// count across threads). Like Seastar's foreign_ptr, the loan says in its
+// type that the object lives on another shard:
+//   - the origin keeps the message alive and unchanged while any job for
+//     it is out (LiveMessage::jobs_out; its content is never dropped then);
+//   - the owner may read it, on its own thread, only through the loan;
+//   - the loan cannot be copied, and the only way to answer a job,
+//     DeliveryJob::answer(), ends it: a result never carries it back, and a
+//     job that was answered holds nothing.
+// So the message is released by the result that comes back, and nothing on
+// the owner can keep a pointer into it past that result.
 #pragma once
 
+#include <cassert>
 #include <cstdint>
 #include <string>
-#include <string_view>
 #include <variant>
 #include <vector>
 
 #include "proto/client_session.h"
-#include "proto/envelope.h"
+#include "proto/server_session.h"
 
 namespace ringmta {
+
+// MessageLoan: a read-only view of the origin shard's message, valid until
+// the job that carries it is answered. Move-only; a moved-from or ended
+// loan holds nothing.
+class MessageLoan {
+ public:
+  MessageLoan() = default;
+  explicit MessageLoan(const proto::CompletedMessage& m) : _m(&m) {}
+  MessageLoan(MessageLoan&& o) noexcept : _m(o._m) { o._m = nullptr; }
+  MessageLoan& operator=(MessageLoan&& o) noexcept {
+    _m = o._m;
+    o._m = nullptr;
+    return *this;
+  }
+  MessageLoan(const MessageLoan&) = delete;
+  MessageLoan& operator=(const MessageLoan&) = delete;
+
+  const proto::CompletedMessage& operator*() const {
+    assert(_m != nullptr);
+    return *_m;
+  }
+  const proto::CompletedMessage* operator->() const { return &**this; }
+  bool held() const { return _m != nullptr; }
+  void end() { _m = nullptr; }
+
+ private:
+  const proto::CompletedMessage* _m = nullptr;
+};
 
 // Nexthop is where a destination's mail goes: a fixed HOST:PORT (a route or
 // the relay host), or the MX hosts of a domain.
@@ -26,20 +65,6 @@ struct Nexthop {
   bool use_mx = false;
   std::string name;  // domain (use_mx) or HOST:PORT
   proto::TlsPolicy tls = proto::TlsPolicy::kOpportunistic;
-};
-
-struct DeliveryJob {
-  uint32_t origin = 0;       // shard that owns the message
-  uint64_t message = 0;      // the origin's handle for it
-  std::string dest_key;      // destination queue key on the owner
-  Nexthop nexthop;
-  // Borrowed from the origin until the result is back.
-  std::string_view queue_id;
-  const proto::Envelope* envelope = nullptr;
-  std::string_view trace_headers;
-  std::string_view body;
-  std::vector<uint32_t> rcpts;     // indices into envelope->recipients
-  std::vector<uint32_t> attempts;  // per rcpt: which attempt this is (1 = first)
 };
 
 enum class Outcome : uint8_t { kDelivered, kDeferred, kBounced };
@@ -55,8 +80,25 @@ struct RcptOutcome {
 };
 
 struct DeliveryResult {
-  uint64_t message = 0;
+  uint64_t message = 0;  // the origin's handle
   std::vector<RcptOutcome> outcomes;
+};
+
+struct DeliveryJob {
+  uint32_t origin = 0;       // shard that owns the message
+  uint64_t handle = 0;       // the origin's handle for it
+  std::string dest_key;      // destination queue key on the owner
+  Nexthop nexthop;
+  MessageLoan message;       // borrowed from the origin until answered
+  std::vector<uint32_t> rcpts;     // indices into message->envelope.recipients
+  std::vector<uint32_t> attempts;  // per rcpt: which attempt this is (1 = first)
+
+  // answer ends the loan and makes the result that goes back to the origin
+  // (outcomes for this job's recipients, by index).
+  DeliveryResult answer(std::vector<RcptOutcome> outcomes) && {
+    message.end();
+    return DeliveryResult{handle, std::move(outcomes)};
+  }
 };
 
 using ShardMessage = std::variant<DeliveryJob, DeliveryResult>;

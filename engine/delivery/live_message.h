@@ -1,12 +1,13 @@
-// engine/delivery/live_message.h — a message its origin shard is delivering: where
-// its record lies in the spool, where each recipient stands, and its
+// engine/delivery/live_message.h — a message its origin shard is
+// delivering: where its record lies in the spool, where each recipient stands, and its
 // content only while it is needed (an attempt, a copy being written).
 //
 // A deferred message keeps no content in memory: it is read back from its
-// record (engine/shard_loading.cc) when its retry is due. What stays is
-// this struct, its recipients' states, a slot in the shard's _live map and
-// one entry in the retry heap; tests/engine/delivery/live_message_test.cc measures
-// it (the design target is under 200 bytes for a one-recipient message).
+// record (engine/store/content_loader.cc) when its retry is due. What stays
+// is this struct, its recipients' states, a slot in the MessageTable and
+// one entry in the retry heap (engine/delivery/retry_queue.h);
+// tests/engine/delivery/live_message_test.cc measures it (the design
+// target is under 200 bytes for a one-recipient message).
 #pragma once
 
 #include <algorithm>
@@ -19,6 +20,7 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/time/time.h"
 #include "engine/delivery/delivery_job.h"
+#include "engine/store/spool_ref.h"
 #include "proto/server_session.h"
 #include "spool/record.h"
 
@@ -28,20 +30,6 @@ struct RcptState {
   spool::RcptStatus status = spool::RcptStatus::kPending;
   uint32_t attempts = 0;
   absl::Time next_retry = absl::InfinitePast();
-};
-
-// SpoolRef is where a message record lies: this shard's segment slot
-// (Shard::_segs), or with kRecovered an index into RecoveredSpool's table
-// (a segment that recovery found at start). size 0: no record.
-struct SpoolRef {
-  static constexpr uint32_t kRecovered = 1u << 31;
-  uint64_t offset = 0;
-  uint32_t size = 0;  // the whole record: header + payload (< 1 GiB + 12)
-  uint32_t seg = 0;
-
-  bool valid() const { return size != 0; }
-  bool recovered() const { return (seg & kRecovered) != 0; }
-  uint32_t index() const { return seg & ~kRecovered; }
 };
 
 // QueueIdKey keeps a queue id without a heap allocation (ids are 16

@@ -1,7 +1,12 @@
-// engine/runtime/user_data.h — what a completion needs to find its owner, packed
-// into io_uring's 64-bit user_data (liburing's examples/proxy.h does the
-// same): the operation, a slot, and the slot's generation, so that a late
-// completion for a connection that has since closed is recognized and dropped.
+// engine/runtime/user_data.h — what a completion needs to find its owner,
+// packed into io_uring's 64-bit user_data (liburing's examples/proxy.h does
+// the same): the operation, a slot, and the slot's generation, so that a
+// late completion for a connection that has since closed is recognized and
+// dropped.
+//
+// Each operation belongs to exactly one component of the shard; the shard
+// routes a completion to that component's on_completion by its op
+// (engine/shard.cc, Shard::own). The groups below say which.
 #pragma once
 
 #include <cstdint>
@@ -9,25 +14,31 @@
 namespace ringmta {
 
 enum class Op : uint8_t {
+  // The shard itself.
   kNone = 0,
+  kCancel,      // result ignored (cancel requests, linked timeouts)
+  kWake,        // msg_ring from another shard
+  kStop,        // poll on the stop eventfd
+  kTick,        // a timeout (smtpblast's sink times its replies with it)
+  // Inbound (engine/inbound/).
   kAccept,      // slot = listener index
   kRecv,        // slot = connection
   kSend,        // slot = connection
-  kCancel,      // result ignored
+  kAuth,        // read of the auth service's eventfd: verdicts wait
+  kReload,      // read of this shard's reload eventfd (SIGHUP)
+  // Store (engine/store/).
   kSpoolWrite,  // gen = batch number (an RWF_DSYNC write: write and sync)
-  kWake,        // msg_ring from another shard
-  kStop,        // poll on the stop eventfd
-  kTick,        // periodic timer
+  kSpoolRead,   // slot = read slot, gen = its generation (content_loader.cc)
+  kSpoolUnlink, // a segment's unlinkat (segments.cc)
+  kSpoolDirSync,  // the fsync of the spool directory after it
+  // Delivery (engine/delivery/).
   kEventLog,    // append to the delivery event log
+  // Outbound (engine/outbound/).
   kOutConnect,  // slot = outbound connection
   kOutRecv,     // slot = outbound connection
   kOutSend,     // slot = outbound connection
   kDns,         // slot = c-ares socket fd, gen = poll generation (dns_channel.h)
-  kAuth,        // read of the auth service's eventfd: verdicts wait
-  kReload,      // read of this shard's reload eventfd (SIGHUP)
-  kSpoolRead,   // slot = read slot, gen = its generation (shard_loading.cc)
-  kSpoolUnlink, // a segment's unlinkat (shard_retention.cc)
-  kSpoolDirSync,  // the fsync of the spool directory after it
+  kCount,       // not an operation: the number of them
 };
 
 struct UserData {

@@ -1,12 +1,14 @@
-// engine/shard_auth.cc — a shard's half of SMTP AUTH (the credentials go to
-// the auth thread, engine/auth/auth_service.h; verdicts come back through an
-// eventfd read on the ring), and of SIGHUP's certificate reload.
+// engine/inbound/inbound_auth.cc — the inbound half of SMTP AUTH (the
+// credentials go to the auth thread, engine/auth/auth_service.h; verdicts
+// come back through an eventfd read on the ring), and of SIGHUP's
+// certificate reload.
 #include <liburing.h>
 #include <sys/socket.h>
 
+#include "engine/inbound/inbound.h"
+#include "engine/runtime/clock.h"
 #include "engine/runtime/listener.h"
 #include "engine/runtime/log.h"
-#include "engine/shard.h"
 #include "engine/runtime/user_data.h"
 
 namespace ringmta {
@@ -18,32 +20,32 @@ constexpr int64_t kAuthFailureDelayMs = 1000;
 
 }  // namespace
 
-void Shard::arm_auth_read() {
-  io_uring_sqe* sqe = _ring->sqe();
-  io_uring_prep_read(sqe, _services->auth->ready_fd(_id), &_auth_ready_count, sizeof _auth_ready_count, 0);
+void Inbound::arm_auth_read() {
+  io_uring_sqe* sqe = _ctx.ring.sqe();
+  io_uring_prep_read(sqe, _services.auth->ready_fd(_ctx.id), &_auth_ready_count, sizeof _auth_ready_count, 0);
   io_uring_sqe_set_data64(sqe, encode(Op::kAuth));
 }
 
-void Shard::start_auth(uint32_t slot) {
+void Inbound::start_auth(uint32_t slot) {
   Connection& c = _conns[slot];
   proto::ServerSession& s = *c.session;
   proto::AuthRequest request = s.take_auth_request();
   const auto* peer = reinterpret_cast<const sockaddr*>(&c.peer);
-  if (c.holds_ip_slot && _services->limits->auth_blocked(peer, monotonic_ms())) {
-    log_warn("shard %u: AUTH from %s refused: too many failures this minute", _id, peer_text(peer));
+  if (c.holds_ip_slot && _services.limits->auth_blocked(peer, monotonic_ms())) {
+    log_warn("shard %u: AUTH from %s refused: too many failures this minute", _ctx.id, peer_text(peer));
     s.on_auth_blocked();
     return;
   }
   AuthJob job{slot, c.gen, std::move(request.user), std::move(request.password)};
-  if (!_services->auth->submit(_id, std::move(job))) {
-    log_warn("shard %u: AUTH from %s: the auth thread is overloaded (454)", _id, peer_text(peer));
+  if (!_services.auth->submit(_ctx.id, std::move(job))) {
+    log_warn("shard %u: AUTH from %s: the auth thread is overloaded (454)", _ctx.id, peer_text(peer));
     s.on_auth_unavailable();
   }
 }
 
-void Shard::on_auth_ready() {
+void Inbound::on_auth_ready() {
   const int64_t now = monotonic_ms();
-  while (std::optional<AuthVerdict> v = _services->auth->take(_id)) {
+  while (std::optional<AuthVerdict> v = _services.auth->take(_ctx.id)) {
     Connection* c = live(v->slot, v->gen);
     if (c == nullptr || c->shut) {
       continue;  // the client left while its password was being checked
@@ -51,20 +53,20 @@ void Shard::on_auth_ready() {
     const auto* peer = reinterpret_cast<const sockaddr*>(&c->peer);
     if (v->ok) {
       c->session->on_auth_result(true);
-      log_info("shard %u: AUTH ok for '%s' from %s", _id, c->session->auth_user(), peer_text(peer));
+      log_info("shard %u: AUTH ok for '%s' from %s", _ctx.id, c->session->auth_user(), peer_text(peer));
       run_session(v->slot);
       continue;
     }
     if (c->holds_ip_slot) {
-      _services->limits->auth_failed(peer, now);
+      _services.limits->auth_failed(peer, now);
     }
-    log_warn("shard %u: AUTH failed from %s", _id, peer_text(peer));
+    log_warn("shard %u: AUTH failed from %s", _ctx.id, peer_text(peer));
     _auth_delayed.push_back({now + kAuthFailureDelayMs, v->slot, v->gen});
   }
   arm_auth_read();
 }
 
-void Shard::answer_delayed_auth(int64_t now_ms) {
+void Inbound::answer_delayed_auth(int64_t now_ms) {
   while (!_auth_delayed.empty() && _auth_delayed.front().due_ms <= now_ms) {
     DelayedAuth d = _auth_delayed.front();
     _auth_delayed.pop_front();
@@ -77,20 +79,20 @@ void Shard::answer_delayed_auth(int64_t now_ms) {
   }
 }
 
-void Shard::arm_reload_read() {
-  io_uring_sqe* sqe = _ring->sqe();
-  io_uring_prep_read(sqe, _services->reload_fd, &_reload_count, sizeof _reload_count, 0);
+void Inbound::arm_reload_read() {
+  io_uring_sqe* sqe = _ctx.ring.sqe();
+  io_uring_prep_read(sqe, _services.reload_fd, &_reload_count, sizeof _reload_count, 0);
   io_uring_sqe_set_data64(sqe, encode(Op::kReload));
 }
 
 // on_reload takes the context main() loaded on SIGHUP. Sessions already
 // running keep the old one (each holds a reference to its wolfSSL context).
-void Shard::on_reload() {
-  if (TlsContext* fresh = _services->tls_reload.exchange(nullptr)) {
+void Inbound::on_reload() {
+  if (TlsContext* fresh = _services.tls_reload.exchange(nullptr)) {
     _tls_server.reset(fresh);
-    log_info("shard %u: TLS certificate reloaded", _id);
+    log_info("shard %u: TLS certificate reloaded", _ctx.id);
   }
-  if (!_stopping) {
+  if (!_ctx.stopping) {
     arm_reload_read();
   }
 }

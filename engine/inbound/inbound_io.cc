@@ -1,5 +1,6 @@
-// engine/shard_io.cc — a shard's per-connection I/O: multishot recv into
-// the provided-buffer ring, one send in flight per connection, and closing
+// engine/inbound/inbound_io.cc — a connection's I/O and its session:
+// multishot recv into the provided-buffer ring, TLS, feeding the session,
+// handing a finished message to the store, one send in flight, and closing
 // only once the kernel holds no operation for the socket.
 #include <liburing.h>
 #include <sys/socket.h>
@@ -8,9 +9,10 @@
 #include <cerrno>
 #include <cstring>
 
+#include "engine/inbound/inbound.h"
+#include "engine/runtime/clock.h"
 #include "engine/runtime/listener.h"
 #include "engine/runtime/log.h"
-#include "engine/shard.h"
 #include "engine/runtime/user_data.h"
 
 namespace ringmta {
@@ -23,7 +25,7 @@ constexpr size_t kMaxPendingInput = 256 * 1024;
 
 }  // namespace
 
-Connection* Shard::live(uint32_t slot, uint32_t gen) {
+Connection* Inbound::live(uint32_t slot, uint32_t gen) {
   if (slot >= _conns.size()) {
     return nullptr;
   }
@@ -31,12 +33,12 @@ Connection* Shard::live(uint32_t slot, uint32_t gen) {
   return (c.io.fd >= 0 && c.gen == gen) ? &c : nullptr;
 }
 
-void Shard::arm_recv(uint32_t slot) {
+void Inbound::arm_recv(uint32_t slot) {
   Connection& c = _conns[slot];
-  c.io.arm_recv(*_ring, _buffers->group(), encode(Op::kRecv, slot, c.gen));
+  c.io.arm_recv(_ctx.ring, _ctx.buffers.group(), encode(Op::kRecv, slot, c.gen));
 }
 
-void Shard::on_recv(uint32_t slot, io_uring_cqe* cqe) {
+void Inbound::on_recv(uint32_t slot, io_uring_cqe* cqe) {
   Connection& c = _conns[slot];
   bool more = cqe->flags & IORING_CQE_F_MORE;
   if (!more) {
@@ -46,9 +48,9 @@ void Shard::on_recv(uint32_t slot, io_uring_cqe* cqe) {
     auto id = static_cast<uint16_t>(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
     c.last_activity_ms = monotonic_ms();
     if (!c.shut) {
-      feed(slot, std::string_view(_buffers->data(id), static_cast<size_t>(cqe->res)));
+      feed(slot, std::string_view(_ctx.buffers.data(id), static_cast<size_t>(cqe->res)));
     }
-    _buffers->recycle(id);
+    _ctx.buffers.recycle(id);
     if (!more && !c.shut && !c.recv_paused) {
       arm_recv(slot);
     }
@@ -69,11 +71,11 @@ void Shard::on_recv(uint32_t slot, io_uring_cqe* cqe) {
 
 // tls_input decrypts what arrived; false when the TLS session failed (the
 // connection is then shut).
-bool Shard::tls_input(uint32_t slot, std::string_view data, std::string* plain) {
+bool Inbound::tls_input(uint32_t slot, std::string_view data, std::string* plain) {
   Connection& c = _conns[slot];
   absl::Status st = c.tls->receive(data, plain);
   if (!st.ok()) {
-    log_debug("shard %u: TLS from %s failed: %s", _id,
+    log_debug("shard %u: TLS from %s failed: %s", _ctx.id,
               peer_text(reinterpret_cast<const sockaddr*>(&c.peer)), st.message());
     shut(slot);
     return false;
@@ -84,7 +86,7 @@ bool Shard::tls_input(uint32_t slot, std::string_view data, std::string* plain) 
   return true;
 }
 
-void Shard::feed(uint32_t slot, std::string_view data) {
+void Inbound::feed(uint32_t slot, std::string_view data) {
   Connection& c = _conns[slot];
   if (c.tls) {
     // Decrypted into one buffer the shard reuses: no allocation per read.
@@ -110,12 +112,14 @@ void Shard::feed(uint32_t slot, std::string_view data) {
 // run_session moves the session forward after new input or a store result:
 // spool a finished message, feed buffered input, send replies, and pause or
 // resume receiving.
-void Shard::run_session(uint32_t slot) {
+void Inbound::run_session(uint32_t slot) {
   Connection& c = _conns[slot];
   proto::ServerSession& s = *c.session;
   for (;;) {
     if (s.message_ready()) {
-      store(slot);
+      // The store keeps the message until its batch settles, and answers
+      // through on_stored.
+      _store.append_message(std::make_unique<proto::CompletedMessage>(s.take_message()), slot, c.gen);
     }
     if (s.wants_tls() && !c.tls) {
       // STARTTLS: the 220 goes out in plaintext, then everything is TLS.
@@ -140,7 +144,7 @@ void Shard::run_session(uint32_t slot) {
     start_auth(slot);
   }
   observe_progress(c);
-  if (_stopping && !s.closing() && !s.in_message() && !s.waiting()) {
+  if (_ctx.stopping && !s.closing() && !s.in_message() && !s.waiting()) {
     s.on_shutdown();
   }
   if (s.closing()) {
@@ -148,7 +152,7 @@ void Shard::run_session(uint32_t slot) {
   }
   if (!c.recv_paused && c.io.recv_armed && c.pending_input.size() > kMaxPendingInput) {
     c.recv_paused = true;
-    io_uring_sqe* sqe = _ring->sqe();
+    io_uring_sqe* sqe = _ctx.ring.sqe();
     io_uring_prep_cancel64(sqe, encode(Op::kRecv, slot, c.gen), 0);
     io_uring_sqe_set_data64(sqe, encode(Op::kCancel));
   } else if (c.recv_paused && !c.io.recv_armed && c.pending_input.size() <= kMaxPendingInput / 2 &&
@@ -162,7 +166,7 @@ void Shard::run_session(uint32_t slot) {
 // observe_progress restarts the timers that check_timers (shard.cc) reads
 // when the session made progress: a completed command, a message begun or
 // ended.
-void Shard::observe_progress(Connection& c) {
+void Inbound::observe_progress(Connection& c) {
   const proto::ServerSession& s = *c.session;
   const bool in_message = s.in_message();
   const bool was_in_message = c.message_start_ms != 0;
@@ -175,7 +179,7 @@ void Shard::observe_progress(Connection& c) {
   c.message_start_ms = in_message ? (was_in_message ? c.message_start_ms : now) : 0;
 }
 
-void Shard::flush(uint32_t slot) {
+void Inbound::flush(uint32_t slot) {
   Connection& c = _conns[slot];
   if (c.io.send_in_flight || c.shut) {
     return;
@@ -208,12 +212,12 @@ void Shard::flush(uint32_t slot) {
     c.io.sending.swap(out);
     out.clear();
   }
-  c.io.start_send(*_ring, encode(Op::kSend, slot, c.gen));
+  c.io.start_send(_ctx.ring, encode(Op::kSend, slot, c.gen));
 }
 
-void Shard::on_send(uint32_t slot, io_uring_cqe* cqe) {
+void Inbound::on_send(uint32_t slot, io_uring_cqe* cqe) {
   Connection& c = _conns[slot];
-  switch (c.io.on_send(*_ring, c.shut ? -ECANCELED : cqe->res, encode(Op::kSend, slot, c.gen))) {
+  switch (c.io.on_send(_ctx.ring, c.shut ? -ECANCELED : cqe->res, encode(Op::kSend, slot, c.gen))) {
     case SocketIo::SendState::kMore:
       return;
     case SocketIo::SendState::kError:
@@ -228,25 +232,25 @@ void Shard::on_send(uint32_t slot, io_uring_cqe* cqe) {
 
 // shut ends the conversation: shutdown(2) makes the outstanding multishot
 // recv complete, after which maybe_release closes the socket.
-void Shard::shut(uint32_t slot) {
+void Inbound::shut(uint32_t slot) {
   Connection& c = _conns[slot];
   if (c.shut) {
     return;
   }
   c.shut = true;
   c.pending_input.clear();
-  c.io.shut(*_ring, encode(Op::kRecv, slot, c.gen));
+  c.io.shut(_ctx.ring, encode(Op::kRecv, slot, c.gen));
   maybe_release(slot);
 }
 
-void Shard::maybe_release(uint32_t slot) {
+void Inbound::maybe_release(uint32_t slot) {
   Connection& c = _conns[slot];
   if (c.io.fd < 0 || !c.shut || !c.io.idle()) {
     return;
   }
   c.io.release();
   if (c.holds_ip_slot) {
-    _services->limits->release(reinterpret_cast<const sockaddr*>(&c.peer));
+    _services.limits->release(reinterpret_cast<const sockaddr*>(&c.peer));
     c.holds_ip_slot = false;
   }
   c.session.reset();
@@ -254,8 +258,7 @@ void Shard::maybe_release(uint32_t slot) {
   c.plain_pos = 0;
   c.plain_out = std::string();
   c.pending_input = std::string();
-  --_open_conns;
-  _free_slots.push_back(slot);
+  _conns.release(slot);
 }
 
 }  // namespace ringmta

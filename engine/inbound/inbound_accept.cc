@@ -1,4 +1,4 @@
-// engine/shard_sessions.cc — how a shard's inbound sessions begin and end:
+// engine/inbound/inbound_accept.cc — how inbound sessions begin and end:
 // multishot accept with the connection and per-client-IP limits, and the
 // timers that close sessions that are idle, too slow or too old.
 #include <liburing.h>
@@ -8,31 +8,30 @@
 #include <cerrno>
 #include <cstring>
 
+#include "engine/inbound/inbound.h"
+#include "engine/runtime/clock.h"
 #include "engine/runtime/listener.h"
 #include "engine/runtime/log.h"
-#include "engine/shard.h"
 #include "engine/runtime/user_data.h"
 
 namespace ringmta {
 
-void Shard::arm_accept(uint32_t listener) {
-  io_uring_sqe* sqe = _ring->sqe();
+void Inbound::arm_accept(uint32_t listener) {
+  io_uring_sqe* sqe = _ctx.ring.sqe();
   // Multishot accept: one request yields a completion per connection.
   io_uring_prep_multishot_accept(sqe, _listen_fds[listener], nullptr, nullptr, SOCK_CLOEXEC);
   io_uring_sqe_set_data64(sqe, encode(Op::kAccept, listener));
-  _accept_armed[listener] = true;
 }
 
-void Shard::on_accept(uint32_t listener, io_uring_cqe* cqe) {
+void Inbound::on_accept(uint32_t listener, io_uring_cqe* cqe) {
   if (!(cqe->flags & IORING_CQE_F_MORE)) {
-    _accept_armed[listener] = false;
-    if (!_stopping && cqe->res != -ECANCELED) {
+    if (!_ctx.stopping && cqe->res != -ECANCELED) {
       arm_accept(listener);
     }
   }
   if (cqe->res < 0) {
     if (cqe->res != -ECANCELED) {
-      log_warn("shard %u: accept: %s", _id, strerror(-cqe->res));
+      log_warn("shard %u: accept: %s", _ctx.id, strerror(-cqe->res));
     }
     return;
   }
@@ -42,7 +41,7 @@ void Shard::on_accept(uint32_t listener, io_uring_cqe* cqe) {
     [[maybe_unused]] ssize_t w = ::send(fd, reply.data(), reply.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     close(fd);
   };
-  if (_stopping || _open_conns >= _config.max_connections) {
+  if (_ctx.stopping || _conns.in_use() >= _ctx.config.max_connections) {
     refuse("421 4.3.2 Too many connections, try again later\r\n");
     return;
   }
@@ -51,12 +50,12 @@ void Shard::on_accept(uint32_t listener, io_uring_cqe* cqe) {
   getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &plen);
   const auto* peer_addr = reinterpret_cast<const sockaddr*>(&peer);
   const int64_t now_ms = monotonic_ms();
-  const bool may_relay = any_contains(_config.relay_networks, peer_addr);
+  const bool may_relay = any_contains(_ctx.config.relay_networks, peer_addr);
   // The relay networks (the applications that submit the mail) are exempt
   // from the per-IP limits, as Postfix exempts $mynetworks.
-  const bool limited = !may_relay && _services->limits != nullptr;
+  const bool limited = !may_relay && _services.limits != nullptr;
   if (limited) {
-    switch (_services->limits->admit(peer_addr, now_ms)) {
+    switch (_services.limits->admit(peer_addr, now_ms)) {
       case ClientLimits::Verdict::kOk:
         break;
       case ClientLimits::Verdict::kTooManyConnections:
@@ -68,14 +67,7 @@ void Shard::on_accept(uint32_t listener, io_uring_cqe* cqe) {
     }
   }
 
-  uint32_t slot;
-  if (!_free_slots.empty()) {
-    slot = _free_slots.back();
-    _free_slots.pop_back();
-  } else {
-    slot = static_cast<uint32_t>(_conns.size());
-    _conns.emplace_back();
-  }
+  const uint32_t slot = _conns.acquire();
   Connection& c = _conns[slot];
   c.io.fd = fd;
   ++c.gen;
@@ -94,8 +86,7 @@ void Shard::on_accept(uint32_t listener, io_uring_cqe* cqe) {
   client.may_relay = may_relay;
   const bool client_tls = client.tls;
   c.session = std::make_unique<proto::ServerSession>(_session_config, std::move(client));
-  ++_open_conns;
-  ++_stats.connections;
+  ++_accepted;
   if (client_tls) {
     // Implicit TLS: the greeting waits for the handshake (flush holds it).
     c.tls = std::make_unique<TlsSession>(*_tls_server, "");
@@ -113,22 +104,22 @@ void Shard::on_accept(uint32_t listener, io_uring_cqe* cqe) {
 //   smtpd_min_data_rate): a 1 byte/s trickle is closed after about
 //   timeout_data seconds;
 // - max_session_time since accept, but only between messages.
-void Shard::check_timers(uint32_t slot, int64_t now_ms) {
+void Inbound::check_timers(uint32_t slot, int64_t now_ms) {
   Connection& c = _conns[slot];
   proto::ServerSession& s = *c.session;
   if (s.waiting()) {
     return;  // the engine owes the client an answer; not the client's fault
   }
-  const int64_t command_ms = static_cast<int64_t>(_config.timeout_command_s) * 1000;
-  const int64_t data_ms = static_cast<int64_t>(_config.timeout_data_s) * 1000;
+  const int64_t command_ms = static_cast<int64_t>(_ctx.config.timeout_command_s) * 1000;
+  const int64_t data_ms = static_cast<int64_t>(_ctx.config.timeout_data_s) * 1000;
   bool expired = false;
   if (c.message_start_ms == 0) {
     expired = now_ms - c.last_command_ms > command_ms;
   } else {
     const int64_t earned_ms =
-        _config.min_data_rate == 0
+        _ctx.config.min_data_rate == 0
             ? INT64_MAX / 2
-            : static_cast<int64_t>(s.message_bytes() * 1000 / _config.min_data_rate);
+            : static_cast<int64_t>(s.message_bytes() * 1000 / _ctx.config.min_data_rate);
     expired = now_ms - c.last_activity_ms > data_ms ||
               now_ms - c.message_start_ms > data_ms + earned_ms;
   }
@@ -137,8 +128,8 @@ void Shard::check_timers(uint32_t slot, int64_t now_ms) {
     flush(slot);
     return;
   }
-  if (_config.max_session_time_s != 0 && c.message_start_ms == 0 &&
-      now_ms - c.accepted_ms > static_cast<int64_t>(_config.max_session_time_s) * 1000) {
+  if (_ctx.config.max_session_time_s != 0 && c.message_start_ms == 0 &&
+      now_ms - c.accepted_ms > static_cast<int64_t>(_ctx.config.max_session_time_s) * 1000) {
     s.on_session_expired();
     flush(slot);
   }

@@ -1,20 +1,20 @@
-// engine/shard_dsn.cc — bounces: the RFC 3464 delivery status notification
-// a shard sends to the envelope sender for the recipients that bounced in
-// one attempt. It is spooled like any message (store_generated) and
-// delivered once durable; its ticket tells the original message when its
-// own record may go (shard_retention.cc, rule 1).
+// engine/delivery/bounces.cc — bounces: the RFC 3464 delivery status
+// notification a shard sends to the envelope sender for the recipients that
+// bounced in one attempt. It is spooled like any message and delivered once
+// durable; its ticket tells the original message when its own record may
+// go (engine/store/retention.h, rule 1).
 #include "absl/strings/str_cat.h"
+#include "engine/delivery/delivery.h"
 #include "engine/runtime/log.h"
-#include "engine/shard.h"
 #include "proto/dsn.h"
 
 namespace ringmta {
 
-uint64_t Shard::send_dsn(LiveMessage& lm) {
+uint64_t Delivery::send_dsn(LiveMessage& lm) {
   const proto::CompletedMessage& orig = *lm.msg;
   const absl::Time now = absl::Now();
   proto::DsnInput in;
-  in.reporting_mta = _config.hostname;
+  in.reporting_mta = _ctx.config.hostname;
   in.original_queue_id = orig.queue_id;
   in.original_sender = orig.envelope.sender;
   in.arrival = orig.arrival;
@@ -32,17 +32,17 @@ uint64_t Shard::send_dsn(LiveMessage& lm) {
   std::string content = orig.trace_headers + orig.body;
   in.original_content = content;
   auto dsn = std::make_unique<proto::CompletedMessage>();
-  dsn->queue_id = _ids->next(now);
+  dsn->queue_id = _store.new_queue_id();
   in.boundary_seed = dsn->queue_id;
   dsn->arrival = now;
   dsn->envelope.recipients.push_back(orig.envelope.sender);
-  dsn->envelope.helo = _config.hostname;
+  dsn->envelope.helo = _ctx.config.hostname;
   dsn->envelope.client_addr = "127.0.0.1";
   dsn->envelope.smtputf8 = orig.envelope.smtputf8;
   dsn->body = proto::build_dsn(in);
-  log_info("%s: bounced %zu recipient(s); DSN %s to <%s>", orig.queue_id, lm.bounced->size(),
-           dsn->queue_id, orig.envelope.sender);
-  return store_generated(std::move(dsn));
+  log_info("%s: bounced %zu recipient(s); DSN %s to <%s>", orig.queue_id, lm.bounced->size(), dsn->queue_id,
+           orig.envelope.sender);
+  return _store.append_message(std::move(dsn), Store::kNoSession, 0);
 }
 
 }  // namespace ringmta

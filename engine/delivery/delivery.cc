@@ -1,0 +1,195 @@
+// engine/delivery/delivery.cc — taking messages on (new, adopted, read
+// back) and handing their recipients to the shards that own their
+// destinations (delivery.h).
+#include "engine/delivery/delivery.h"
+
+#include <algorithm>
+#include <functional>
+
+#include "absl/container/flat_hash_map.h"
+#include "engine/delivery/nexthop.h"
+
+namespace ringmta {
+namespace {
+
+std::string_view domain_of(std::string_view addr) {
+  size_t at = addr.rfind('@');
+  return at == std::string_view::npos ? std::string_view() : addr.substr(at + 1);
+}
+
+}  // namespace
+
+std::unique_ptr<LiveMessage> live_from_recovered(const spool::RecoveredMessage& r) {
+  auto lm = std::make_unique<LiveMessage>();
+  lm->record = SpoolRef{r.record_offset, static_cast<uint32_t>(r.record_size), SpoolRef::kRecovered | r.segment};
+  lm->id = QueueIdKey(r.queue_id);
+  lm->is_dsn = r.envelope.sender.empty();
+  for (const spool::RecipientState& st : r.rcpt_state) {
+    lm->rcpts.push_back(RcptState{st.status, st.attempts, st.next_retry});
+  }
+  // Copied into this shard's own segment as soon as it is read back, so
+  // that the segments recovery found can be deleted (recovered_spool.h).
+  lm->want_copy = true;
+  return lm;
+}
+
+Delivery::Delivery(const ShardContext& ctx, MessageTable& table, Store& store, ContentLoader& loader,
+                   Retention& retention, MeshOutbox<ShardMessage>& outbox, int event_log_fd)
+    : _ctx(ctx),
+      _table(table),
+      _store(store),
+      _loader(loader),
+      _retention(retention),
+      _outbox(outbox),
+      _events(event_log_fd, ctx.id) {
+  _events.set_ring(&ctx.ring);
+}
+
+void Delivery::on_completion(const UserData& /*ud*/, io_uring_cqe* cqe) { _events.on_write(cqe->res); }
+
+void Delivery::on_tick(int64_t /*now_ms*/) {
+  if (!_ctx.stopping) {
+    _retries.pop_due(absl::Now(), [this](uint64_t handle) { attempt(handle); });
+  }
+}
+
+void Delivery::adopt(uint64_t handle) {
+  LiveMessage& lm = _table.at(handle);
+  absl::Time due = absl::InfiniteFuture();
+  for (const RcptState& st : lm.rcpts) {
+    if (!spool::is_final(st.status)) {
+      due = std::min(due, st.status == spool::RcptStatus::kDeferred ? st.next_retry : absl::InfinitePast());
+    }
+  }
+  if (due <= absl::Now()) {
+    lm.want_dispatch = true;
+  } else {
+    _retries.push(due, handle);
+  }
+  _loader.request_load(handle);  // read once the shard runs, under the memory budget
+}
+
+void Delivery::deliver(std::unique_ptr<proto::CompletedMessage> m, SpoolRef ref, bool generated) {
+  if (_ctx.config.hold) {
+    return;  // spooled; a later start without --hold delivers it
+  }
+  auto lm = std::make_unique<LiveMessage>();
+  lm->rcpts.resize(m->envelope.recipients.size());
+  lm->id = QueueIdKey(m->queue_id);
+  lm->record = ref;
+  lm->is_dsn = generated || m->envelope.sender.empty();
+  const uint64_t bytes = m->trace_headers.size() + m->body.size();
+  LiveMessage& live = *lm;
+  const uint64_t handle = _table.add(std::move(lm));
+  if (ref.valid() && !_loader.fits(bytes)) {
+    // Over the budget a new message goes metadata-only too: read back
+    // from the spool when its turn comes (then a message is let in even
+    // past the budget if nothing else is in memory, so nothing starves).
+    live.want_dispatch = true;
+    _loader.request_load(handle);
+    return;
+  }
+  _loader.hold(bytes);
+  live.msg = std::move(m);
+  dispatch_now(handle);
+}
+
+// attempt delivers the recipients that are due, reading the message back
+// first if only its metadata is in memory.
+void Delivery::attempt(uint64_t handle) {
+  LiveMessage* lm = _table.find(handle);
+  if (lm == nullptr || lm->jobs_out != 0) {
+    return;
+  }
+  if (lm->msg) {
+    dispatch_now(handle);
+    return;
+  }
+  lm->want_dispatch = true;
+  _loader.request_load(handle);
+}
+
+void Delivery::on_loaded(uint64_t handle) {
+  LiveMessage& lm = _table.at(handle);
+  if (lm.want_copy) {
+    _retention.append_copy(handle);
+  }
+  if (lm.want_dispatch) {
+    lm.want_dispatch = false;
+    dispatch_now(handle);
+    return;
+  }
+  if (lm.jobs_out == 0) {
+    _loader.drop_body(lm);
+  }
+}
+
+void Delivery::on_load_failed(uint64_t handle) {
+  LiveMessage& lm = _table.at(handle);
+  if (lm.want_dispatch) {
+    lm.want_dispatch = false;
+    _retries.push(absl::Now() + absl::Seconds(static_cast<int64_t>(_ctx.config.retry_min_s)), handle);
+  }
+}
+
+// dispatch_now: dispatch, and if nothing turned out to be due, back to
+// waiting (metadata-only).
+void Delivery::dispatch_now(uint64_t handle) {
+  dispatch(handle);
+  LiveMessage& lm = _table.at(handle);
+  if (lm.jobs_out == 0) {
+    if (lm.want_copy) {
+      _retention.append_copy(handle);
+    }
+    _loader.drop_body(lm);
+    schedule_retry(handle, lm);
+  }
+}
+
+// dispatch needs the content in memory (attempt() sees to it). The jobs
+// borrow it (delivery_job.h): it stays while jobs_out is not zero.
+void Delivery::dispatch(uint64_t handle) {
+  LiveMessage& lm = _table.at(handle);
+  const proto::CompletedMessage& m = *lm.msg;
+  const absl::Time now = absl::Now();
+  absl::flat_hash_map<std::string, DeliveryJob> jobs;
+  DeliveryResult local;  // recipients that need no remote attempt
+  local.message = handle;
+  for (uint32_t i = 0; i < lm.rcpts.size(); ++i) {
+    const RcptState& st = lm.rcpts[i];
+    if (spool::is_final(st.status) || (st.status == spool::RcptStatus::kDeferred && st.next_retry > now)) {
+      continue;
+    }
+    std::string_view domain = domain_of(m.envelope.recipients[i]);
+    if (domain.empty()) {
+      // <postmaster> without a domain: ringmta has no local mailboxes.
+      local.outcomes.push_back({i, Outcome::kBounced, 550, "5.1.1",
+                                "local delivery is not supported (no domain in the address)", "", ""});
+      continue;
+    }
+    Nexthop nh = nexthop_for(domain, _ctx.config);
+    std::string key = destination_key(nh);
+    auto [it, fresh] = jobs.try_emplace(key);
+    DeliveryJob& job = it->second;
+    if (fresh) {
+      job.origin = _ctx.id;
+      job.handle = handle;
+      job.dest_key = std::move(key);
+      job.nexthop = std::move(nh);
+      job.message = MessageLoan(m);
+    }
+    job.rcpts.push_back(i);
+    job.attempts.push_back(st.attempts + 1);
+  }
+  for (auto& [key, job] : jobs) {
+    ++lm.jobs_out;
+    unsigned owner = static_cast<unsigned>(std::hash<std::string_view>{}(key) % _outbox.shards());
+    _outbox.send(owner, std::move(job));
+  }
+  if (!local.outcomes.empty()) {
+    ++lm.jobs_out;
+    _outbox.send(_ctx.id, std::move(local));
+  }
+}
+
+}  // namespace ringmta

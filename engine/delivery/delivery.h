@@ -1,0 +1,92 @@
+// engine/delivery/delivery.h — delivery, origin side. The shard that
+// spooled a message owns it until every recipient is final: it groups the
+// recipients by destination, hands one DeliveryJob per destination to the
+// shard that owns that destination (through the mesh, also when that is
+// itself, so no call here ever re-enters), and applies the results: state
+// records into its spool, one event-log line per recipient, retries with
+// exponential backoff, and a DSN to the sender for what bounced
+// (bounces.cc).
+//
+// Between attempts a message keeps only its metadata; its content comes
+// back from the spool for the next one (engine/store/content_loader.h).
+// When it is final its segment stops counting it (engine/store/retention.h).
+//
+// Where a deferred message's retry time lives: in its LiveMessage's
+// RcptState::next_retry (per recipient, written to the spool as a state
+// record by on_result), and as an entry in `_retries` (retry_queue.h); at
+// each tick run_retries pops what is due and attempt() reads the message
+// back (ContentLoader) and dispatches it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "engine/delivery/delivery_job.h"
+#include "engine/delivery/event_log.h"
+#include "engine/delivery/message_table.h"
+#include "engine/delivery/retry_queue.h"
+#include "engine/runtime/component.h"
+#include "engine/runtime/mesh_outbox.h"
+#include "engine/shard_context.h"
+#include "engine/store/content_loader.h"
+#include "engine/store/retention.h"
+#include "engine/store/store.h"
+#include "spool/recovery.h"
+
+namespace ringmta {
+
+struct DeliveryStats {
+  uint64_t delivered = 0;
+  uint64_t deferred = 0;
+  uint64_t bounced = 0;
+};
+
+// live_from_recovered: the metadata of a message recovery found, as a live
+// message (its content stays in the spool until it is read back).
+std::unique_ptr<LiveMessage> live_from_recovered(const spool::RecoveredMessage& r);
+
+class Delivery : public Component {
+ public:
+  Delivery(const ShardContext& ctx, MessageTable& table, Store& store, ContentLoader& loader,
+           Retention& retention, MeshOutbox<ShardMessage>& outbox, int event_log_fd);
+
+  // adopt schedules a recovered message already in the table: read back
+  // and delivered at once or at its next retry time, and copied into this
+  // shard's own segment (engine/store/recovered_spool.h).
+  void adopt(uint64_t handle);
+  // deliver takes a message that is durable at ref (Store's durable hook).
+  void deliver(std::unique_ptr<proto::CompletedMessage> m, SpoolRef ref, bool generated);
+  // on_result applies the outcomes of one job (from the mesh).
+  void on_result(DeliveryResult&& r);
+  // on_loaded / on_load_failed: the ContentLoader's hooks.
+  void on_loaded(uint64_t handle);
+  void on_load_failed(uint64_t handle);
+
+  const DeliveryStats& stats() const { return _stats; }
+  void on_completion(const UserData& ud, io_uring_cqe* cqe) override;
+  void poll() override { _events.flush(); }
+  void on_tick(int64_t now_ms) override;
+  bool drained() const override { return _events.idle(); }
+
+ private:
+  void attempt(uint64_t handle);
+  void dispatch_now(uint64_t handle);
+  void dispatch(uint64_t handle);
+  void record_outcome(LiveMessage& lm, RcptOutcome& o, absl::Time now, bool expired);
+  void finish_attempt(uint64_t handle);
+  void finalize(uint64_t handle);
+  void schedule_retry(uint64_t handle, const LiveMessage& lm);
+  uint64_t send_dsn(LiveMessage& lm);
+
+  const ShardContext& _ctx;
+  MessageTable& _table;
+  Store& _store;
+  ContentLoader& _loader;
+  Retention& _retention;
+  MeshOutbox<ShardMessage>& _outbox;
+  EventLog _events;
+  RetryQueue _retries;
+  DeliveryStats _stats;
+};
+
+}  // namespace ringmta

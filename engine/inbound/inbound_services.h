@@ -1,0 +1,29 @@
+// engine/inbound/inbound_services.h — what main() hands a shard for its
+// inbound sessions besides its sockets; main owns all of it and outlives
+// the shard.
+#pragma once
+
+#include <atomic>
+#include <memory>
+
+#include "engine/auth/auth_service.h"
+#include "engine/inbound/client_limits.h"
+#include "engine/tls/tls_context.h"
+
+namespace ringmta {
+
+struct ShardServices {
+  AuthService* auth = nullptr;      // null: no --auth-users, AUTH not offered
+  ClientLimits* limits = nullptr;   // per-client-IP limits, shared by all shards
+  // The server TLS context, built by main() while it could still read the
+  // key (before dropping privileges). Null: no certificate.
+  std::unique_ptr<TlsContext> tls_server;
+  // SIGHUP: main() puts a freshly loaded context here and signals
+  // reload_fd; the shard takes it on its own thread.
+  std::atomic<TlsContext*> tls_reload{nullptr};
+  int reload_fd = -1;
+
+  ~ShardServices() { delete tls_reload.load(); }
+};
+
+}  // namespace ringmta

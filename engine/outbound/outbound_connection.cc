@@ -1,0 +1,409 @@
+// engine/outbound/outbound_connection.cc — one outbound SMTP connection's
+// life: connect with a linked timeout, multishot recv into the shard's
+// buffer ring, one send in flight, jobs handed to the client session, and
+// on failure the next mail exchanger (outbound.h).
+#include <liburing.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "engine/outbound/outbound.h"
+#include "engine/runtime/clock.h"
+#include "engine/runtime/listener.h"
+#include "engine/runtime/log.h"
+
+namespace ringmta {
+namespace {
+
+Outcome outcome_for(int code) {
+  if (code >= 200 && code < 300) {
+    return Outcome::kDelivered;
+  }
+  return code >= 500 ? Outcome::kBounced : Outcome::kDeferred;
+}
+
+bool has_8bit(std::string_view s) {
+  for (unsigned char c : s) {
+    if (c >= 0x80) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+void Outbound::open_conn(Destination& d) {
+  const uint32_t slot = _conns.acquire();
+  OutboundConn& c = _conns[slot];
+  ++c.gen;
+  c.dest_key = d.key;
+  c.target = 0;
+  c.messages = 0;
+  c.shut = false;
+  c.job.reset();
+  d.conns.push_back(slot);
+  connect_next(slot);
+}
+
+// connect_next tries the connection's current target, or gives up when
+// every target has failed.
+void Outbound::connect_next(uint32_t slot) {
+  OutboundConn& c = _conns[slot];
+  Destination& d = *_dests.at(c.dest_key);
+  if (c.target >= d.targets.size()) {
+    release(slot);
+    return;
+  }
+  const Target& t = d.targets[c.target];
+  c.host = t.host;
+  c.ip = peer_text(reinterpret_cast<const sockaddr*>(&t.addr));
+  c.io.fd = socket(t.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (c.io.fd < 0) {
+    d.last_error = absl::StrCat("socket: ", strerror(errno));
+    ++c.target;
+    connect_next(slot);
+    return;
+  }
+  int one = 1;
+  setsockopt(c.io.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  io_uring_sqe* sqe = _ctx.ring.sqe();
+  io_uring_prep_connect(sqe, c.io.fd, reinterpret_cast<const sockaddr*>(&t.addr), t.len);
+  sqe->flags |= IOSQE_IO_LINK;
+  io_uring_sqe_set_data64(sqe, encode(Op::kOutConnect, slot, c.gen));
+  // A linked timeout bounds the connect precisely; it cancels the connect,
+  // which then completes with -ECANCELED.
+  _connect_timeout.tv_sec = static_cast<int64_t>(_ctx.config.connect_timeout_s);
+  _connect_timeout.tv_nsec = 0;
+  sqe = _ctx.ring.sqe();
+  io_uring_prep_link_timeout(sqe, &_connect_timeout, 0);
+  io_uring_sqe_set_data64(sqe, encode(Op::kCancel));
+  c.connecting = true;
+}
+
+void Outbound::on_connect(uint32_t slot, int res) {
+  OutboundConn& c = _conns[slot];
+  Destination& d = *_dests.at(c.dest_key);
+  c.connecting = false;
+  if (res < 0) {
+    d.last_error =
+        absl::StrCat("connect to ", c.host, "[", c.ip, "]: ", res == -ECANCELED ? "timed out" : strerror(-res));
+    close(c.io.fd);
+    c.io.fd = -1;
+    ++c.target;
+    if (_ctx.stopping) {
+      release(slot);
+    } else {
+      connect_next(slot);
+    }
+    return;
+  }
+  proto::ClientConfig cfg = _client_config;
+  cfg.tls = d.tls_broken ? proto::TlsPolicy::kOff : d.nexthop.tls;
+  if (cfg.tls == proto::TlsPolicy::kOpportunistic && tls_client() == nullptr) {
+    cfg.tls = proto::TlsPolicy::kOff;
+  }
+  c.session = std::make_unique<proto::ClientSession>(cfg);
+  c.deadline_ms = monotonic_ms() + static_cast<int64_t>(_ctx.config.smtp_timeout_s) * 1000;
+  arm_recv(slot);
+}
+
+void Outbound::on_recv(uint32_t slot, io_uring_cqe* cqe) {
+  OutboundConn& c = _conns[slot];
+  const bool more = cqe->flags & IORING_CQE_F_MORE;
+  if (!more) {
+    c.io.recv_armed = false;
+  }
+  if (cqe->res > 0) {
+    auto id = static_cast<uint16_t>(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
+    if (!c.shut) {
+      on_data(slot, std::string_view(_ctx.buffers.data(id), static_cast<size_t>(cqe->res)));
+      c.deadline_ms = monotonic_ms() + static_cast<int64_t>(_ctx.config.smtp_timeout_s) * 1000 *
+                                           (c.session->phase() == "dot" ? 2 : 1);
+    }
+    _ctx.buffers.recycle(id);
+    if (!more && !c.shut) {
+      arm_recv(slot);
+    }
+  } else if (cqe->res == -ENOBUFS) {
+    if (!c.shut) {
+      arm_recv(slot);
+    }
+  } else if (!c.shut) {
+    c.session->on_connection_lost();
+  }
+  drive(slot);
+}
+
+void Outbound::on_send(uint32_t slot, int res) {
+  OutboundConn& c = _conns[slot];
+  switch (c.io.on_send(_ctx.ring, c.shut ? -ECANCELED : res, encode(Op::kOutSend, slot, c.gen))) {
+    case SocketIo::SendState::kMore:
+      return;
+    case SocketIo::SendState::kError:
+      if (!c.shut) {
+        c.session->on_connection_lost();
+      }
+      break;
+    case SocketIo::SendState::kDone:
+      break;
+  }
+  drive(slot);
+}
+
+void Outbound::arm_recv(uint32_t slot) {
+  OutboundConn& c = _conns[slot];
+  c.io.arm_recv(_ctx.ring, _ctx.buffers.group(), encode(Op::kOutRecv, slot, c.gen));
+}
+
+// on_data takes bytes from the server: through TLS when it is on. The
+// session's input waits in `pending` whenever it cannot take it yet.
+void Outbound::on_data(uint32_t slot, std::string_view data) {
+  OutboundConn& c = _conns[slot];
+  if (c.tls) {
+    std::string plain;
+    absl::Status st = c.tls->receive(data, &plain);
+    if (!st.ok()) {
+      Destination& d = *_dests.at(c.dest_key);
+      d.last_error = absl::StrCat("TLS with ", c.host, "[", c.ip, "] failed: ", st.message());
+      if (d.nexthop.tls != proto::TlsPolicy::kRequired) {
+        d.tls_broken = true;  // the next connection goes in plaintext
+      }
+      c.tls_failed = true;
+      c.session->on_connection_lost();
+      return;
+    }
+    if (c.tls->handshake_just_done()) {
+      log_debug("shard %u: TLS with %s[%s]: %s %s", _ctx.id, c.host, c.ip, c.tls->version(), c.tls->cipher());
+      c.session->on_tls_established();
+    }
+    c.pending.append(plain);
+    return;
+  }
+  if (c.pending.empty()) {
+    size_t used = c.session->consume(data);
+    c.pending.append(data.substr(used));
+  } else {
+    c.pending.append(data);  // bounded: the server can only answer what we sent
+  }
+}
+
+// drive moves an outbound connection on after input, a send, or a
+// timeout: hand back a finished transaction, start the next job, quit when
+// done, send what the session wrote, close when it is over.
+void Outbound::drive(uint32_t slot) {
+  OutboundConn& c = _conns[slot];
+  if (c.shut) {
+    release(slot);
+    return;
+  }
+  proto::ClientSession& s = *c.session;
+  Destination& d = *_dests.at(c.dest_key);
+  if (s.wants_tls() && !c.tls && !start_tls(slot)) {
+    s.on_connection_lost();
+  }
+  for (;;) {
+    if (s.has_result()) {
+      finish_job(slot, s.take_result());
+    }
+    if (s.ready() && !c.job && !d.queue.empty() && c.messages < _ctx.config.messages_per_connection &&
+        !_ctx.stopping) {
+      start_job(slot);
+    }
+    if (c.pending.empty() || s.has_result()) {
+      break;
+    }
+    size_t used = s.consume(c.pending);
+    c.pending.erase(0, used);
+    if (used == 0 && !s.has_result()) {
+      break;
+    }
+  }
+  if (s.failed() && !c.was_ready) {
+    shut(slot);  // release moves on to the next mail exchanger
+    return;
+  }
+  if (s.ready()) {
+    c.was_ready = true;
+  }
+  if (s.ready() && !c.job) {
+    if (d.queue.empty() && !_ctx.stopping) {
+      if (c.idle_since_ms == 0) {
+        c.idle_since_ms = monotonic_ms();
+      }
+    } else {
+      s.quit();
+    }
+  }
+  flush(slot);
+  if (s.closed() && c.io.sending.empty() && !c.io.send_in_flight) {
+    shut(slot);
+  }
+}
+
+void Outbound::start_job(uint32_t slot) {
+  OutboundConn& c = _conns[slot];
+  Destination& d = *_dests.at(c.dest_key);
+  c.job = std::move(d.queue.front());
+  d.queue.pop_front();
+  c.idle_since_ms = 0;
+  ++c.messages;
+  const DeliveryJob& job = *c.job;
+  const proto::CompletedMessage& msg = *job.message;
+  proto::OutboundMessage m;
+  m.sender = msg.envelope.sender;
+  for (uint32_t i : job.rcpts) {
+    m.recipients.push_back(msg.envelope.recipients[i]);
+  }
+  m.trace_headers = msg.trace_headers;
+  m.body = msg.body;
+  m.smtputf8 = msg.envelope.smtputf8;
+  m.body_type = msg.envelope.body == proto::BodyType::k8BitMime || has_8bit(msg.body) ? proto::BodyType::k8BitMime
+                                                                                       : msg.envelope.body;
+  c.session->send_message(m);
+  c.deadline_ms = monotonic_ms() + static_cast<int64_t>(_ctx.config.smtp_timeout_s) * 1000;
+  flush(slot);  // a job handed to an idle connection has nobody else to send it
+}
+
+void Outbound::finish_job(uint32_t slot, proto::TransactionResult&& t) {
+  OutboundConn& c = _conns[slot];
+  if (!c.job) {
+    return;
+  }
+  DeliveryJob& job = *c.job;
+  std::vector<RcptOutcome> outcomes;
+  for (size_t i = 0; i < job.rcpts.size(); ++i) {
+    const proto::Reply& reply = i < t.recipients.size() ? t.recipients[i].reply : t.data_reply;
+    RcptOutcome o;
+    o.rcpt = job.rcpts[i];
+    o.code = reply.code;
+    o.outcome = reply.code == 0 ? Outcome::kDeferred : outcome_for(reply.code);
+    o.status = reply.enhanced;
+    o.response = reply.text;
+    o.host = c.host;
+    o.ip = c.ip;
+    outcomes.push_back(std::move(o));
+  }
+  const uint32_t origin = job.origin;
+  _outbox.send(origin, std::move(job).answer(std::move(outcomes)));
+  c.job.reset();
+}
+
+void Outbound::flush(uint32_t slot) {
+  OutboundConn& c = _conns[slot];
+  if (c.io.send_in_flight || c.shut) {
+    return;
+  }
+  std::string& out = c.session->output();
+  if (c.tls) {
+    encrypt_output(*c.tls, &out, &c.plain_pos);
+    if (c.tls->ciphertext_out().empty()) {
+      return;
+    }
+    c.io.sending.swap(c.tls->ciphertext_out());
+    c.tls->ciphertext_out().clear();
+  } else {
+    if (out.empty()) {
+      return;
+    }
+    c.io.sending.swap(out);
+    out.clear();
+  }
+  c.io.start_send(_ctx.ring, encode(Op::kOutSend, slot, c.gen));
+}
+
+void Outbound::shut(uint32_t slot) {
+  OutboundConn& c = _conns[slot];
+  if (!c.shut) {
+    c.shut = true;
+    if (c.job) {
+      c.session->on_connection_lost();
+      finish_job(slot, c.session->take_result());
+    }
+    c.io.shut(_ctx.ring, encode(Op::kOutRecv, slot, c.gen));
+  }
+  release(slot);
+}
+
+// try_next_target: a connection that never got a usable session (connect
+// failed, refused at the greeting or EHLO, dropped) moves on to the next
+// mail exchanger (RFC 5321 5.1). True when it reconnects; false after the
+// last one.
+bool Outbound::try_next_target(uint32_t slot, Destination& d) {
+  OutboundConn& c = _conns[slot];
+  if (c.session) {
+    if (!c.tls_failed && (d.last_error.empty() || c.session->failed())) {
+      d.last_error = absl::StrCat(c.host, "[", c.ip, "] ",
+                                  c.session->failed() ? "refused the session: " : "closed the session early",
+                                  c.session->failed() ? proto::format_reply(c.session->failure()) : "");
+    }
+    // After an opportunistic TLS failure the same host is tried again in
+    // plaintext (tls_broken); anything else moves to the next host.
+    if (!(c.tls_failed && d.tls_broken)) {
+      ++c.target;
+    }
+    c.session.reset();
+    c.tls.reset();
+    c.tls_failed = false;
+    c.plain_pos = 0;
+    c.pending.clear();
+    c.io.sending.clear();
+  }
+  if (c.target >= d.targets.size()) {
+    return false;
+  }
+  ++c.gen;
+  c.shut = false;
+  connect_next(slot);
+  return true;
+}
+
+// release frees the slot once the kernel holds nothing for it; a refused
+// session moves on to the next target instead.
+void Outbound::release(uint32_t slot) {
+  OutboundConn& c = _conns[slot];
+  if (!c.idle_ops()) {
+    return;
+  }
+  c.io.release();
+  auto it = _dests.find(c.dest_key);
+  bool gave_up = false;
+  if (it != _dests.end()) {
+    Destination& d = *it->second;
+    if (!c.was_ready && !_ctx.stopping) {
+      if (try_next_target(slot, d)) {
+        return;
+      }
+      gave_up = true;
+    }
+    std::erase(d.conns, slot);
+    if (gave_up && d.conns.empty()) {
+      // Nobody could be reached: defer what waits, rather than reconnect in a loop.
+      fail_queue(d, Outcome::kDeferred, 451, "4.4.1",
+                 d.last_error.empty() ? std::string("no mail exchanger answered") : d.last_error);
+      it = _dests.find(c.dest_key);
+    }
+  }
+  c.session.reset();
+  c.tls.reset();
+  c.tls_failed = false;
+  c.plain_pos = 0;
+  c.pending = std::string();
+  c.job.reset();
+  c.was_ready = false;
+  _conns.release(slot);
+  if (it != _dests.end()) {
+    if (!it->second->queue.empty() && !_ctx.stopping && !gave_up) {
+      pump(*it->second);
+    } else {
+      maybe_forget(c.dest_key);
+    }
+  }
+}
+
+}  // namespace ringmta
