@@ -97,9 +97,10 @@ absl::Status Shard::setup() {
   _listen_fds.clear();
   wire();
 
-  absl::Status s = _segments->open();
+  // The writer makes the shard's directory; Segments opens it after.
+  absl::Status s = _store->open(_max_queue_id);
   if (s.ok()) {
-    s = _store->open(_max_queue_id);
+    s = _segments->open();
   }
   if (!s.ok()) {
     return s;

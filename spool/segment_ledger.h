@@ -26,7 +26,7 @@
 // by copying such messages forward (compaction), after which the old
 // segment is empty.
 //
-// "Live" is the engine's to decide; its rule is in engine/shard_retention.cc.
+// "Live" is the engine's to decide; its rule is in engine/store/retention.h.
 #pragma once
 
 #include <cstddef>

@@ -13,7 +13,7 @@
 // (spool/retire_list.h). So they go together, through a retire list, once
 // every adopted message has either become final or been copied, with its
 // recipients' states, into its shard's own segment (the shards copy every
-// adopted message forward as they start: engine/shard_retention.cc). A
+// adopted message forward as they start: engine/store/retention.h). A
 // shard's own segments of this run are deleted only after that (retired()):
 // they hold the state records of adopted messages, which must outlive the
 // records they describe.

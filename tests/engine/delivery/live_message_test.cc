@@ -1,7 +1,7 @@
 // What a deferred message costs in memory (DESIGN.md: "deferred messages
 // keep only their metadata in memory, target: under 200 bytes each"),
 // measured on the structures a shard keeps per message: the LiveMessage,
-// its slot in the _live map and its retry-heap entry.
+// its slot in the MessageTable and its RetryQueue entry.
 #include "engine/delivery/live_message.h"
 
 #include <malloc.h>
