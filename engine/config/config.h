@@ -54,7 +54,7 @@ struct Config {
   uint64_t shutdown_grace_s = 5;
   uint64_t segment_size = 256ull << 20;
   // Message content a shard keeps in memory for first attempts; past it,
-  // new messages too are read back from the spool (shard_loading.cc).
+  // new messages too are read back from the spool (engine/store/content_loader.h).
   uint64_t memory_budget = 256ull << 20;
 
   // Delivery.
