@@ -7,7 +7,7 @@
 # Flags after the script name go to ringmta. Stop it with Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tools/setup.sh --build
+tools/setup.sh --run
 [[ -f build/build.ninja ]] || meson setup build --buildtype=release >/dev/null
 echo "run: building (ninja -C build)"
 ninja -C build engine/ringmta tools/ringmta-spool
@@ -21,8 +21,11 @@ if [[ $EUID -eq 0 ]] && getent passwd ringmta >/dev/null; then
   while [[ "$dir" != / ]]; do
     if [[ $(( 0$(stat -c %a "$dir") & 1 )) -eq 0 ]]; then
       echo "run: $dir is closed to user ringmta: the spool is /var/spool/ringmta" \
-           "(see it with build/tools/ringmta-spool /var/spool/ringmta)"
+           "(./ringmta-spool links to it)"
       spool_args=(--spool /var/spool/ringmta)
+      # So that README's `build/tools/ringmta-spool ./ringmta-spool` works
+      # as printed.
+      [[ -e ringmta-spool || -L ringmta-spool ]] || ln -s /var/spool/ringmta ringmta-spool
       break
     fi
     dir=$(dirname "$dir")

@@ -4,6 +4,7 @@
 #
 #   tools/setup.sh            build deps + test peers
 #   tools/setup.sh --build    build deps only
+#   tools/setup.sh --run      build deps + what README's Quick start example uses (swaks)
 set -euo pipefail
 
 build_pkgs=(
@@ -19,8 +20,15 @@ test_pkgs=(
   gnuplot-nox whois
 )
 
+# What the Quick start's example after tools/run.sh uses.
+run_pkgs=(swaks libnet-ssleay-perl)
+
 pkgs=("${build_pkgs[@]}")
-[[ "${1:-}" == "--build" ]] || pkgs+=("${test_pkgs[@]}")
+case "${1:-}" in
+  --build) ;;
+  --run) pkgs+=("${run_pkgs[@]}") ;;
+  *) pkgs+=("${test_pkgs[@]}") ;;
+esac
 
 missing=()
 for p in "${pkgs[@]}"; do
