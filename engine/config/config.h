@@ -5,7 +5,7 @@
 //   if (!parsed.ok()) { print parsed.status().message(); exit(2); }
 //   if (parsed->exit_now) { exit(0); }              // --help, --version
 //
-// Every setting has exactly one entry in the table in config.cc, which
+// Every setting has exactly one entry in the table in option_table.cc, which
 // gives its flag, its TOML key, its default and its help text; --help and
 // the README are generated from the same words.
 #pragma once

@@ -1,0 +1,32 @@
+// engine/config/help_text.cc — what --help prints: one line per entry of the
+// option table (flag, help, default, TOML key), so --help and the README's
+// flag list can never miss a setting.
+#include <algorithm>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "engine/config/config.h"
+#include "engine/config/option_table.h"
+
+namespace ringmta {
+
+std::string help_text() {
+  using config_internal::Kind;
+  using config_internal::Option;
+  std::string out =
+      "Usage: ringmta [FLAGS]\n"
+      "ringmta accepts mail over SMTP and stores it durably in its spool.\n"
+      "With no flags it runs on its embedded defaults.\n\n"
+      "  --config FILE                  TOML file with settings (flags override it)\n";
+  for (const Option& o : config_internal::options()) {
+    std::string left = absl::StrCat("  --", o.flag, o.kind == Kind::kList ? " LIST" : " VALUE");
+    left.resize(std::max<size_t>(left.size() + 1, 33), ' ');
+    absl::StrAppend(&out, left, o.help, " [", o.def, "]  (config: ", o.key, ")\n");
+  }
+  absl::StrAppend(&out,
+                  "  --help                         print this and exit\n"
+                  "  --version                      print the version and exit\n");
+  return out;
+}
+
+}  // namespace ringmta

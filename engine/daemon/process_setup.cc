@@ -1,0 +1,77 @@
+// engine/daemon/process_setup.cc — CPUs, the open-file limit and dropping
+// root (process_setup.h).
+#include "engine/daemon/process_setup.h"
+
+#include <sched.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <optional>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "engine/daemon/privileges.h"
+#include "engine/runtime/log.h"
+
+namespace ringmta {
+
+std::vector<int> usable_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  std::vector<int> cpus;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    for (int i = 0; i < CPU_SETSIZE; ++i) {
+      if (CPU_ISSET(i, &set)) {
+        cpus.push_back(i);
+      }
+    }
+  }
+  if (cpus.empty()) {
+    cpus.push_back(0);
+  }
+  return cpus;
+}
+
+void raise_fd_limit() {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
+absl::Status drop_root(const Config& config) {
+  if (geteuid() != 0) {
+    return absl::OkStatus();
+  }
+  std::optional<RunAs> who = lookup_user(config.user);
+  if (!who) {
+    log_warn("user '%s' does not exist: running as root. Create it (tools/setup.sh does: "
+             "useradd --system --no-create-home --shell /usr/sbin/nologin %s) or choose one with --user",
+             config.user, config.user);
+    return absl::OkStatus();
+  }
+  if (who->uid == 0) {
+    log_warn("--user %s is root: running with every privilege", config.user);
+    return absl::OkStatus();
+  }
+  std::vector<std::string> files;
+  if (!config.event_log.empty()) {
+    files.push_back(config.event_log);
+  }
+  absl::Status s = give_files(*who, {config.spool_dir}, files);
+  if (s.ok()) {
+    s = become(*who);
+  }
+  if (s.ok() && access(config.spool_dir.c_str(), R_OK | W_OK | X_OK) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the spool ", config.spool_dir, " is out of reach of user ", config.user,
+        " (a parent directory is closed to it): open the parents with chmod o+x, or choose another --spool"));
+  }
+  if (s.ok()) {
+    log_info("running as user %s (uid %u)", who->name, static_cast<unsigned>(who->uid));
+  }
+  return s;
+}
+
+}  // namespace ringmta

@@ -1,0 +1,58 @@
+// engine/daemon/signals.cc — blocking, waiting for and acting on the
+// daemon's signals (signals.h).
+#include "engine/daemon/signals.h"
+
+#include <unistd.h>
+
+#include "engine/auth/auth_users.h"
+#include "engine/daemon/listeners.h"
+#include "engine/runtime/log.h"
+
+namespace ringmta {
+
+sigset_t block_signals() {
+  // Signals go to the main thread only, through sigwait; shard threads
+  // inherit the mask and are never interrupted.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  return sigs;
+}
+
+void reload(const Config& config, std::vector<std::unique_ptr<ShardServices>>& services, AuthService* auth) {
+  absl::StatusOr<std::vector<std::unique_ptr<TlsContext>>> fresh = tls_contexts(config, services.size());
+  if (!fresh.ok()) {
+    log_error("SIGHUP: %s (the certificate in use stays)", fresh.status().message());
+  } else if (!fresh->empty()) {
+    for (size_t i = 0; i < services.size(); ++i) {
+      delete services[i]->tls_reload.exchange((*fresh)[i].release());  // one a shard never took
+      uint64_t one = 1;
+      [[maybe_unused]] ssize_t w = write(services[i]->reload_fd, &one, sizeof one);
+    }
+    log_info("SIGHUP: TLS certificate %s loaded", config.tls_cert);
+  }
+  if (auth != nullptr) {
+    absl::StatusOr<AuthUsers> users = AuthUsers::load(config.auth_users);
+    if (!users.ok()) {
+      log_error("SIGHUP: %s (the users in use stay)", users.status().message());
+    } else {
+      log_info("SIGHUP: %zu AUTH users loaded from %s", users->size(), config.auth_users);
+      auth->replace_users(std::move(*users));
+    }
+  }
+}
+
+int wait_for_stop(const sigset_t& sigs, const Config& config,
+                  std::vector<std::unique_ptr<ShardServices>>& services, AuthService* auth) {
+  int sig = 0;
+  while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP) {
+    reload(config, services, auth);
+  }
+  return sig;
+}
+
+}  // namespace ringmta
