@@ -20,12 +20,17 @@ if [[ $EUID -eq 0 ]] && getent passwd ringmta >/dev/null; then
   dir=$PWD
   while [[ "$dir" != / ]]; do
     if [[ $(( 0$(stat -c %a "$dir") & 1 )) -eq 0 ]]; then
-      echo "run: $dir is closed to user ringmta: the spool is /var/spool/ringmta" \
-           "(./ringmta-spool links to it)"
       spool_args=(--spool /var/spool/ringmta)
       # So that README's `build/tools/ringmta-spool ./ringmta-spool` works
       # as printed.
       [[ -e ringmta-spool || -L ringmta-spool ]] || ln -s /var/spool/ringmta ringmta-spool
+      if [[ "$(readlink ringmta-spool)" == /var/spool/ringmta ]]; then
+        echo "run: $dir is closed to user ringmta: the spool is /var/spool/ringmta" \
+             "(./ringmta-spool links to it)"
+      else
+        echo "run: $dir is closed to user ringmta: the spool is /var/spool/ringmta;" \
+             "./ringmta-spool is another (older) spool: look at /var/spool/ringmta instead"
+      fi
       break
     fi
     dir=$(dirname "$dir")

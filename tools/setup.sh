@@ -13,11 +13,12 @@ build_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libtomlplusplus-dev libc-ares-dev libcrypt-dev
 )
-# Real peers the tests start themselves, and clang for the libFuzzer harnesses.
+# Real peers the tests start themselves, clang for the libFuzzer harnesses,
+# and stress-ng for running the integration tests beside load (README, "Tests").
 test_pkgs=(
   clang libclang-rt-14-dev
   swaks libnet-ssleay-perl libauthen-sasl-perl curl postfix python3-aiosmtpd dnsmasq-base openssl
-  gnuplot-nox whois
+  gnuplot-nox whois stress-ng
 )
 
 # What the Quick start's example after tools/run.sh uses.
