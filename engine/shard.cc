@@ -40,14 +40,14 @@ constexpr int kTickMs = 1000;
 }  // namespace
 
 Shard::Shard(unsigned id, const Config& config, std::vector<int> listen_fds, std::vector<bool> listen_tls,
-             Mesh* mesh, int stop_fd, std::string max_queue_id, int event_log_fd, ShardServices* services)
+             Mesh* mesh, int stop_fd, StoreStart store_start, int event_log_fd, ShardServices* services)
     : _id(id),
       _config(config),
       _listen_fds(std::move(listen_fds)),
       _listen_tls(std::move(listen_tls)),
       _mesh(mesh),
       _stop_fd(stop_fd),
-      _max_queue_id(std::move(max_queue_id)),
+      _store_start(std::move(store_start)),
       _event_log_fd(event_log_fd),
       _services(services) {}
 
@@ -98,7 +98,7 @@ absl::Status Shard::setup() {
   wire();
 
   // The writer makes the shard's directory; Segments opens it after.
-  absl::Status s = _store->open(_max_queue_id);
+  absl::Status s = _store->open(_store_start);
   if (s.ok()) {
     s = _segments->open();
   }

@@ -37,6 +37,7 @@
 #include "engine/runtime/mesh_outbox.h"
 #include "engine/runtime/shard_mesh.h"
 #include "engine/store/recovered_spool.h"
+#include "engine/store/store_start.h"
 #include "spool/recovery.h"
 
 namespace ringmta {
@@ -76,11 +77,11 @@ struct ShardStats {
 class Shard {
  public:
   // listen_fds: this shard's own SO_REUSEPORT sockets, one per address;
-  // listen_tls[i]: listener i speaks implicit TLS. max_queue_id: the
-  // highest id recovery saw, so new ids sort above it. event_log_fd: the
-  // shared O_APPEND event log, or -1.
+  // listen_tls[i]: listener i speaks implicit TLS. store_start: the
+  // highest queue id and segment number recovery saw, so that new ones sort
+  // above them. event_log_fd: the shared O_APPEND event log, or -1.
   Shard(unsigned id, const Config& config, std::vector<int> listen_fds, std::vector<bool> listen_tls,
-        Mesh* mesh, int stop_fd, std::string max_queue_id, int event_log_fd, ShardServices* services);
+        Mesh* mesh, int stop_fd, StoreStart store_start, int event_log_fd, ShardServices* services);
   ~Shard();
   Shard(const Shard&) = delete;
   Shard& operator=(const Shard&) = delete;
@@ -116,7 +117,7 @@ class Shard {
   std::vector<bool> _listen_tls;
   Mesh* const _mesh;
   const int _stop_fd;
-  const std::string _max_queue_id;
+  const StoreStart _store_start;
   const int _event_log_fd;
   ShardServices* const _services;
   RecoveredSpool* _recovered = nullptr;

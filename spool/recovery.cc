@@ -158,6 +158,9 @@ absl::StatusOr<RecoveryReport> recover(const std::string& spool_root, RecoverMod
     if (!segs.ok()) {
       return segs.status();
     }
+    if (!segs->empty()) {
+      scan.report.highest_segment[n] = segs->back().first;
+    }
     for (const auto& [number, path] : *segs) {
       if (!retired.contains(path)) {
         SPOOL_RETURN_IF_ERROR(scan_segment(path, scan));

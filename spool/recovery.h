@@ -24,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -74,6 +75,11 @@ struct RecoveryReport {
   std::vector<TornTail> torn_tails;
   std::vector<RecoveredMessage> messages;  // live ones, by queue id
   std::string max_queue_id;  // highest id seen, live or not: QueueIdGenerator::observe it
+  // Per shard directory N, the highest segment number it held at the scan.
+  // A new writer numbers above it (WriterOptions::min_number): a pending
+  // retire list names recovered segments by path, and a new segment that
+  // took such a name could be deleted by the next start's finish_retire.
+  std::map<unsigned, uint64_t> highest_segment;
 };
 
 // recover reads the spool under spool_root. A root with no shard

@@ -17,6 +17,8 @@
 // message size limit is what guarantees it.
 #include "spool/segment_writer.h"
 
+#include <algorithm>
+
 #include <fcntl.h>
 #include <limits.h>
 #include <unistd.h>
@@ -135,7 +137,7 @@ absl::StatusOr<std::unique_ptr<SegmentWriter>> SegmentWriter::open(const std::st
   if (s.options.max_batch_records == 0) {
     s.options.max_batch_records = 1;
   }
-  s.next_number = segs->empty() ? 1 : segs->back().first + 1;
+  s.next_number = std::max(segs->empty() ? 0 : segs->back().first, options.min_number) + 1;
   SPOOL_RETURN_IF_ERROR(s.rotate());
   return w;
 }

@@ -66,6 +66,11 @@ struct Placement {
 struct WriterOptions {
   uint64_t segment_bytes = 256ull << 20;  // rotate to a new segment past this
   size_t max_batch_records = 512;         // bounded by IOV_MAX per writev
+  // min_number: the first segment this writer makes is numbered above both
+  // what the directory holds now and this (RecoveryReport::highest_segment):
+  // a recovered segment another thread deletes meanwhile must not lend its
+  // name to a new one.
+  uint64_t min_number = 0;
 };
 
 class SegmentWriter {

@@ -18,8 +18,12 @@ void make_shards(Shards& out, const Config& config, const ShardListeners& listen
   const auto shards = static_cast<unsigned>(services.size());
   out.results.resize(shards);
   for (unsigned i = 0; i < shards; ++i) {
+    StoreStart start{report.max_queue_id, 0};
+    if (auto it = report.highest_segment.find(i); it != report.highest_segment.end()) {
+      start.highest_segment = it->second;
+    }
     out.objs.push_back(std::make_unique<Shard>(i, config, listeners.fds[i], listeners.is_tls, mesh, stop_fd,
-                                               report.max_queue_id, event_log_fd, services[i].get()));
+                                               std::move(start), event_log_fd, services[i].get()));
     out.objs.back()->set_recovered(recovered);
   }
   if (!config.hold) {

@@ -12,9 +12,10 @@
 
 namespace ringmta {
 
-absl::Status Store::open(const std::string& max_queue_id) {
+absl::Status Store::open(const StoreStart& start) {
   spool::WriterOptions wo;
   wo.segment_bytes = _ctx.config.segment_size;
+  wo.min_number = start.highest_segment;
   absl::StatusOr<std::unique_ptr<spool::SegmentWriter>> writer =
       spool::SegmentWriter::open(spool::shard_dir(_ctx.config.spool_dir, _ctx.id), wo);
   if (!writer.ok()) {
@@ -23,8 +24,8 @@ absl::Status Store::open(const std::string& max_queue_id) {
   _writer = std::move(*writer);
   _segments.note(*_writer);
   _ids = std::make_unique<spool::QueueIdGenerator>(_ctx.id);
-  if (!max_queue_id.empty()) {
-    _ids->observe(max_queue_id);
+  if (!start.max_queue_id.empty()) {
+    _ids->observe(start.max_queue_id);
   }
   return absl::OkStatus();
 }

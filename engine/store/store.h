@@ -5,7 +5,7 @@
 //
 //   Store store(ctx, segments);
 //   store.set_hooks({answer, durable, settled});
-//   store.open(max_queue_id);
+//   store.open({max_queue_id, highest_segment});
 //   uint64_t t = store.append_message(std::move(msg), slot, gen);  // a session waits
 //   ... hooks.answer(slot, gen, ok) once t is durable (or failed),
 //       hooks.durable(msg, ref, generated) hands the message on to delivery,
@@ -32,6 +32,7 @@
 #include "engine/shard_context.h"
 #include "engine/store/segments.h"
 #include "engine/store/spool_ref.h"
+#include "engine/store/store_start.h"
 #include "proto/server_session.h"
 #include "spool/queue_id.h"
 #include "spool/record.h"
@@ -66,9 +67,8 @@ class Store : public Component {
 
   Store(const ShardContext& ctx, Segments& segments) : _ctx(ctx), _segments(segments) {}
   void set_hooks(Hooks hooks) { _hooks = std::move(hooks); }
-  // open opens the shard's segment writer; new queue ids sort above
-  // max_queue_id (the highest one recovery saw).
-  absl::Status open(const std::string& max_queue_id);
+  // open opens the shard's segment writer.
+  absl::Status open(const StoreStart& start);
 
   std::string new_queue_id() { return _ids->next(absl::Now()); }
   // append_message spools a message a session (slot, gen) waits for, or

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "gtest/gtest.h"
@@ -98,6 +99,7 @@ TEST(Recovery, ManyMessagesAcrossShardDirs) {
   auto r = recover(tmp.path(), RecoverMode::kRepair);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->segments_scanned, 4u);
+  EXPECT_EQ(r->highest_segment, (std::map<unsigned, uint64_t>{{0, 1}, {1, 2}, {2, 1}}));
   EXPECT_EQ(r->records, all.size());
   EXPECT_TRUE(r->torn_tails.empty());
   ASSERT_EQ(r->messages.size(), all.size());
@@ -233,6 +235,8 @@ TEST(Recovery, EmptySegmentsAreRemovedInRepair) {
   ASSERT_TRUE(rep.ok());
   EXPECT_EQ(rep->segments_removed, 1u);
   EXPECT_TRUE(list_segments(dir)->empty());
+  // The removed segment's number still counts: a new writer stays above it.
+  EXPECT_EQ(rep->highest_segment, (std::map<unsigned, uint64_t>{{0, 1}}));
 }
 
 TEST(Recovery, RecipientStatesApply) {
