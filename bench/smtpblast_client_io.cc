@@ -1,5 +1,5 @@
 // bench/smtpblast_client_io.cc — the client's socket plumbing, as in
-// engine/shard_outbound.cc: connect, a multishot recv into the
+// engine/outbound/outbound_connection.cc: connect, a multishot recv into the
 // provided-buffer ring, one send in flight per connection, and closing only
 // once the kernel holds no operation for the socket.
 #include <liburing.h>

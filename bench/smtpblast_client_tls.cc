@@ -1,5 +1,5 @@
 // bench/smtpblast_client_tls.cc — the client's STARTTLS (--tls), as in
-// engine/shard_outbound.cc: after the server's 220 to STARTTLS the
+// engine/outbound/outbound_tls.cc: after the server's 220 to STARTTLS the
 // connection's bytes go through an engine/tls/tls_session.h TlsSession, and
 // the proto::ClientSession sees only plaintext. Sending is in flush()
 // (smtpblast_client_io.cc), which encrypts with encrypt_output().

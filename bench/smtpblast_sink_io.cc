@@ -1,5 +1,5 @@
 // bench/smtpblast_sink_io.cc — the sink's socket plumbing, as in
-// engine/shard_io.cc: multishot accept, multishot recv into the
+// engine/inbound/inbound_accept.cc and inbound_io.cc: multishot accept, multishot recv into the
 // provided-buffer ring, one send in flight per connection, timeouts for
 // held replies, and closing only once the kernel holds no operation for the
 // socket.

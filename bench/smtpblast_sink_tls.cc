@@ -1,5 +1,5 @@
 // bench/smtpblast_sink_tls.cc — the sink's STARTTLS (--tls-cert,
-// --tls-key), as in engine/shard_io.cc: the 220 goes out in plaintext,
+// --tls-key), as in engine/inbound/inbound_io.cc: the 220 goes out in plaintext,
 // then the connection's bytes go through a TlsSession and the
 // proto::ServerSession sees only plaintext. Sending is in flush()
 // (smtpblast_sink_io.cc), which encrypts with encrypt_output().
