@@ -14,6 +14,7 @@
 #include "absl/strings/strip.h"
 #include "engine/config/config_file.h"
 #include "engine/config/option_table.h"
+#include "engine/config/shaping_file.h"
 #include "engine/config/validate.h"
 #include "engine/runtime/absl_compat.h"
 
@@ -100,6 +101,12 @@ absl::StatusOr<ParsedConfig> parse_config(int argc, char** argv) {
       return s;
     }
   }
+  c.config_file = config_file;
+  absl::StatusOr<Shaping> shaping = load_shaping(config_file, c.shaping_file);
+  if (!shaping.ok()) {
+    return shaping.status();
+  }
+  c.shaping = std::move(*shaping);
   if (absl::Status s = validate(c); !s.ok()) {
     return s;
   }

@@ -16,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "engine/inbound/cidr.h"
+#include "engine/outbound/shaping.h"
 #include "engine/runtime/log.h"
 #include "proto/client_session.h"
 
@@ -72,6 +73,20 @@ struct Config {
   uint64_t messages_per_connection = 1000;
   uint64_t connect_timeout_s = 30;
   uint64_t smtp_timeout_s = 300;      // per reply (RFC 5321 4.5.3.2), 600 after the end of data
+
+  // Traffic shaping (engine/outbound/shaping.h): the tables of the config
+  // file, or of shaping_file (read again on SIGHUP).
+  std::string config_file;   // --config, "" = none
+  std::string shaping_file;
+  Shaping shaping;
+  // site_defaults: the limits of a queue no shaping table names (the
+  // delivery flags above).
+  SiteLimits site_defaults() const {
+    SiteLimits l;
+    l.connection_limit = dest_connections;
+    l.max_deliveries_per_connection = messages_per_connection;
+    return l;
+  }
 };
 
 struct ParsedConfig {

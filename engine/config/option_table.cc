@@ -273,11 +273,18 @@ const std::vector<Option>& options() {
          return absl::OkStatus();
        }},
       {"dest-connections", "delivery.dest_connections", Kind::kUint, "20",
-       "most simultaneous connections to one destination",
+       "most simultaneous connections to one site (shaping.default connection_limit overrides it)",
        [](Config& c, const std::vector<std::string>& v) { return set_uint(&c.dest_connections, v, 1, 10000); }},
       {"messages-per-connection", "delivery.messages_per_connection", Kind::kUint, "1000",
-       "messages sent over one outbound connection before it is closed",
+       "messages sent over one outbound connection before it is closed (shaping: max_deliveries_per_connection)",
        [](Config& c, const std::vector<std::string>& v) { return set_uint(&c.messages_per_connection, v, 1, 1000000); }},
+      {"shaping-file", "shaping.file", Kind::kString, "(none: the tables of --config)",
+       "TOML file with the traffic shaping tables ([shaping.default], [shaping.domain.\"D\"], [[shaping.rule]]); "
+       "read again on SIGHUP",
+       [](Config& c, const std::vector<std::string>& v) {
+         c.shaping_file = v[0];
+         return absl::OkStatus();
+       }},
       {"connect-timeout", "delivery.connect_timeout", Kind::kUint, "30", "seconds to wait for a TCP connection",
        [](Config& c, const std::vector<std::string>& v) { return set_uint(&c.connect_timeout_s, v, 1, 3600); }},
       {"smtp-timeout", "delivery.smtp_timeout", Kind::kUint, "300",
