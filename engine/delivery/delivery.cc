@@ -7,7 +7,9 @@
 #include <functional>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
 #include "engine/delivery/nexthop.h"
+#include "engine/runtime/absl_compat.h"
 
 namespace ringmta {
 namespace {
@@ -169,21 +171,30 @@ void Delivery::dispatch(uint64_t handle) {
     }
     Nexthop nh = nexthop_for(domain, _ctx.config);
     std::string key = destination_key(nh);
-    auto [it, fresh] = jobs.try_emplace(key);
+    // One job per nexthop; for a fixed host, a domain with a shaping rule
+    // gets a job of its own, so that its rule can find it on the site.
+    std::string group = key;
+    if (!nh.use_mx && _ctx.config.shaping.rule_for(domain) != nullptr) {
+      absl::StrAppend(&group, "\n", av(domain));
+    }
+    auto [it, fresh] = jobs.try_emplace(std::move(group));
     DeliveryJob& job = it->second;
     if (fresh) {
       job.origin = _ctx.id;
       job.handle = handle;
       job.dest_key = std::move(key);
       job.nexthop = std::move(nh);
+      job.domain = std::string(domain);
       job.message = MessageLoan(m);
+    } else if (job.domain != domain) {
+      job.domain.clear();  // a relay host's job for several domains
     }
     job.rcpts.push_back(i);
     job.attempts.push_back(st.attempts + 1);
   }
-  for (auto& [key, job] : jobs) {
+  for (auto& [group, job] : jobs) {
     ++lm.jobs_out;
-    unsigned owner = static_cast<unsigned>(std::hash<std::string_view>{}(key) % _outbox.shards());
+    unsigned owner = static_cast<unsigned>(std::hash<std::string_view>{}(job.dest_key) % _outbox.shards());
     _outbox.send(owner, std::move(job));
   }
   if (!local.outcomes.empty()) {

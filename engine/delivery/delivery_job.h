@@ -22,6 +22,7 @@
 
 #include <cassert>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <variant>
 #include <vector>
@@ -84,11 +85,22 @@ struct DeliveryResult {
   std::vector<RcptOutcome> outcomes;
 };
 
+struct SiteRoute;  // engine/outbound/site_route.h
+
+// A job goes to two owners in turn: the shard that owns its destination
+// (hash of dest_key) routes it — MX lookup or fixed host — and sets `route`
+// and `site_key`; then the shard that owns site_key (hash of it) queues it
+// on that (source, site) queue and delivers it. Both may be one shard.
 struct DeliveryJob {
   uint32_t origin = 0;       // shard that owns the message
   uint64_t handle = 0;       // the origin's handle for it
-  std::string dest_key;      // destination queue key on the owner
+  std::string dest_key;      // routing key: the recipients' nexthop
   Nexthop nexthop;
+  std::string domain;        // the recipients' domain, "" when they have several
+  std::string source;        // egress source, "" = the host's default address
+  std::string site_key;      // source + "|" + site, once routed
+  std::shared_ptr<const SiteRoute> route;  // set with site_key
+  std::string rule_domain;   // set with site_key: the domain whose shaping rule applies, if any
   MessageLoan message;       // borrowed from the origin until answered
   std::vector<uint32_t> rcpts;     // indices into message->envelope.recipients
   std::vector<uint32_t> attempts;  // per rcpt: which attempt this is (1 = first)

@@ -1,21 +1,26 @@
-// engine/outbound/outbound.cc — the destination queues a shard owns: making
-// them, routing them (a fixed host, or MX through the resolver), opening
-// connections while jobs wait, and failing a queue nobody can take
-// (outbound.h).
+// engine/outbound/outbound.cc — the (source, site) queues a shard owns:
+// making them, applying their shaping limits when they open connections
+// and start transactions, waking them when a rate allows more, and
+// failing a queue nobody can take (outbound.h).
 #include "engine/outbound/outbound.h"
 
-#include <netinet/in.h>
 #include <unistd.h>
 
-#include <cstdlib>
+#include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "engine/runtime/listener.h"
+#include "engine/runtime/clock.h"
 #include "engine/runtime/log.h"
 
 namespace ringmta {
+namespace {
 
-Outbound::Outbound(const ShardContext& ctx, MeshOutbox<ShardMessage>& outbox) : _ctx(ctx), _outbox(outbox) {
+int64_t now_ns() { return monotonic_us() * 1000; }
+
+}  // namespace
+
+Outbound::Outbound(const ShardContext& ctx, MeshOutbox<ShardMessage>& outbox)
+    : _ctx(ctx), _outbox(outbox), _base_limits(ctx.config.site_defaults()) {
   _client_config.helo_name = ctx.config.hostname;
 }
 
@@ -59,169 +64,179 @@ void Outbound::poll() {
   if (_resolver) {
     _resolver->run_deferred();  // answers from its cache, never re-entrant
   }
+  if (_wakes.empty()) {
+    return;
+  }
+  const int64_t now = now_ns();
+  while (!_wakes.empty() && _wakes.top().first <= now) {
+    auto [at, key] = _wakes.top();
+    _wakes.pop();
+    auto it = _sites.find(key);
+    if (it != _sites.end() && it->second->wake_ns == at) {
+      it->second->wake_ns = 0;
+      pump(*it->second);
+    }
+  }
 }
 
 int64_t Outbound::wait_bound_us(int64_t /*now_ms*/) const {
-  // c-ares may need to resend a query before the next tick.
-  return _resolver ? _resolver->wait_bound_us() : -1;
-}
-
-Resolver& Outbound::resolver() {
-  if (!_resolver) {
-    ResolverOptions o;
-    o.servers = _ctx.config.resolver;
-    o.seed = _ctx.id + 1;
-    absl::StatusOr<std::unique_ptr<Resolver>> r = Resolver::create(&_ctx.ring, o);
-    if (!r.ok()) {
-      // main() checked the resolver settings at start, so this is a failure
-      // of the moment (no memory, no sockets). Without a resolver nothing
-      // routed by MX can go out: stop rather than run half-working.
-      log_error("shard %u: DNS resolver: %s", _ctx.id, r.status().message());
-      std::abort();
-    }
-    _resolver = std::move(*r);
+  // c-ares may need to resend a query before the next tick, and a rate may
+  // let a held-back site go sooner than that.
+  int64_t bound = _resolver ? _resolver->wait_bound_us() : -1;
+  if (!_wakes.empty()) {
+    const int64_t wake_us = std::max<int64_t>(0, (_wakes.top().first - now_ns() + 999) / 1000);
+    bound = bound < 0 ? wake_us : std::min(bound, wake_us);
   }
-  return *_resolver;
-}
-
-Destination& Outbound::destination(const DeliveryJob& job) {
-  auto [it, fresh] = _dests.try_emplace(job.dest_key);
-  if (fresh) {
-    it->second = std::make_unique<Destination>();
-    it->second->key = job.dest_key;
-    it->second->nexthop = job.nexthop;
-  }
-  return *it->second;
+  return bound;
 }
 
 void Outbound::enqueue(DeliveryJob&& job) {
   if (_ctx.stopping) {
     return;  // the origin's spool still has it; the next start retries
   }
-  Destination& d = destination(job);
-  d.queue.push_back(std::move(job));
-  pump(d);
+  if (job.route) {
+    queue(std::move(job));
+  } else {
+    route(std::move(job));
+  }
 }
 
-void Outbound::pump(Destination& d) {
-  if (!d.resolved) {
-    if (!d.resolving) {
-      resolve(d);
-    }
+SiteQueue& Outbound::site_queue(const DeliveryJob& job) {
+  auto [it, fresh] = _sites.try_emplace(job.site_key);
+  if (fresh) {
+    auto q = std::make_unique<SiteQueue>();
+    q->key = job.site_key;
+    q->site = job.route->site;
+    q->source = job.source;
+    q->tls = job.nexthop.tls;
+    q->limits = _ctx.config.shaping.limits_for({}, job.source, _base_limits);
+    it->second = std::move(q);
+  }
+  return *it->second;
+}
+
+// queue puts a routed job on its site, cut into transactions of at most
+// max_recipients_per_message recipients.
+void Outbound::queue(DeliveryJob&& job) {
+  SiteQueue& q = site_queue(job);
+  q.route = job.route;  // the freshest answer for connections opened from now on
+  if (!job.rule_domain.empty() &&
+      std::find(q.rule_domains.begin(), q.rule_domains.end(), job.rule_domain) == q.rule_domains.end()) {
+    q.rule_domains.push_back(job.rule_domain);
+    q.limits = _ctx.config.shaping.limits_for(q.rule_domains, q.source, _base_limits);
+  }
+  const auto n = static_cast<uint32_t>(job.rcpts.size());
+  const auto per = static_cast<uint32_t>(std::max<uint64_t>(1, q.limits.max_recipients_per_message));
+  q.jobs.push_back(JobInFlight{std::move(job), {}, (n + per - 1) / per});
+  auto it = std::prev(q.jobs.end());
+  it->outcomes.reserve(n);
+  for (uint32_t begin = 0; begin < n; begin += per) {
+    q.queue.push_back(Chunk{it, begin, std::min(n, begin + per)});
+  }
+  pump(q);
+}
+
+// may_start: whether the site's message rate lets one more transaction
+// start now (and counts it); if not, the site is woken when it does.
+bool Outbound::may_start(SiteQueue& q, int64_t now) {
+  if (!q.limits.max_message_rate) {
+    return true;
+  }
+  const int64_t wait = q.message_rate.take(*q.limits.max_message_rate, now);
+  if (wait > 0) {
+    wake_at(q, now + wait);
+    return false;
+  }
+  return true;
+}
+
+void Outbound::wake_at(SiteQueue& q, int64_t at_ns) {
+  if (q.wake_ns != 0 && q.wake_ns <= at_ns) {
+    return;  // already woken no later than that
+  }
+  q.wake_ns = at_ns;
+  _wakes.emplace(at_ns, q.key);
+}
+
+void Outbound::pump(SiteQueue& q) {
+  if (q.queue.empty()) {
     return;
   }
-  if (d.targets.empty()) {
-    fail_queue(d, d.route_permanent ? Outcome::kBounced : Outcome::kDeferred, d.route_code, d.route_status,
-               d.route_error);
-    return;
-  }
+  const int64_t now = now_ns();
   size_t spare = 0;
-  for (uint32_t slot : d.conns) {
+  for (uint32_t slot : q.conns) {
     OutboundConn& c = _conns[slot];
-    if (c.shut || c.job) {
+    if (c.shut || c.chunk) {
       continue;
     }
-    if (!d.queue.empty() && c.session && c.session->ready()) {
+    if (!q.queue.empty() && c.session && c.session->ready() &&
+        c.messages < q.limits.max_deliveries_per_connection) {
+      if (!may_start(q, now)) {
+        return;  // woken when the rate allows; connections wait idle
+      }
       start_job(slot);
     } else {
       ++spare;  // connecting, greeting, or idle with nothing to do
     }
   }
-  while (d.queue.size() > spare && d.conns.size() < _ctx.config.dest_connections) {
-    open_conn(d);
+  while (q.queue.size() > spare && q.conns.size() < q.limits.connection_limit) {
+    if (q.limits.max_connection_rate) {
+      const int64_t wait = q.connection_rate.take(*q.limits.max_connection_rate, now);
+      if (wait > 0) {
+        wake_at(q, now + wait);
+        break;
+      }
+    }
+    open_conn(q);
     ++spare;
   }
 }
 
-void Outbound::resolve(Destination& d) {
-  if (d.nexthop.use_mx) {
-    d.resolving = true;
-    resolver().resolve_mx(d.nexthop.name, [this, key = d.key](const MxRoute& route) { on_resolved(key, route); });
+// complete records one transaction's outcomes; the job is answered when
+// its last transaction is done.
+void Outbound::complete(SiteQueue& q, const Chunk& chunk, std::vector<RcptOutcome>&& outcomes) {
+  JobInFlight& j = *chunk.job;
+  for (RcptOutcome& o : outcomes) {
+    j.outcomes.push_back(std::move(o));
+  }
+  if (--j.chunks_left > 0) {
     return;
   }
-  d.resolved = true;
-  absl::StatusOr<Endpoint> ep = parse_endpoint(d.nexthop.name);
-  if (!ep.ok()) {
-    // A configuration problem, not the recipient's: defer, never bounce.
-    d.route_code = 451;
-    d.route_status = "4.3.5";
-    d.route_error = absl::StrCat("bad route or relay host '", d.nexthop.name, "': ", ep.status().message());
-  } else {
-    Target t;
-    t.host = d.nexthop.name;
-    t.addr = ep->addr;
-    t.len = ep->len;
-    d.targets.push_back(t);
-  }
-  pump(d);
+  const uint32_t origin = j.job.origin;
+  _outbox.send(origin, std::move(j.job).answer(std::move(j.outcomes)));
+  q.jobs.erase(chunk.job);
 }
 
-void Outbound::on_resolved(const std::string& key, const MxRoute& route) {
-  auto it = _dests.find(key);
-  if (it == _dests.end()) {
-    return;
-  }
-  Destination& d = *it->second;
-  d.resolving = false;
-  d.resolved = true;
-  const auto port = htons(static_cast<uint16_t>(_ctx.config.mx_port));
-  if (route.status == MxStatus::kOk) {
-    for (const MxHost& h : route.hosts) {
-      for (const sockaddr_storage& a : h.addresses) {
-        Target t;
-        t.host = h.name;
-        t.addr = a;
-        if (a.ss_family == AF_INET) {
-          reinterpret_cast<sockaddr_in*>(&t.addr)->sin_port = port;
-          t.len = sizeof(sockaddr_in);
-        } else {
-          reinterpret_cast<sockaddr_in6*>(&t.addr)->sin6_port = port;
-          t.len = sizeof(sockaddr_in6);
-        }
-        d.targets.push_back(t);
-      }
-    }
-  }
-  if (d.targets.empty()) {
-    d.route_permanent = mx_status_is_permanent(route.status);
-    if (route.status == MxStatus::kNullMx) {
-      d.route_code = 556;
-      d.route_status = "5.1.10";  // RFC 7505
-    } else if (route.status == MxStatus::kNoAddress) {
-      d.route_code = 550;
-      d.route_status = "5.4.4";  // RFC 3463: unable to route
-    } else if (d.route_permanent) {
-      d.route_code = 550;
-      d.route_status = "5.1.2";
-    } else {
-      d.route_code = 451;
-      d.route_status = "4.4.3";
-    }
-    d.route_error = route.error.empty() ? std::string(mx_status_name(route.status)) : route.error;
-  }
-  pump(d);
-}
-
-// fail_queue ends every queued job of d with one local outcome.
-void Outbound::fail_queue(Destination& d, Outcome outcome, int code, const std::string& status,
+// fail_queue ends every queued transaction of q with one local outcome.
+void Outbound::fail_queue(SiteQueue& q, Outcome outcome, int code, const std::string& status,
                           const std::string& text) {
-  while (!d.queue.empty()) {
-    DeliveryJob job = std::move(d.queue.front());
-    d.queue.pop_front();
+  while (!q.queue.empty()) {
+    Chunk chunk = q.queue.front();
+    q.queue.pop_front();
     std::vector<RcptOutcome> outcomes;
-    for (uint32_t rcpt : job.rcpts) {
-      outcomes.push_back({rcpt, outcome, code, status, text, "", ""});
+    for (uint32_t i = chunk.begin; i < chunk.end; ++i) {
+      outcomes.push_back({chunk.job->job.rcpts[i], outcome, code, status, text, "", ""});
     }
-    const uint32_t origin = job.origin;
-    _outbox.send(origin, std::move(job).answer(std::move(outcomes)));
+    complete(q, chunk, std::move(outcomes));
   }
-  maybe_forget(d.key);
+  maybe_forget(q.key);
 }
+
+namespace {
+
+// idle: nothing queued or open, and no rate remembers recent sends (a site
+// forgotten earlier would get a fresh burst: "100/h" must hold across it).
+bool idle(const SiteQueue& q, int64_t now) {
+  return q.jobs.empty() && q.conns.empty() && q.wake_ns == 0 && q.message_rate.tat_ns <= now &&
+         q.connection_rate.tat_ns <= now;
+}
+
+}  // namespace
 
 void Outbound::maybe_forget(const std::string& key) {
-  auto it = _dests.find(key);
-  if (it != _dests.end() && it->second->queue.empty() && it->second->conns.empty() && !it->second->resolving) {
-    _dests.erase(it);  // the resolver's cache keeps the routing answer warm
+  auto it = _sites.find(key);
+  if (it != _sites.end() && idle(*it->second, now_ns())) {
+    _sites.erase(it);
   }
 }
 
@@ -245,6 +260,13 @@ void Outbound::on_tick(int64_t now_ms) {
       drive(slot);
     }
   }
+  const int64_t now = now_ns();
+  absl::erase_if(_sites, [now](const auto& kv) { return idle(*kv.second, now); });
+  // Routing answers nobody waits for and nobody asked for lately.
+  absl::erase_if(_routes, [now_ms](const auto& kv) {
+    const RouteEntry& r = kv.second;
+    return !r.resolving && r.waiting.empty() && (r.resolved_ms < 0 || now_ms - r.resolved_ms > 120'000);
+  });
 }
 
 }  // namespace ringmta

@@ -1,27 +1,38 @@
-// engine/outbound/outbound.h — delivery, owner side: the destination queues
-// this shard owns (by hash of their key), their routing (fixed host or MX
-// through the shard's resolver), their connection pools, and the outbound
-// SMTP connections (connect, multishot recv, one send in flight, STARTTLS,
+// engine/outbound/outbound.h — delivery, owner side, in two stages. Routing:
+// the destinations this shard owns (by hash of the nexthop key) are routed
+// — a fixed host, or MX through the shard's resolver — to a site, and each
+// job is forwarded to the shard that owns its (egress source, site) queue.
+// Sending: that shard queues it on the SiteQueue, opens connections within
+// the site's limits (connection_limit, max_connection_rate,
+// max_message_rate, max_deliveries_per_connection,
+// max_recipients_per_message: shaping.h), and drives the outbound SMTP
+// connections (connect, multishot recv, one send in flight, STARTTLS,
 // timeouts). Every job ends in exactly one DeliveryResult sent back to its
 // origin shard (DeliveryJob::answer, which ends the job's loan).
 //
-//   outbound.enqueue(std::move(job));   // from the mesh
+//   outbound.enqueue(std::move(job));   // from the mesh, either stage
 //
-// Files: outbound.cc (destinations and routing), outbound_connection.cc
-// (a connection's life), outbound_tls.cc (STARTTLS).
+// Files: outbound_route.cc (routing), outbound.cc (site queues and their
+// limits), outbound_connection.cc (a connection's life), outbound_tls.cc
+// (STARTTLS).
 #pragma once
 
 #include <linux/time_types.h>
 
 #include <cstdint>
+#include <deque>
 #include <memory>
+#include <queue>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "engine/delivery/delivery_job.h"
 #include "engine/dns/dns_resolver.h"
 #include "engine/dns/mx_route.h"
-#include "engine/outbound/destination.h"
+#include "engine/outbound/site_queue.h"
+#include "engine/outbound/site_route.h"
 #include "engine/runtime/component.h"
 #include "engine/runtime/mesh_outbox.h"
 #include "engine/runtime/slot_pool.h"
@@ -37,7 +48,8 @@ class Outbound : public Component {
   Outbound(const Outbound&) = delete;
   Outbound& operator=(const Outbound&) = delete;
 
-  // enqueue queues a job on its destination (made on first use).
+  // enqueue takes a job from the mesh: unrouted, to route it; routed, to
+  // queue it on its site.
   void enqueue(DeliveryJob&& job);
 
   void on_completion(const UserData& ud, io_uring_cqe* cqe) override;
@@ -47,17 +59,40 @@ class Outbound : public Component {
   bool drained() const override { return _conns.in_use() == 0; }
 
  private:
-  // Destinations and routing (outbound.cc).
-  Destination& destination(const DeliveryJob& job);
-  void pump(Destination& d);
-  void resolve(Destination& d);
+  // A nexthop this shard routes: its answer, kept kRouteKeepMs, and the
+  // jobs waiting for it.
+  struct RouteEntry {
+    Nexthop nexthop;
+    std::deque<DeliveryJob> waiting;
+    bool resolving = false;
+    int64_t resolved_ms = -1;  // -1: never
+    std::shared_ptr<const SiteRoute> route;  // null when routing failed
+    Outcome fail_outcome = Outcome::kDeferred;
+    int fail_code = 0;
+    std::string fail_status;
+    std::string fail_error;
+  };
+
+  // Routing (outbound_route.cc).
+  void route(DeliveryJob&& job);
+  void resolve(const std::string& key, RouteEntry& r);
   void on_resolved(const std::string& key, const MxRoute& route);
-  void fail_queue(Destination& d, Outcome outcome, int code, const std::string& status, const std::string& text);
-  void maybe_forget(const std::string& key);
+  void release_waiting(RouteEntry& r);
+  void forward(DeliveryJob&& job, const RouteEntry& r);
   Resolver& resolver();
 
+  // Site queues and their limits (outbound.cc).
+  SiteQueue& site_queue(const DeliveryJob& job);
+  void queue(DeliveryJob&& job);
+  void pump(SiteQueue& q);
+  bool may_start(SiteQueue& q, int64_t now_ns);
+  void wake_at(SiteQueue& q, int64_t at_ns);
+  void fail_queue(SiteQueue& q, Outcome outcome, int code, const std::string& status, const std::string& text);
+  void complete(SiteQueue& q, const Chunk& chunk, std::vector<RcptOutcome>&& outcomes);
+  void maybe_forget(const std::string& key);
+
   // A connection's life (outbound_connection.cc).
-  void open_conn(Destination& d);
+  void open_conn(SiteQueue& q);
   void connect_next(uint32_t slot);
   void on_connect(uint32_t slot, int res);
   void on_recv(uint32_t slot, io_uring_cqe* cqe);
@@ -70,7 +105,7 @@ class Outbound : public Component {
   void flush(uint32_t slot);
   void shut(uint32_t slot);
   void release(uint32_t slot);
-  bool try_next_target(uint32_t slot, Destination& d);
+  bool try_next_target(uint32_t slot, SiteQueue& q);
 
   // STARTTLS (outbound_tls.cc).
   bool start_tls(uint32_t slot);
@@ -79,7 +114,13 @@ class Outbound : public Component {
   const ShardContext& _ctx;
   MeshOutbox<ShardMessage>& _outbox;
   proto::ClientConfig _client_config;
-  absl::flat_hash_map<std::string, std::unique_ptr<Destination>> _dests;
+  SiteLimits _base_limits;  // the delivery flags' defaults
+  absl::flat_hash_map<std::string, RouteEntry> _routes;
+  absl::flat_hash_map<std::string, std::unique_ptr<SiteQueue>> _sites;
+  // Sites a rate held back, by when to pump them again (earliest first;
+  // an entry whose site has since moved on is skipped).
+  using Wake = std::pair<int64_t, std::string>;
+  std::priority_queue<Wake, std::vector<Wake>, std::greater<>> _wakes;
   SlotPool<OutboundConn> _conns;  // the kernel holds pointers into them
   __kernel_timespec _connect_timeout{};
   std::unique_ptr<Resolver> _resolver;  // made on the first MX lookup

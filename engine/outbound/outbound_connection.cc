@@ -38,16 +38,17 @@ bool has_8bit(std::string_view s) {
 
 }  // namespace
 
-void Outbound::open_conn(Destination& d) {
+void Outbound::open_conn(SiteQueue& q) {
   const uint32_t slot = _conns.acquire();
   OutboundConn& c = _conns[slot];
   ++c.gen;
-  c.dest_key = d.key;
+  c.site_key = q.key;
+  c.route = q.route;
   c.target = 0;
   c.messages = 0;
   c.shut = false;
-  c.job.reset();
-  d.conns.push_back(slot);
+  c.chunk.reset();
+  q.conns.push_back(slot);
   connect_next(slot);
 }
 
@@ -55,17 +56,17 @@ void Outbound::open_conn(Destination& d) {
 // every target has failed.
 void Outbound::connect_next(uint32_t slot) {
   OutboundConn& c = _conns[slot];
-  Destination& d = *_dests.at(c.dest_key);
-  if (c.target >= d.targets.size()) {
+  SiteQueue& q = *_sites.at(c.site_key);
+  if (c.target >= c.route->targets.size()) {
     release(slot);
     return;
   }
-  const Target& t = d.targets[c.target];
+  const Target& t = c.route->targets[c.target];
   c.host = t.host;
   c.ip = peer_text(reinterpret_cast<const sockaddr*>(&t.addr));
   c.io.fd = socket(t.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (c.io.fd < 0) {
-    d.last_error = absl::StrCat("socket: ", strerror(errno));
+    q.last_error = absl::StrCat("socket: ", strerror(errno));
     ++c.target;
     connect_next(slot);
     return;
@@ -88,10 +89,10 @@ void Outbound::connect_next(uint32_t slot) {
 
 void Outbound::on_connect(uint32_t slot, int res) {
   OutboundConn& c = _conns[slot];
-  Destination& d = *_dests.at(c.dest_key);
+  SiteQueue& q = *_sites.at(c.site_key);
   c.connecting = false;
   if (res < 0) {
-    d.last_error =
+    q.last_error =
         absl::StrCat("connect to ", c.host, "[", c.ip, "]: ", res == -ECANCELED ? "timed out" : strerror(-res));
     close(c.io.fd);
     c.io.fd = -1;
@@ -104,7 +105,7 @@ void Outbound::on_connect(uint32_t slot, int res) {
     return;
   }
   proto::ClientConfig cfg = _client_config;
-  cfg.tls = d.tls_broken ? proto::TlsPolicy::kOff : d.nexthop.tls;
+  cfg.tls = q.tls_broken ? proto::TlsPolicy::kOff : q.tls;
   if (cfg.tls == proto::TlsPolicy::kOpportunistic && tls_client() == nullptr) {
     cfg.tls = proto::TlsPolicy::kOff;
   }
@@ -169,10 +170,10 @@ void Outbound::on_data(uint32_t slot, std::string_view data) {
     std::string plain;
     absl::Status st = c.tls->receive(data, &plain);
     if (!st.ok()) {
-      Destination& d = *_dests.at(c.dest_key);
-      d.last_error = absl::StrCat("TLS with ", c.host, "[", c.ip, "] failed: ", st.message());
-      if (d.nexthop.tls != proto::TlsPolicy::kRequired) {
-        d.tls_broken = true;  // the next connection goes in plaintext
+      SiteQueue& q = *_sites.at(c.site_key);
+      q.last_error = absl::StrCat("TLS with ", c.host, "[", c.ip, "] failed: ", st.message());
+      if (q.tls != proto::TlsPolicy::kRequired) {
+        q.tls_broken = true;  // the next connection goes in plaintext
       }
       c.tls_failed = true;
       c.session->on_connection_lost();
@@ -203,17 +204,22 @@ void Outbound::drive(uint32_t slot) {
     return;
   }
   proto::ClientSession& s = *c.session;
-  Destination& d = *_dests.at(c.dest_key);
+  SiteQueue& q = *_sites.at(c.site_key);
   if (s.wants_tls() && !c.tls && !start_tls(slot)) {
     s.on_connection_lost();
   }
+  bool held = false;  // the message rate holds the next transaction back
   for (;;) {
     if (s.has_result()) {
       finish_job(slot, s.take_result());
     }
-    if (s.ready() && !c.job && !d.queue.empty() && c.messages < _ctx.config.messages_per_connection &&
+    if (s.ready() && !c.chunk && !q.queue.empty() && c.messages < q.limits.max_deliveries_per_connection &&
         !_ctx.stopping) {
-      start_job(slot);
+      if (may_start(q, monotonic_us() * 1000)) {
+        start_job(slot);
+      } else {
+        held = true;
+      }
     }
     if (c.pending.empty() || s.has_result()) {
       break;
@@ -231,8 +237,10 @@ void Outbound::drive(uint32_t slot) {
   if (s.ready()) {
     c.was_ready = true;
   }
-  if (s.ready() && !c.job) {
-    if (d.queue.empty() && !_ctx.stopping) {
+  if (s.ready() && !c.chunk) {
+    // Idle, kept for the next job, while there may be one for it: the
+    // queue is empty, or the rate holds it back (pump wakes it).
+    if ((q.queue.empty() || held) && !_ctx.stopping && c.messages < q.limits.max_deliveries_per_connection) {
       if (c.idle_since_ms == 0) {
         c.idle_since_ms = monotonic_ms();
       }
@@ -248,17 +256,17 @@ void Outbound::drive(uint32_t slot) {
 
 void Outbound::start_job(uint32_t slot) {
   OutboundConn& c = _conns[slot];
-  Destination& d = *_dests.at(c.dest_key);
-  c.job = std::move(d.queue.front());
-  d.queue.pop_front();
+  SiteQueue& q = *_sites.at(c.site_key);
+  c.chunk = q.queue.front();
+  q.queue.pop_front();
   c.idle_since_ms = 0;
   ++c.messages;
-  const DeliveryJob& job = *c.job;
+  const DeliveryJob& job = c.chunk->job->job;
   const proto::CompletedMessage& msg = *job.message;
   proto::OutboundMessage m;
   m.sender = msg.envelope.sender;
-  for (uint32_t i : job.rcpts) {
-    m.recipients.push_back(msg.envelope.recipients[i]);
+  for (uint32_t i = c.chunk->begin; i < c.chunk->end; ++i) {
+    m.recipients.push_back(msg.envelope.recipients[job.rcpts[i]]);
   }
   m.trace_headers = msg.trace_headers;
   m.body = msg.body;
@@ -272,13 +280,16 @@ void Outbound::start_job(uint32_t slot) {
 
 void Outbound::finish_job(uint32_t slot, proto::TransactionResult&& t) {
   OutboundConn& c = _conns[slot];
-  if (!c.job) {
+  if (!c.chunk) {
     return;
   }
-  DeliveryJob& job = *c.job;
+  const Chunk chunk = *c.chunk;
+  c.chunk.reset();
+  const DeliveryJob& job = chunk.job->job;
   std::vector<RcptOutcome> outcomes;
-  for (size_t i = 0; i < job.rcpts.size(); ++i) {
-    const proto::Reply& reply = i < t.recipients.size() ? t.recipients[i].reply : t.data_reply;
+  for (uint32_t i = chunk.begin; i < chunk.end; ++i) {
+    const size_t n = i - chunk.begin;
+    const proto::Reply& reply = n < t.recipients.size() ? t.recipients[n].reply : t.data_reply;
     RcptOutcome o;
     o.rcpt = job.rcpts[i];
     o.code = reply.code;
@@ -289,9 +300,7 @@ void Outbound::finish_job(uint32_t slot, proto::TransactionResult&& t) {
     o.ip = c.ip;
     outcomes.push_back(std::move(o));
   }
-  const uint32_t origin = job.origin;
-  _outbox.send(origin, std::move(job).answer(std::move(outcomes)));
-  c.job.reset();
+  complete(*_sites.at(c.site_key), chunk, std::move(outcomes));
 }
 
 void Outbound::flush(uint32_t slot) {
@@ -321,7 +330,7 @@ void Outbound::shut(uint32_t slot) {
   OutboundConn& c = _conns[slot];
   if (!c.shut) {
     c.shut = true;
-    if (c.job) {
+    if (c.chunk) {
       c.session->on_connection_lost();
       finish_job(slot, c.session->take_result());
     }
@@ -334,17 +343,17 @@ void Outbound::shut(uint32_t slot) {
 // failed, refused at the greeting or EHLO, dropped) moves on to the next
 // mail exchanger (RFC 5321 5.1). True when it reconnects; false after the
 // last one.
-bool Outbound::try_next_target(uint32_t slot, Destination& d) {
+bool Outbound::try_next_target(uint32_t slot, SiteQueue& q) {
   OutboundConn& c = _conns[slot];
   if (c.session) {
-    if (!c.tls_failed && (d.last_error.empty() || c.session->failed())) {
-      d.last_error = absl::StrCat(c.host, "[", c.ip, "] ",
+    if (!c.tls_failed && (q.last_error.empty() || c.session->failed())) {
+      q.last_error = absl::StrCat(c.host, "[", c.ip, "] ",
                                   c.session->failed() ? "refused the session: " : "closed the session early",
                                   c.session->failed() ? proto::format_reply(c.session->failure()) : "");
     }
     // After an opportunistic TLS failure the same host is tried again in
     // plaintext (tls_broken); anything else moves to the next host.
-    if (!(c.tls_failed && d.tls_broken)) {
+    if (!(c.tls_failed && q.tls_broken)) {
       ++c.target;
     }
     c.session.reset();
@@ -354,7 +363,7 @@ bool Outbound::try_next_target(uint32_t slot, Destination& d) {
     c.pending.clear();
     c.io.sending.clear();
   }
-  if (c.target >= d.targets.size()) {
+  if (c.target >= c.route->targets.size()) {
     return false;
   }
   ++c.gen;
@@ -371,22 +380,22 @@ void Outbound::release(uint32_t slot) {
     return;
   }
   c.io.release();
-  auto it = _dests.find(c.dest_key);
+  auto it = _sites.find(c.site_key);
   bool gave_up = false;
-  if (it != _dests.end()) {
-    Destination& d = *it->second;
+  if (it != _sites.end()) {
+    SiteQueue& q = *it->second;
     if (!c.was_ready && !_ctx.stopping) {
-      if (try_next_target(slot, d)) {
+      if (try_next_target(slot, q)) {
         return;
       }
       gave_up = true;
     }
-    std::erase(d.conns, slot);
-    if (gave_up && d.conns.empty()) {
+    std::erase(q.conns, slot);
+    if (gave_up && q.conns.empty()) {
       // Nobody could be reached: defer what waits, rather than reconnect in a loop.
-      fail_queue(d, Outcome::kDeferred, 451, "4.4.1",
-                 d.last_error.empty() ? std::string("no mail exchanger answered") : d.last_error);
-      it = _dests.find(c.dest_key);
+      fail_queue(q, Outcome::kDeferred, 451, "4.4.1",
+                 q.last_error.empty() ? std::string("no mail exchanger answered") : q.last_error);
+      it = _sites.find(c.site_key);
     }
   }
   c.session.reset();
@@ -394,14 +403,15 @@ void Outbound::release(uint32_t slot) {
   c.tls_failed = false;
   c.plain_pos = 0;
   c.pending = std::string();
-  c.job.reset();
+  c.chunk.reset();
+  c.route.reset();
   c.was_ready = false;
   _conns.release(slot);
-  if (it != _dests.end()) {
+  if (it != _sites.end()) {
     if (!it->second->queue.empty() && !_ctx.stopping && !gave_up) {
       pump(*it->second);
     } else {
-      maybe_forget(c.dest_key);
+      maybe_forget(c.site_key);
     }
   }
 }

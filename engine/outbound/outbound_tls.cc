@@ -13,7 +13,7 @@ bool Outbound::start_tls(uint32_t slot) {
   c.pending.clear();
   TlsContext* ctx = tls_client();
   if (ctx == nullptr) {
-    _dests.at(c.dest_key)->last_error = "TLS is not available (see the log)";
+    _sites.at(c.site_key)->last_error = "TLS is not available (see the log)";
     return false;
   }
   c.tls = std::make_unique<TlsSession>(*ctx, c.host);

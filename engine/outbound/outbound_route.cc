@@ -1,0 +1,188 @@
+// engine/outbound/outbound_route.cc — routing, the first stage on the
+// owner side: a nexthop (an MX domain or a fixed host) becomes a site and
+// its targets; each job goes on to the shard that owns its (source, site)
+// queue (outbound.h).
+#include <netinet/in.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <functional>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "engine/outbound/outbound.h"
+#include "engine/runtime/clock.h"
+#include "engine/runtime/listener.h"
+#include "engine/runtime/log.h"
+
+namespace ringmta {
+namespace {
+
+// A routing answer is kept this long for the jobs that follow; then the
+// next job asks again (the resolver's cache still honours the TTLs).
+constexpr int64_t kRouteKeepMs = 60'000;
+
+// site_of: the sorted, distinct MX host names. The order of preference
+// does not name the site: two domains listing the same hosts are one
+// receiving system with one set of limits (KumoMTA's mx_rollup).
+std::string site_of(const MxRoute& route) {
+  std::vector<absl::string_view> names;
+  for (const MxHost& h : route.hosts) {
+    names.push_back(h.name);
+  }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  return absl::StrCat("mx:", absl::StrJoin(names, ","));
+}
+
+std::string tls_suffix(proto::TlsPolicy tls) {
+  // Queues with different TLS policies never share connections.
+  return tls == proto::TlsPolicy::kOpportunistic ? "" : absl::StrCat("/tls", static_cast<int>(tls));
+}
+
+}  // namespace
+
+Resolver& Outbound::resolver() {
+  if (!_resolver) {
+    ResolverOptions o;
+    o.servers = _ctx.config.resolver;
+    o.seed = _ctx.id + 1;
+    absl::StatusOr<std::unique_ptr<Resolver>> r = Resolver::create(&_ctx.ring, o);
+    if (!r.ok()) {
+      // main() checked the resolver settings at start, so this is a failure
+      // of the moment (no memory, no sockets). Without a resolver nothing
+      // routed by MX can go out: stop rather than run half-working.
+      log_error("shard %u: DNS resolver: %s", _ctx.id, r.status().message());
+      std::abort();
+    }
+    _resolver = std::move(*r);
+  }
+  return *_resolver;
+}
+
+void Outbound::route(DeliveryJob&& job) {
+  auto [it, fresh] = _routes.try_emplace(job.dest_key);
+  RouteEntry& r = it->second;
+  if (fresh) {
+    r.nexthop = job.nexthop;
+  }
+  const bool current = r.resolved_ms >= 0 && monotonic_ms() - r.resolved_ms < kRouteKeepMs;
+  if (current && !r.resolving) {
+    forward(std::move(job), r);
+    return;
+  }
+  r.waiting.push_back(std::move(job));
+  if (!r.resolving) {
+    resolve(it->first, r);
+  }
+}
+
+void Outbound::resolve(const std::string& key, RouteEntry& r) {
+  if (r.nexthop.use_mx) {
+    r.resolving = true;
+    resolver().resolve_mx(r.nexthop.name, [this, key](const MxRoute& route) { on_resolved(key, route); });
+    return;
+  }
+  r.resolved_ms = monotonic_ms();
+  absl::StatusOr<Endpoint> ep = parse_endpoint(r.nexthop.name);
+  if (!ep.ok()) {
+    // A configuration problem, not the recipient's: defer, never bounce.
+    r.route.reset();
+    r.fail_outcome = Outcome::kDeferred;
+    r.fail_code = 451;
+    r.fail_status = "4.3.5";
+    r.fail_error = absl::StrCat("bad route or relay host '", r.nexthop.name, "': ", ep.status().message());
+  } else {
+    auto sr = std::make_shared<SiteRoute>();
+    sr->site = absl::StrCat("[", r.nexthop.name, "]", tls_suffix(r.nexthop.tls));
+    sr->targets.push_back(Target{r.nexthop.name, ep->addr, ep->len});
+    r.route = std::move(sr);
+  }
+  release_waiting(r);
+}
+
+void Outbound::on_resolved(const std::string& key, const MxRoute& route) {
+  auto it = _routes.find(key);
+  if (it == _routes.end()) {
+    return;
+  }
+  RouteEntry& r = it->second;
+  r.resolving = false;
+  r.resolved_ms = monotonic_ms();
+  r.route.reset();
+  const auto port = htons(static_cast<uint16_t>(_ctx.config.mx_port));
+  auto sr = std::make_shared<SiteRoute>();
+  if (route.status == MxStatus::kOk) {
+    for (const MxHost& h : route.hosts) {
+      for (const sockaddr_storage& a : h.addresses) {
+        Target t;
+        t.host = h.name;
+        t.addr = a;
+        if (a.ss_family == AF_INET) {
+          reinterpret_cast<sockaddr_in*>(&t.addr)->sin_port = port;
+          t.len = sizeof(sockaddr_in);
+        } else {
+          reinterpret_cast<sockaddr_in6*>(&t.addr)->sin6_port = port;
+          t.len = sizeof(sockaddr_in6);
+        }
+        sr->targets.push_back(t);
+      }
+    }
+  }
+  if (!sr->targets.empty()) {
+    const DomainRule* rule = _ctx.config.shaping.rule_for(r.nexthop.name);
+    sr->site = rule != nullptr && !rule->mx_rollup ? absl::StrCat("domain:", r.nexthop.name) : site_of(route);
+    absl::StrAppend(&sr->site, tls_suffix(r.nexthop.tls));
+    r.route = std::move(sr);
+  } else {
+    const bool permanent = mx_status_is_permanent(route.status);
+    r.fail_outcome = permanent ? Outcome::kBounced : Outcome::kDeferred;
+    if (route.status == MxStatus::kNullMx) {
+      r.fail_code = 556;
+      r.fail_status = "5.1.10";  // RFC 7505
+    } else if (route.status == MxStatus::kNoAddress) {
+      r.fail_code = 550;
+      r.fail_status = "5.4.4";  // RFC 3463: unable to route
+    } else if (permanent) {
+      r.fail_code = 550;
+      r.fail_status = "5.1.2";
+    } else {
+      r.fail_code = 451;
+      r.fail_status = "4.4.3";
+      r.resolved_ms = -1;  // a temporary failure is not kept: the next job asks again
+    }
+    r.fail_error = route.error.empty() ? std::string(mx_status_name(route.status)) : route.error;
+  }
+  release_waiting(r);
+}
+
+void Outbound::release_waiting(RouteEntry& r) {
+  std::deque<DeliveryJob> waiting;
+  waiting.swap(r.waiting);
+  for (DeliveryJob& job : waiting) {
+    forward(std::move(job), r);
+  }
+}
+
+// forward sends a job on to the owner of its (source, site) queue, or, when
+// routing failed, answers it.
+void Outbound::forward(DeliveryJob&& job, const RouteEntry& r) {
+  if (!r.route) {
+    std::vector<RcptOutcome> outcomes;
+    for (uint32_t rcpt : job.rcpts) {
+      outcomes.push_back({rcpt, r.fail_outcome, r.fail_code, r.fail_status, r.fail_error, "", ""});
+    }
+    const uint32_t origin = job.origin;
+    _outbox.send(origin, std::move(job).answer(std::move(outcomes)));
+    return;
+  }
+  job.site_key = absl::StrCat(job.source, "|", r.route->site);
+  job.route = r.route;
+  if (!job.domain.empty() && _ctx.config.shaping.rule_for(job.domain) != nullptr) {
+    job.rule_domain = job.domain;
+  }
+  const auto owner = static_cast<unsigned>(std::hash<std::string_view>{}(job.site_key) % _outbox.shards());
+  _outbox.send(owner, std::move(job));
+}
+
+}  // namespace ringmta
