@@ -86,10 +86,19 @@ class AioSink:
     SMTP reply for RCPT (None = 250); `data(msg, attempt)` likewise for the
     end of data, or 'DROP' to close the connection inside DATA."""
 
-    def __init__(self, host='127.0.0.1', port=None, rcpt_reply=None, data_reply=None, tls_context=None):
+    def __init__(self, host='127.0.0.1', port=None, rcpt_reply=None, data_reply=None, tls_context=None,
+                 data_delay=0.0, greeting=None):
         from aiosmtpd.controller import Controller
+        from aiosmtpd.smtp import SMTP
         self.messages = []
-        self.connections = 0
+        self.times = []            # time.monotonic() of each accepted message
+        self.connections = 0       # sessions that said EHLO/HELO
+        self.open_now = 0          # TCP connections open at this moment
+        self.max_open = 0          # the most open at once
+        self.peers = []            # the client address of each connection
+        self.connect_times = []
+        self._data_delay = data_delay  # seconds each DATA is held before its reply
+        self._greeting = greeting      # callable(n) -> a reply instead of the 220 (e.g. '421 ...'), or None
         self.rcpt_attempts = {}
         self.data_attempts = 0
         self.lock = threading.Lock()
@@ -118,6 +127,8 @@ class AioSink:
                 with sink.lock:
                     sink.data_attempts += 1
                     n = sink.data_attempts
+                if sink._data_delay:
+                    await asyncio.sleep(sink._data_delay)
                 r = sink._data_reply(envelope, n) if sink._data_reply else None
                 if r == 'DROP':
                     server.transport.close()
@@ -128,12 +139,52 @@ class AioSink:
                     sink.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos),
                                                   envelope.original_content, session.peer,
                                                   session.ssl is not None))
+                    sink.times.append(time.monotonic())
                 return '250 2.0.0 OK'
 
+        class CountingSMTP(SMTP):
+            # Counts TCP connections as they open and close, so that a test
+            # can check how many a sender held at once.
+            def connection_made(self, transport):
+                with sink.lock:
+                    sink.open_now += 1
+                    sink.max_open = max(sink.max_open, sink.open_now)
+                    sink.peers.append(transport.get_extra_info('peername')[0])
+                    sink.connect_times.append(time.monotonic())
+                    n = len(sink.peers)
+                refuse = sink._greeting(n) if sink._greeting else None
+                if refuse:
+                    transport.write((refuse + '\r\n').encode())
+                    transport.close()
+                    self._refused = True
+                    return
+                super().connection_made(transport)
+
+            def connection_lost(self, error):
+                with sink.lock:
+                    sink.open_now -= 1
+                if not getattr(self, '_refused', False):
+                    super().connection_lost(error)
+
+        class CountingController(Controller):
+            def factory(self):
+                return CountingSMTP(self.handler, **self.SMTP_kwargs)
+
         extra = {'tls_context': tls_context, 'require_starttls': False} if tls_context else {}
-        self.controller = Controller(Handler(), hostname=host, port=self.port,
-                                     decode_data=False, enable_SMTPUTF8=True, **extra)
+        self.controller = CountingController(Handler(), hostname=host, port=self.port,
+                                             decode_data=False, enable_SMTPUTF8=True, **extra)
         self.controller.start()
+        # start() made a connection of its own to see the server up: wait
+        # until it is closed, then forget it.
+        end = time.time() + 5
+        while time.time() < end:
+            with self.lock:
+                if self.open_now == 0:
+                    self.max_open = 0
+                    self.peers.clear()
+                    self.connect_times.clear()
+                    break
+            time.sleep(0.01)
 
     def wait_messages(self, n, deadline=15.0, what=''):
         end = time.time() + deadline

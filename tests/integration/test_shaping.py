@@ -1,0 +1,165 @@
+"""Traffic shaping with real peers: dnsmasq for MX records and aiosmtpd as
+the receiving mail exchanger, which counts the connections it holds at
+once and when each message arrives.
+
+    RINGMTA_BIN=BUILD/engine/ringmta RINGMTA_SPOOL_TOOL=BUILD/tools/ringmta-spool \
+        PYTHONPATH=tests/integration /usr/bin/python3 tests/integration/test_shaping.py -v
+"""
+
+import os
+import smtplib
+import subprocess
+import threading
+
+import harness
+import peers
+
+
+def send_many(eng, rcpts, threads=4):
+    """One message per recipient, from a few client connections at once."""
+    chunks = [rcpts[i::threads] for i in range(threads)]
+    errors = []
+
+    def run(chunk):
+        try:
+            with smtplib.SMTP(eng.host, eng.port, local_hostname='client.example.test', timeout=30) as s:
+                for r in chunk:
+                    s.sendmail('alice@sender.test', [r], b'Subject: shaped\r\n\r\nHello.\r\n')
+        except Exception as e:  # reported below, in the test's thread
+            errors.append(e)
+
+    ts = [threading.Thread(target=run, args=(c,)) for c in chunks if c]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(60)
+    if errors:
+        raise errors[0]
+
+
+class ShapingTest(harness.EngineTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.events = os.path.join(self.tmp, 'events.log')
+
+    def peer(self, p):
+        self.addCleanup(p.stop)
+        return p
+
+    def config(self, text):
+        path = os.path.join(self.tmp, 'ringmta.toml')
+        with open(path, 'w') as f:
+            f.write(text)
+        return path
+
+    def engine(self, dns, sink, toml, *extra, spool=None):
+        return self.start_engine('--resolver', dns.address, '--mx-port', str(sink.port),
+                                 '--event-log', self.events, '--config', self.config(toml), *extra,
+                                 deliver=True, spool=spool)
+
+    def shared_mx(self):
+        # a.test and b.test list the same two MX hosts (in different orders):
+        # one site. c.test has a host of its own.
+        return self.peer(peers.Dnsmasq([('mx-host', 'a.test,mx1.shared.test,10'),
+                                        ('mx-host', 'a.test,mx2.shared.test,20'),
+                                        ('mx-host', 'b.test,mx2.shared.test,10'),
+                                        ('mx-host', 'b.test,mx1.shared.test,20'),
+                                        ('mx-host', 'c.test,mx.c.test,10'),
+                                        ('host-record', 'mx1.shared.test,127.0.0.1'),
+                                        ('host-record', 'mx2.shared.test,127.0.0.1'),
+                                        ('host-record', 'mx.c.test,127.0.0.1')]))
+
+    def test_connection_limit_holds_across_shards(self):
+        sink = self.peer(peers.AioSink(data_delay=0.2))
+        eng = self.engine(self.shared_mx(), sink, '[shaping.default]\nconnection_limit = 3\n')
+        rcpts = ['u%d@a.test' % i for i in range(40)]
+        send_many(eng, rcpts, threads=8)  # both shards spool, one owns the site
+        sink.wait_messages(40, deadline=60)
+        self.assertLessEqual(sink.max_open, 3)
+        self.assertGreaterEqual(sink.max_open, 2, 'the limit was never reached: the test shows nothing')
+
+    def test_domains_with_the_same_mx_hosts_share_one_site(self):
+        sink = self.peer(peers.AioSink(data_delay=0.3))
+        eng = self.engine(self.shared_mx(), sink, '[shaping.default]\nconnection_limit = 2\n')
+        rcpts = ['u%d@%s.test' % (i, d) for i in range(15) for d in ('a', 'b')]
+        send_many(eng, rcpts, threads=6)
+        got = sink.wait_messages(30, deadline=60)
+        self.assertEqual({m.rcpts[0].split('@')[1] for m in got}, {'a.test', 'b.test'})
+        self.assertLessEqual(sink.max_open, 2, 'a.test and b.test are one site with one limit')
+
+    def test_mx_rollup_false_gives_a_domain_its_own_site(self):
+        sink = self.peer(peers.AioSink(data_delay=0.3))
+        toml = ('[shaping.default]\nconnection_limit = 2\n'
+                '[shaping.domain."a.test"]\nmx_rollup = false\n')
+        eng = self.engine(self.shared_mx(), sink, toml)
+        rcpts = ['u%d@%s.test' % (i, d) for i in range(20) for d in ('a', 'b')]
+        send_many(eng, rcpts, threads=8)
+        sink.wait_messages(40, deadline=60)
+        self.assertLessEqual(sink.max_open, 4)
+        self.assertGreater(sink.max_open, 2, 'two sites of 2 connections each should overlap')
+
+    def test_message_rate(self):
+        # 10/s with no burst, measured over 100 intervals (10 s).
+        sink = self.peer(peers.AioSink())
+        toml = '[shaping.domain."c.test"]\nmax_message_rate = "10/s,max_burst=1"\n'
+        eng = self.engine(self.shared_mx(), sink, toml)
+        send_many(eng, ['u%d@c.test' % i for i in range(101)], threads=4)
+        sink.wait_messages(101, deadline=60)
+        times = sorted(sink.times)
+        span = times[-1] - times[0]
+        rate = 100 / span
+        self.assertGreaterEqual(span, 9.0)
+        self.assertTrue(9.0 <= rate <= 11.0, 'measured %.2f messages/s over %.1f s, want 10 +- 10%%'
+                        % (rate, span))
+
+    def test_message_rate_is_per_site(self):
+        # The rate of c.test does not slow a.test.
+        sink = self.peer(peers.AioSink())
+        toml = '[shaping.domain."c.test"]\nmax_message_rate = "1/min,max_burst=1"\n'
+        eng = self.engine(self.shared_mx(), sink, toml)
+        send_many(eng, ['u0@c.test', 'u1@c.test'] + ['u%d@a.test' % i for i in range(20)], threads=2)
+        got = sink.wait_messages(21, deadline=30)
+        self.assertEqual(sum(1 for m in got if m.rcpts[0].endswith('@c.test')), 1,
+                         'the second c.test message waits a minute')
+
+    def test_recipients_are_split_into_transactions(self):
+        sink = self.peer(peers.AioSink())
+        toml = '[shaping.default]\nmax_recipients_per_message = 3\n'
+        eng = self.engine(self.shared_mx(), sink, toml)
+        rcpts = ['u%d@a.test' % i for i in range(8)]
+        with smtplib.SMTP(eng.host, eng.port, timeout=10) as s:
+            s.sendmail('alice@sender.test', rcpts, b'Subject: many\r\n\r\nHello.\r\n')
+        got = sink.wait_messages(3)
+        self.assertEqual(sorted(len(m.rcpts) for m in got), [2, 3, 3])
+        self.assertEqual(sorted(r for m in got for r in m.rcpts), sorted(rcpts))
+        evs = peers.wait_events(self.events, lambda e: e['type'] == 'delivered', n=8)
+        self.assertEqual(sorted(e['recipient'] for e in evs), sorted(rcpts))
+
+    def test_max_deliveries_per_connection(self):
+        sink = self.peer(peers.AioSink())
+        toml = ('[shaping.default]\nconnection_limit = 1\n'
+                '[shaping.domain."a.test"]\nmax_deliveries_per_connection = 2\n')
+        # Held first, so that all six wait in the queue when delivery starts.
+        held = self.start_engine()
+        send_many(held, ['u%d@a.test' % i for i in range(6)], threads=1)
+        held.stop()
+        self.engine(self.shared_mx(), sink, toml, spool=held.spool)
+        sink.wait_messages(6)
+        self.assertEqual(sink.connections, 3, 'two messages per connection')
+
+    def test_bad_shaping_values_exit_2_naming_the_key(self):
+        for toml, key in [('[shaping.default]\nconnection_limit = 0\n', 'shaping.default.connection_limit'),
+                          ('[shaping.domain."x.test"]\nmax_message_rate = "often"\n',
+                           'shaping.domain."x.test".max_message_rate'),
+                          ('[shaping.default]\nconection_limit = 3\n', 'shaping.default.conection_limit')]:
+            path = self.config(toml)
+            p = subprocess.run([harness.ringmta_bin(), '--config', path, '--spool', self.tmp],
+                               capture_output=True, text=True, timeout=10)
+            self.assertEqual(p.returncode, 2, p.stderr)
+            self.assertIn(key, p.stderr)
+            self.assertIn(path, p.stderr)
+
+
+if __name__ == '__main__':
+    harness.main()
