@@ -56,6 +56,7 @@ Shard::~Shard() {
   _inbound.reset();
   _delivery.reset();
   _outbound.reset();
+  _events.reset();
   _retention.reset();
   _loader.reset();
   _store.reset();
@@ -91,8 +92,10 @@ absl::Status Shard::setup() {
   _store = std::make_unique<Store>(*_ctx, *_segments);
   _loader = std::make_unique<ContentLoader>(*_ctx, _table, *_segments, *_store);
   _retention = std::make_unique<Retention>(*_ctx, _table, *_store, *_segments, *_loader);
-  _outbound = std::make_unique<Outbound>(*_ctx, *_outbox);
-  _delivery = std::make_unique<Delivery>(*_ctx, _table, *_store, *_loader, *_retention, *_outbox, _event_log_fd);
+  _events = std::make_unique<EventLog>(_event_log_fd, _id);
+  _events->set_ring(_ring.get());
+  _outbound = std::make_unique<Outbound>(*_ctx, *_outbox, *_events);
+  _delivery = std::make_unique<Delivery>(*_ctx, _table, *_store, *_loader, *_retention, *_outbox, *_events);
   _inbound = std::make_unique<Inbound>(*_ctx, std::move(_listen_fds), std::move(_listen_tls), *_services, *_store);
   _listen_fds.clear();
   wire();
@@ -132,11 +135,11 @@ void Shard::wire() {
   own({Op::kSpoolWrite}, _store.get());
   own({Op::kSpoolRead}, _loader.get());
   own({Op::kSpoolUnlink, Op::kSpoolDirSync}, _segments.get());
-  own({Op::kEventLog}, _delivery.get());
+  own({Op::kEventLog}, _events.get());
   own({Op::kOutConnect, Op::kOutRecv, Op::kOutSend, Op::kDns}, _outbound.get());
   // Poll and tick order: results and retries first, then what they queued.
   _components = {_delivery.get(), _retention.get(), _outbound.get(), _store.get(),
-                 _loader.get(),   _segments.get(),  _inbound.get()};
+                 _loader.get(),   _segments.get(),  _inbound.get(),  _events.get()};
 }
 
 void Shard::own(std::initializer_list<Op> ops, Component* c) {

@@ -47,6 +47,7 @@ using Mesh = ShardMesh<ShardMessage>;
 class BufferRing;
 class ContentLoader;
 class Delivery;
+class EventLog;
 class Inbound;
 class Outbound;
 class Retention;
@@ -129,6 +130,7 @@ class Shard {
   std::unique_ptr<BufferRing> _buffers;
   std::unique_ptr<ShardContext> _ctx;
   std::unique_ptr<MeshOutbox<ShardMessage>> _outbox;
+  std::unique_ptr<EventLog> _events;
   std::unique_ptr<Segments> _segments;
   std::unique_ptr<Store> _store;
   std::unique_ptr<ContentLoader> _loader;

@@ -11,7 +11,7 @@ build_pkgs=(
   meson ninja-build pkg-config g++ cmake
   liburing-dev libwolfssl-dev libmimalloc-dev libabsl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libtomlplusplus-dev libc-ares-dev libcrypt-dev
+  libtomlplusplus-dev libc-ares-dev libcrypt-dev libre2-dev
 )
 # Real peers the tests start themselves, clang for the libFuzzer harnesses,
 # and stress-ng for running the integration tests beside load (README, "Tests").

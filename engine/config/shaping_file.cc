@@ -2,10 +2,12 @@
 // (shaping_file.h).
 #include "engine/config/shaping_file.h"
 
+#include <algorithm>
 #include <string_view>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "engine/outbound/backoff_rules.h"
 #include "engine/runtime/absl_compat.h"
 
 // As in config_file.cc: the error-returning API, header-only.
@@ -100,9 +102,102 @@ absl::Status read_domain(const toml::table& t, const std::string& where, DomainR
   return absl::OkStatus();
 }
 
+absl::Status read_string(const toml::node& v, std::string_view where, std::string* out) {
+  std::optional<std::string> s = v.value<std::string>();
+  if (!v.is_string() || s->empty()) {
+    return bad(where, "expected a non-empty string");
+  }
+  *out = *s;
+  return absl::OkStatus();
+}
+
+// read_rule reads one [[shaping.rule]].
+absl::Status read_rule(const toml::table& t, const std::string& where, BackoffRule* rule) {
+  bool has_action = false;
+  for (const auto& [k, v] : t) {
+    const std::string_view key = k.str();
+    const std::string at = absl::StrCat(where, ".", av(key));
+    absl::Status s;
+    if (key == "regex") {
+      if (v.is_string()) {
+        rule->regex.push_back(*v.value<std::string>());
+      } else if (const toml::array* arr = v.as_array()) {
+        for (const toml::node& el : *arr) {
+          if (!el.is_string()) {
+            return bad(at, "expected a string or an array of strings");
+          }
+          rule->regex.push_back(*el.value<std::string>());
+        }
+      } else {
+        return bad(at, "expected a string or an array of strings");
+      }
+    } else if (key == "action") {
+      std::optional<std::string> a = v.value<std::string>();
+      if (!v.is_string() || (*a != "suspend" && *a != "throttle" && *a != "bounce")) {
+        return bad(at, "expected \"suspend\", \"throttle\" or \"bounce\"");
+      }
+      rule->action = *a == "suspend" ? BackoffAction::kSuspend
+                     : *a == "throttle" ? BackoffAction::kThrottle
+                                        : BackoffAction::kBounce;
+      has_action = true;
+    } else if (key == "duration") {
+      std::optional<std::string> d = v.value<std::string>();
+      if (!v.is_string() || !parse_duration(*d, &rule->duration_ms)) {
+        return bad(at, "expected a duration such as \"30m\", \"90s\", \"2h\" (at most 30 days)");
+      }
+    } else if (key == "max_message_rate") {
+      s = read_rate(v, at, &rule->throttle.max_message_rate);
+    } else if (key == "connection_limit") {
+      s = read_count(v, at, 100000, &rule->throttle.connection_limit);
+    } else if (key == "domain") {
+      s = read_string(v, at, &rule->domain);
+      rule->domain = absl::AsciiStrToLower(rule->domain);
+    } else if (key == "tenant") {
+      s = read_string(v, at, &rule->tenant);
+    } else if (key == "trigger") {
+      std::optional<Rate> r;
+      s = read_rate(v, at, &r);
+      rule->trigger = r;
+    } else if (key == "match_internal") {
+      if (!v.is_boolean()) {
+        return bad(at, "expected true or false");
+      }
+      rule->match_internal = *v.value<bool>();
+    } else {
+      s = bad(at, "unknown key (a rule takes regex, action, duration, max_message_rate, connection_limit, "
+                  "domain, tenant, trigger, match_internal)");
+    }
+    if (!s.ok()) {
+      return s;
+    }
+  }
+  if (rule->regex.empty()) {
+    return bad(where, "needs regex = '...' or regex = ['...', ...]");
+  }
+  if (!has_action) {
+    return bad(where, "needs action = \"suspend\", \"throttle\" or \"bounce\"");
+  }
+  if (rule->duration_ms == 0 && rule->action != BackoffAction::kBounce) {
+    return bad(where, "needs duration = \"...\" (how long the action lasts)");
+  }
+  if (rule->action == BackoffAction::kThrottle && !rule->throttle.max_message_rate &&
+      !rule->throttle.connection_limit) {
+    return bad(where, "a throttle needs max_message_rate or connection_limit (the limits while it lasts)");
+  }
+  if (rule->action != BackoffAction::kThrottle &&
+      (rule->throttle.max_message_rate || rule->throttle.connection_limit)) {
+    return bad(where, "max_message_rate and connection_limit belong to action = \"throttle\"");
+  }
+  if (!rule->tenant.empty() && rule->action != BackoffAction::kSuspend) {
+    return bad(absl::StrCat(where, ".tenant"), "only a suspend rule may target a tenant");
+  }
+  return absl::OkStatus();
+}
+
 // read_tables reads the [shaping] table of one file; *found says whether it
 // held any shaping table (not just `file`).
-absl::Status read_tables(const toml::table& shaping, const std::string& where, Shaping* out, bool* found) {
+absl::Status read_tables(const toml::table& shaping, const std::string& where, Shaping* out,
+                         std::vector<BackoffRule>* rules, bool* found) {
   for (const auto& [k, v] : shaping) {
     const std::string_view key = k.str();
     const std::string at = absl::StrCat(where, ".", av(key));
@@ -139,6 +234,26 @@ absl::Status read_tables(const toml::table& shaping, const std::string& where, S
           return s;
         }
       }
+    } else if (key == "rule") {
+      const toml::array* arr = v.as_array();
+      if (arr == nullptr) {
+        return bad(at, "expected [[shaping.rule]] tables");
+      }
+      for (const toml::node& node : *arr) {
+        const toml::table* rt = node.as_table();
+        const size_t n = rules->size() + 1;
+        const std::string rat = absl::StrCat(where, ".rule[", n, "]");
+        if (rt == nullptr) {
+          return bad(rat, "expected a table");
+        }
+        BackoffRule rule;
+        rule.name = absl::StrCat("rule ", n);
+        absl::Status s = read_rule(*rt, rat, &rule);
+        if (!s.ok()) {
+          return s;
+        }
+        rules->push_back(std::move(rule));
+      }
     } else {
       return bad(at, "unknown key (the shaping tables are [shaping.default], [shaping.domain.\"D\"] and "
                      "[[shaping.rule]]; see README \"Traffic shaping\")");
@@ -147,7 +262,7 @@ absl::Status read_tables(const toml::table& shaping, const std::string& where, S
   return absl::OkStatus();
 }
 
-absl::Status read_file(const std::string& path, Shaping* out, bool* found) {
+absl::Status read_file(const std::string& path, Shaping* out, std::vector<BackoffRule>* rules, bool* found) {
   toml::parse_result res = toml::parse_file(path);
   if (!res) {
     const toml::parse_error& e = res.error();
@@ -163,7 +278,15 @@ absl::Status read_file(const std::string& path, Shaping* out, bool* found) {
   if (t == nullptr) {
     return bad(absl::StrCat("config ", path, ": shaping"), "must be a table such as [shaping.default]");
   }
-  return read_tables(*t, absl::StrCat("config ", path, ": shaping"), out, found);
+  absl::Status s = read_tables(*t, absl::StrCat("config ", path, ": shaping"), out, rules, found);
+  if (s.ok() && !rules->empty()) {
+    absl::StatusOr<std::shared_ptr<const BackoffRules>> built = BackoffRules::build(std::move(*rules));
+    if (!built.ok()) {
+      return bad(absl::StrCat("config ", path, ": shaping"), sv(built.status().message()));
+    }
+    out->rules = std::move(*built);
+  }
+  return s;
 }
 
 }  // namespace
@@ -172,7 +295,8 @@ absl::StatusOr<Shaping> load_shaping(const std::string& config_file, const std::
   Shaping out;
   bool in_config = false;
   if (!config_file.empty()) {
-    absl::Status s = read_file(config_file, &out, &in_config);
+    std::vector<BackoffRule> rules;
+    absl::Status s = read_file(config_file, &out, &rules, &in_config);
     if (!s.ok()) {
       return s;
     }
@@ -184,7 +308,8 @@ absl::StatusOr<Shaping> load_shaping(const std::string& config_file, const std::
           ": keep them in one place"));
     }
     bool in_file = false;
-    absl::Status s = read_file(shaping_file, &out, &in_file);
+    std::vector<BackoffRule> rules;
+    absl::Status s = read_file(shaping_file, &out, &rules, &in_file);
     if (!s.ok()) {
       return s;
     }

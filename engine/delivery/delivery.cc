@@ -36,18 +36,14 @@ std::unique_ptr<LiveMessage> live_from_recovered(const spool::RecoveredMessage& 
 }
 
 Delivery::Delivery(const ShardContext& ctx, MessageTable& table, Store& store, ContentLoader& loader,
-                   Retention& retention, MeshOutbox<ShardMessage>& outbox, int event_log_fd)
+                   Retention& retention, MeshOutbox<ShardMessage>& outbox, EventLog& events)
     : _ctx(ctx),
       _table(table),
       _store(store),
       _loader(loader),
       _retention(retention),
       _outbox(outbox),
-      _events(event_log_fd, ctx.id) {
-  _events.set_ring(&ctx.ring);
-}
-
-void Delivery::on_completion(const UserData& /*ud*/, io_uring_cqe* cqe) { _events.on_write(cqe->res); }
+      _events(events) {}
 
 void Delivery::on_tick(int64_t /*now_ms*/) {
   if (!_ctx.stopping) {

@@ -48,7 +48,7 @@ std::unique_ptr<LiveMessage> live_from_recovered(const spool::RecoveredMessage& 
 class Delivery : public Component {
  public:
   Delivery(const ShardContext& ctx, MessageTable& table, Store& store, ContentLoader& loader,
-           Retention& retention, MeshOutbox<ShardMessage>& outbox, int event_log_fd);
+           Retention& retention, MeshOutbox<ShardMessage>& outbox, EventLog& events);
 
   // adopt schedules a recovered message already in the table: read back
   // and delivered at once or at its next retry time, and copied into this
@@ -63,10 +63,7 @@ class Delivery : public Component {
   void on_load_failed(uint64_t handle);
 
   const DeliveryStats& stats() const { return _stats; }
-  void on_completion(const UserData& ud, io_uring_cqe* cqe) override;
-  void poll() override { _events.flush(); }
   void on_tick(int64_t now_ms) override;
-  bool drained() const override { return _events.idle(); }
 
  private:
   void attempt(uint64_t handle);
@@ -84,7 +81,7 @@ class Delivery : public Component {
   ContentLoader& _loader;
   Retention& _retention;
   MeshOutbox<ShardMessage>& _outbox;
-  EventLog _events;
+  EventLog& _events;
   RetryQueue _retries;
   DeliveryStats _stats;
 };

@@ -27,6 +27,7 @@
 #include <variant>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "proto/client_session.h"
 #include "proto/server_session.h"
 
@@ -78,6 +79,11 @@ struct RcptOutcome {
   std::string response;  // remote reply text, or the local reason
   std::string host;      // remote host name ("" if none reached)
   std::string ip;
+  // held: the site deferred it without trying (a suspended or throttled
+  // queue, a 421 that closed the session): not a failed attempt, so the
+  // backoff does not grow. retry_at: when to try again, if the site knows.
+  bool held = false;
+  absl::Time retry_at = absl::InfinitePast();
 };
 
 struct DeliveryResult {

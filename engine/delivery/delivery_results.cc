@@ -54,7 +54,9 @@ void Delivery::on_result(DeliveryResult&& r) {
 void Delivery::record_outcome(LiveMessage& lm, RcptOutcome& o, absl::Time now, bool expired) {
   const proto::CompletedMessage& m = *lm.msg;
   RcptState& st = lm.rcpts[o.rcpt];
-  ++st.attempts;
+  if (!o.held) {
+    ++st.attempts;  // a held recipient was not tried: its backoff does not grow
+  }
   if (o.outcome == Outcome::kDeferred && expired) {
     o.outcome = Outcome::kBounced;
     o.response = absl::StrCat("gave up after ", st.attempts, " attempts (queue lifetime ",
@@ -68,7 +70,7 @@ void Delivery::record_outcome(LiveMessage& lm, RcptOutcome& o, absl::Time now, b
       break;
     case Outcome::kDeferred:
       st.status = spool::RcptStatus::kDeferred;
-      st.next_retry = now + backoff(_ctx.config, st.attempts);
+      st.next_retry = o.retry_at > now ? o.retry_at : now + backoff(_ctx.config, std::max(1u, st.attempts));
       ++_stats.deferred;
       break;
     case Outcome::kBounced:

@@ -96,6 +96,33 @@ void EventLog::add(const DeliveryEvent& e) {
   b.append("}\n");
 }
 
+void EventLog::add(const ShapingEvent& e) {
+  if (_fd < 0 || _buffer.size() > kMaxBuffered) {
+    _lost_bytes += _fd >= 0;
+    return;
+  }
+  std::string& b = _buffer;
+  b.append("{\"type\":\"shaping\",\"time\":");
+  append_time(&b, e.time);
+  b.append(",\"action\":");
+  append_json_string(&b, e.action);
+  b.append(",\"site\":");
+  append_json_string(&b, e.site);
+  b.append(",\"source\":");
+  append_json_string(&b, e.source);
+  b.append(",\"rule\":");
+  append_json_string(&b, e.rule);
+  if (!e.reply.empty()) {
+    b.append(",\"response\":");
+    append_json_string(&b, e.reply);
+    b.append(",\"until\":");
+    append_time(&b, e.until);
+  }
+  b.append("}\n");
+}
+
+void EventLog::on_completion(const UserData& /*ud*/, io_uring_cqe* cqe) { on_write(cqe->res); }
+
 void EventLog::flush() {
   if (_fd < 0 || _in_flight || _buffer.empty()) {
     return;

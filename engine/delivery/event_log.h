@@ -1,10 +1,12 @@
 // engine/delivery/event_log.h — the delivery event log: one JSON object per line per
-// recipient outcome (`--event-log FILE`).
+// recipient outcome, and one per shaping action and its end (`--event-log FILE`).
 //
 //   EventLog log(fd, shard); log.set_ring(ring);   // fd opened O_APPEND by main
 //   log.add(event);                       // formats into the shard's buffer
-//   log.flush();                          // once per loop iteration
-//   on its completion: log.on_write(res)
+//   poll(): one write of what is buffered, unless one is in flight
+//   on its completion: on_completion → on_write(res)
+//
+// The shard owns it (a component of its own); Delivery and Outbound add to it.
 //
 // A shard never blocks on the log: lines collect in a buffer and go out in
 // one io_uring write at a time. Every shard appends to the same O_APPEND
@@ -16,6 +18,7 @@
 #include <string_view>
 
 #include "absl/time/time.h"
+#include "engine/runtime/component.h"
 
 namespace ringmta {
 
@@ -37,12 +40,28 @@ struct DeliveryEvent {
   absl::Time next_retry;       // deferred only
 };
 
-class EventLog {
+// ShapingEvent: a backoff rule acted on a (source, site) queue, or its action ended.
+struct ShapingEvent {
+  std::string_view action;  // "suspend", "throttle", "suspend_end", "throttle_end"
+  std::string_view site;
+  std::string_view source;
+  std::string_view rule;    // "rule 3"
+  std::string_view reply;   // the reply that matched ("" for an end)
+  absl::Time time;
+  absl::Time until;         // when it ends (actions only)
+};
+
+class EventLog : public Component {
  public:
   EventLog(int fd, uint32_t shard) : _fd(fd), _shard(shard) {}
   void set_ring(Ring* ring) { _ring = ring; }
   bool enabled() const { return _fd >= 0; }
   void add(const DeliveryEvent& e);
+  void add(const ShapingEvent& e);
+
+  void on_completion(const UserData& /*ud*/, io_uring_cqe* cqe) override;
+  void poll() override { flush(); }
+  bool drained() const override { return idle(); }
   // flush starts a write of what is buffered, unless one is in flight.
   void flush();
   void on_write(int res);

@@ -17,10 +17,14 @@ namespace {
 
 int64_t now_ns() { return monotonic_us() * 1000; }
 
+// Jobs' domains a queue remembers for rules scoped to a domain; a site
+// with more (a relay host, say) stops learning new ones.
+constexpr size_t kMaxSiteDomains = 4096;
+
 }  // namespace
 
-Outbound::Outbound(const ShardContext& ctx, MeshOutbox<ShardMessage>& outbox)
-    : _ctx(ctx), _outbox(outbox), _base_limits(ctx.config.site_defaults()) {
+Outbound::Outbound(const ShardContext& ctx, MeshOutbox<ShardMessage>& outbox, EventLog& events)
+    : _ctx(ctx), _outbox(outbox), _events(events), _base_limits(ctx.config.site_defaults()) {
   _client_config.helo_name = ctx.config.hostname;
 }
 
@@ -109,7 +113,7 @@ SiteQueue& Outbound::site_queue(const DeliveryJob& job) {
     q->site = job.route->site;
     q->source = job.source;
     q->tls = job.nexthop.tls;
-    q->limits = _ctx.config.shaping.limits_for({}, job.source, _base_limits);
+    refresh_limits(*q);
     it->second = std::move(q);
   }
   return *it->second;
@@ -120,10 +124,13 @@ SiteQueue& Outbound::site_queue(const DeliveryJob& job) {
 void Outbound::queue(DeliveryJob&& job) {
   SiteQueue& q = site_queue(job);
   q.route = job.route;  // the freshest answer for connections opened from now on
+  if (!job.domain.empty() && q.domains.size() < kMaxSiteDomains) {
+    q.domains.insert(job.domain);
+  }
   if (!job.rule_domain.empty() &&
       std::find(q.rule_domains.begin(), q.rule_domains.end(), job.rule_domain) == q.rule_domains.end()) {
     q.rule_domains.push_back(job.rule_domain);
-    q.limits = _ctx.config.shaping.limits_for(q.rule_domains, q.source, _base_limits);
+    refresh_limits(q);
   }
   const auto n = static_cast<uint32_t>(job.rcpts.size());
   const auto per = static_cast<uint32_t>(std::max<uint64_t>(1, q.limits.max_recipients_per_message));
@@ -160,6 +167,10 @@ void Outbound::wake_at(SiteQueue& q, int64_t at_ns) {
 
 void Outbound::pump(SiteQueue& q) {
   if (q.queue.empty()) {
+    return;
+  }
+  if (suspended(q)) {
+    hold_queue(q);
     return;
   }
   const int64_t now = now_ns();
@@ -228,7 +239,7 @@ namespace {
 // forgotten earlier would get a fresh burst: "100/h" must hold across it).
 bool idle(const SiteQueue& q, int64_t now) {
   return q.jobs.empty() && q.conns.empty() && q.wake_ns == 0 && q.message_rate.tat_ns <= now &&
-         q.connection_rate.tat_ns <= now;
+         q.connection_rate.tat_ns <= now && q.suspended_until_ms == 0 && q.throttled_until_ms == 0;
 }
 
 }  // namespace
@@ -258,6 +269,19 @@ void Outbound::on_tick(int64_t now_ms) {
     } else if (c.idle_since_ms == 0 && now_ms > c.deadline_ms) {
       c.session->on_timeout();
       drive(slot);
+    }
+  }
+  // Actions whose time is up (pumping may forget a site: keys first).
+  std::vector<std::string> ending;
+  for (const auto& [key, q] : _sites) {
+    if ((q->suspended_until_ms != 0 && q->suspended_until_ms <= now_ms) ||
+        (q->throttled_until_ms != 0 && q->throttled_until_ms <= now_ms)) {
+      ending.push_back(key);
+    }
+  }
+  for (const std::string& key : ending) {
+    if (auto it = _sites.find(key); it != _sites.end()) {
+      end_actions(*it->second, now_ms);
     }
   }
   const int64_t now = now_ns();

@@ -29,8 +29,10 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "engine/delivery/delivery_job.h"
+#include "engine/delivery/event_log.h"
 #include "engine/dns/dns_resolver.h"
 #include "engine/dns/mx_route.h"
+#include "engine/outbound/backoff_rules.h"
 #include "engine/outbound/site_queue.h"
 #include "engine/outbound/site_route.h"
 #include "engine/runtime/component.h"
@@ -43,7 +45,7 @@ namespace ringmta {
 
 class Outbound : public Component {
  public:
-  Outbound(const ShardContext& ctx, MeshOutbox<ShardMessage>& outbox);
+  Outbound(const ShardContext& ctx, MeshOutbox<ShardMessage>& outbox, EventLog& events);
   ~Outbound();
   Outbound(const Outbound&) = delete;
   Outbound& operator=(const Outbound&) = delete;
@@ -91,6 +93,14 @@ class Outbound : public Component {
   void complete(SiteQueue& q, const Chunk& chunk, std::vector<RcptOutcome>&& outcomes);
   void maybe_forget(const std::string& key);
 
+  // Automatic backoff (outbound_backoff.cc).
+  bool on_reply(SiteQueue& q, const proto::Reply& reply, const std::string& domain);
+  void act(SiteQueue& q, const BackoffRule& rule, const std::string& line);
+  bool suspended(const SiteQueue& q) const;
+  void hold_queue(SiteQueue& q);
+  void refresh_limits(SiteQueue& q);
+  void end_actions(SiteQueue& q, int64_t now_ms);
+
   // A connection's life (outbound_connection.cc).
   void open_conn(SiteQueue& q);
   void connect_next(uint32_t slot);
@@ -113,6 +123,7 @@ class Outbound : public Component {
 
   const ShardContext& _ctx;
   MeshOutbox<ShardMessage>& _outbox;
+  EventLog& _events;
   proto::ClientConfig _client_config;
   SiteLimits _base_limits;  // the delivery flags' defaults
   absl::flat_hash_map<std::string, RouteEntry> _routes;

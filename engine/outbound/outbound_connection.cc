@@ -94,10 +94,11 @@ void Outbound::on_connect(uint32_t slot, int res) {
   if (res < 0) {
     q.last_error =
         absl::StrCat("connect to ", c.host, "[", c.ip, "]: ", res == -ECANCELED ? "timed out" : strerror(-res));
+    on_reply(q, proto::make_local_reply(451, "4.4.1", q.last_error), "");
     close(c.io.fd);
     c.io.fd = -1;
     ++c.target;
-    if (_ctx.stopping) {
+    if (_ctx.stopping || suspended(q)) {
       release(slot);
     } else {
       connect_next(slot);
@@ -214,7 +215,7 @@ void Outbound::drive(uint32_t slot) {
       finish_job(slot, s.take_result());
     }
     if (s.ready() && !c.chunk && !q.queue.empty() && c.messages < q.limits.max_deliveries_per_connection &&
-        !_ctx.stopping) {
+        !_ctx.stopping && !suspended(q) && q.conns.size() <= q.limits.connection_limit) {
       if (may_start(q, monotonic_us() * 1000)) {
         start_job(slot);
       } else {
@@ -240,7 +241,8 @@ void Outbound::drive(uint32_t slot) {
   if (s.ready() && !c.chunk) {
     // Idle, kept for the next job, while there may be one for it: the
     // queue is empty, or the rate holds it back (pump wakes it).
-    if ((q.queue.empty() || held) && !_ctx.stopping && c.messages < q.limits.max_deliveries_per_connection) {
+    if ((q.queue.empty() || held) && !_ctx.stopping && c.messages < q.limits.max_deliveries_per_connection &&
+        !suspended(q) && q.conns.size() <= q.limits.connection_limit) {
       if (c.idle_since_ms == 0) {
         c.idle_since_ms = monotonic_ms();
       }
@@ -286,21 +288,34 @@ void Outbound::finish_job(uint32_t slot, proto::TransactionResult&& t) {
   const Chunk chunk = *c.chunk;
   c.chunk.reset();
   const DeliveryJob& job = chunk.job->job;
+  SiteQueue& q = *_sites.at(c.site_key);
   std::vector<RcptOutcome> outcomes;
+  const proto::Reply* matched = nullptr;  // the last reply the rules saw, and what they said
+  bool bounce = false;
   for (uint32_t i = chunk.begin; i < chunk.end; ++i) {
     const size_t n = i - chunk.begin;
     const proto::Reply& reply = n < t.recipients.size() ? t.recipients[n].reply : t.data_reply;
+    if (matched == nullptr || reply.code != matched->code || reply.text != matched->text) {
+      bounce = on_reply(q, reply, job.domain);  // once per distinct reply, not per recipient
+      matched = &reply;
+    }
     RcptOutcome o;
     o.rcpt = job.rcpts[i];
     o.code = reply.code;
     o.outcome = reply.code == 0 ? Outcome::kDeferred : outcome_for(reply.code);
+    if (bounce && o.outcome == Outcome::kDeferred) {
+      o.outcome = Outcome::kBounced;  // a rule says this temporary failure will not get better
+    }
+    // 421: the server is closing the session (RFC 5321 3.8), not judging
+    // the recipient: not a failed attempt.
+    o.held = reply.code == 421;
     o.status = reply.enhanced;
     o.response = reply.text;
     o.host = c.host;
     o.ip = c.ip;
     outcomes.push_back(std::move(o));
   }
-  complete(*_sites.at(c.site_key), chunk, std::move(outcomes));
+  complete(q, chunk, std::move(outcomes));
 }
 
 void Outbound::flush(uint32_t slot) {
@@ -351,6 +366,9 @@ bool Outbound::try_next_target(uint32_t slot, SiteQueue& q) {
                                   c.session->failed() ? "refused the session: " : "closed the session early",
                                   c.session->failed() ? proto::format_reply(c.session->failure()) : "");
     }
+    if (c.session->failed()) {
+      on_reply(q, c.session->failure(), "");  // the greeting or EHLO refused: a rule may back off
+    }
     // After an opportunistic TLS failure the same host is tried again in
     // plaintext (tls_broken); anything else moves to the next host.
     if (!(c.tls_failed && q.tls_broken)) {
@@ -363,7 +381,7 @@ bool Outbound::try_next_target(uint32_t slot, SiteQueue& q) {
     c.pending.clear();
     c.io.sending.clear();
   }
-  if (c.target >= c.route->targets.size()) {
+  if (c.target >= c.route->targets.size() || suspended(q)) {
     return false;
   }
   ++c.gen;
@@ -391,7 +409,7 @@ void Outbound::release(uint32_t slot) {
       gave_up = true;
     }
     std::erase(q.conns, slot);
-    if (gave_up && q.conns.empty()) {
+    if (gave_up && q.conns.empty() && !suspended(q)) {
       // Nobody could be reached: defer what waits, rather than reconnect in a loop.
       fail_queue(q, Outcome::kDeferred, 451, "4.4.1",
                  q.last_error.empty() ? std::string("no mail exchanger answered") : q.last_error);

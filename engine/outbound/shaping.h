@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -84,9 +85,12 @@ struct DomainRule {
   std::map<std::string, ShapingParams, std::less<>> sources;
 };
 
+class BackoffRules;  // backoff_rules.h
+
 struct Shaping {
   ShapingParams defaults;
   std::map<std::string, DomainRule, std::less<>> domains;  // lower-case names
+  std::shared_ptr<const BackoffRules> rules;                // [[shaping.rule]], compiled; may be null
 
   const DomainRule* rule_for(std::string_view domain) const;
   // limits_for: base (the flags' defaults) < [shaping.default] < the rules

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "engine/delivery/delivery_job.h"
 #include "engine/outbound/shaping.h"
 #include "engine/outbound/site_route.h"
@@ -45,7 +47,16 @@ struct SiteQueue {
   proto::TlsPolicy tls = proto::TlsPolicy::kOpportunistic;
   std::shared_ptr<const SiteRoute> route;  // the latest one a job brought
   std::vector<std::string> rule_domains;   // domains whose shaping rules apply here
-  SiteLimits limits;
+  absl::flat_hash_set<std::string> domains;  // of the jobs seen here (a rule's `domain`), bounded
+  SiteLimits configured;  // from the shaping tables
+  SiteLimits limits;      // in force: configured, or a throttle's
+  // Automatic backoff (backoff_rules.h): what a matching reply started.
+  int64_t suspended_until_ms = 0;
+  int64_t throttled_until_ms = 0;
+  std::string suspended_by;  // the rule, for the event log and the queue summary
+  std::string throttled_by;
+  ShapingParams throttle;
+  absl::flat_hash_map<size_t, std::deque<int64_t>> hits;  // rule -> recent matches (rules with a trigger)
   std::list<JobInFlight> jobs;  // every job here, queued or being sent
   std::deque<Chunk> queue;      // transactions waiting for a connection
   std::vector<uint32_t> conns;  // outbound connection slots, open or opening

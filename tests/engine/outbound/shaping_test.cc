@@ -4,11 +4,13 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <string>
 
 #include "engine/config/shaping_file.h"
+#include "engine/outbound/backoff_rules.h"
 #include "gtest/gtest.h"
 
 namespace ringmta {
@@ -201,6 +203,95 @@ TEST_F(ShapingFile, ErrorsNameTheKey) {
   }
   absl::StatusOr<Shaping> missing = load_shaping("", "/nonexistent/shaping.toml");
   EXPECT_FALSE(missing.ok());
+}
+
+}  // namespace
+}  // namespace ringmta
+
+namespace ringmta {
+namespace {
+
+TEST_F(ShapingFile, ReadsBackoffRules) {
+  std::string f = write(R"(
+[[shaping.rule]]
+regex = ['^421 4\.7\.0 .*(rate|too many)', 'TSS04']
+action = "suspend"
+duration = "30m"
+[[shaping.rule]]
+regex = '^451 4\.7\.1 slow down'
+action = "throttle"
+duration = "10m"
+max_message_rate = "1/min"
+connection_limit = 1
+domain = "Yahoo.com"
+trigger = "3/10min"
+[[shaping.rule]]
+regex = 'connect to .* refused'
+action = "suspend"
+duration = "1m"
+match_internal = true
+[[shaping.rule]]
+regex = '^452 4\.2\.2 '
+action = "bounce"
+)");
+  absl::StatusOr<Shaping> s = load_shaping(f, "");
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_NE(s->rules, nullptr);
+  const BackoffRules& r = *s->rules;
+  ASSERT_EQ(r.rules().size(), 4u);
+  EXPECT_EQ(r.rules()[0].name, "rule 1");
+  EXPECT_EQ(r.rules()[0].duration_ms, 30 * 60 * 1000);
+  EXPECT_EQ(r.rules()[1].action, BackoffAction::kThrottle);
+  EXPECT_EQ(r.rules()[1].throttle.connection_limit, 1u);
+  EXPECT_EQ(r.rules()[1].domain, "yahoo.com");
+  EXPECT_EQ(r.rules()[1].trigger->count, 3u);
+
+  auto match = [&](std::string_view line, bool internal) {
+    std::vector<size_t> hit;
+    r.match(line, internal, &hit);
+    std::sort(hit.begin(), hit.end());
+    return hit;
+  };
+  EXPECT_EQ(match("421 4.7.0 too many connections from your IP", false), (std::vector<size_t>{0}));
+  EXPECT_EQ(match("421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred", false),
+            (std::vector<size_t>{0}));
+  EXPECT_EQ(match("554 5.7.1 [TSS04] whatever", false), (std::vector<size_t>{0})) << "any pattern of a rule";
+  EXPECT_EQ(match("451 4.7.1 slow down please", false), (std::vector<size_t>{1}));
+  EXPECT_EQ(match("452 4.2.2 mailbox full", false), (std::vector<size_t>{3}));
+  EXPECT_TRUE(match("250 2.0.0 ok", false).empty());
+  EXPECT_EQ(match("451 4.4.1 connect to mx[192.0.2.1]: Connection refused", false), (std::vector<size_t>{2}))
+      << "match_internal adds ringmta's own replies to the remote ones";
+  EXPECT_EQ(match("451 4.4.1 connect to mx[192.0.2.1]: Connection refused", true), (std::vector<size_t>{2}));
+  EXPECT_TRUE(match("421 4.7.0 rate limited", true).empty()) << "a ringmta-made reply needs match_internal";
+  // Past kMaxMatchBytes a reply is not looked at.
+  EXPECT_TRUE(match(std::string(BackoffRules::kMaxMatchBytes, 'x') + " TSS04", false).empty());
+}
+
+TEST_F(ShapingFile, BackoffRuleErrors) {
+  struct Case {
+    const char* text;
+    const char* expect;
+  } cases[] = {
+      {"[[shaping.rule]]\naction = \"suspend\"\nduration = \"1m\"\n", "rule[1]: needs regex"},
+      {"[[shaping.rule]]\nregex = 'x'\nduration = \"1m\"\n", "rule[1]: needs action"},
+      {"[[shaping.rule]]\nregex = 'x'\naction = \"pause\"\nduration = \"1m\"\n", "rule[1].action: expected"},
+      {"[[shaping.rule]]\nregex = 'x'\naction = \"suspend\"\n", "rule[1]: needs duration"},
+      {"[[shaping.rule]]\nregex = 'x'\naction = \"throttle\"\nduration = \"1m\"\n", "a throttle needs"},
+      {"[[shaping.rule]]\nregex = 'x'\naction = \"suspend\"\nduration = \"1m\"\nconnection_limit = 1\n",
+       "belong to action = \"throttle\""},
+      {"[[shaping.rule]]\nregex = 'x'\naction = \"suspend\"\nduration = \"soon\"\n", "rule[1].duration"},
+      {"[[shaping.rule]]\nregex = 'x'\naction = \"suspend\"\nduration = \"1m\"\n[[shaping.rule]]\n"
+       "regex = ['ok', '(unclosed']\naction = \"suspend\"\nduration = \"1m\"\n",
+       "rule 2: regex '(unclosed': missing )"},
+      {"[[shaping.rule]]\nregex = 'x'\naction = \"bounce\"\ntenant = \"acme\"\n", "only a suspend rule"},
+      {"[[shaping.rule]]\nregex = 'x'\naction = \"bounce\"\nwhen = 3\n", "rule[1].when: unknown key"},
+  };
+  for (const Case& c : cases) {
+    std::string f = write(c.text);
+    absl::StatusOr<Shaping> s = load_shaping(f, "");
+    ASSERT_FALSE(s.ok()) << c.text;
+    EXPECT_NE(s.status().message().find(c.expect), std::string::npos) << s.status() << "\nwanted: " << c.expect;
+  }
 }
 
 }  // namespace
