@@ -10,6 +10,7 @@ import os
 import smtplib
 import subprocess
 import threading
+import time
 
 import harness
 import peers
@@ -147,6 +148,101 @@ class ShapingTest(harness.EngineTestCase):
         self.engine(self.shared_mx(), sink, toml, spool=held.spool)
         sink.wait_messages(6)
         self.assertEqual(sink.connections, 3, 'two messages per connection')
+
+    def shaping_events(self, pred=lambda e: True, n=1, deadline=15.0):
+        return peers.wait_events(self.events, lambda e: e['type'] == 'shaping' and pred(e), n=n,
+                                 deadline=deadline)
+
+    def test_421_at_connect_suspends_the_site(self):
+        # The first connection is refused with a 421 matching the rule; for
+        # the rule's 3 s nothing connects; then the message goes out.
+        sink = self.peer(peers.AioSink(greeting=lambda n: '421 4.7.0 [TSS04] rate limited' if n == 1 else None))
+        toml = ("[[shaping.rule]]\nregex = ['^421 4\\.7\\.0 .*(rate|too many)', 'TSS04']\n"
+                'action = "suspend"\nduration = "3s"\n')
+        eng = self.engine(self.shared_mx(), sink, toml, '--retry-min', '1')
+        send_many(eng, ['u0@a.test'], threads=1)
+        ev = self.shaping_events()[0]
+        self.assertEqual(ev['action'], 'suspend')
+        self.assertEqual(ev['site'], 'mx:mx1.shared.test,mx2.shared.test')
+        self.assertEqual(ev['source'], '')
+        self.assertEqual(ev['rule'], 'rule 1')
+        self.assertIn('TSS04', ev['response'])
+        self.assertIn('until', ev)
+        deferred = peers.wait_events(self.events, lambda e: e['type'] == 'deferred')[0]
+        self.assertEqual(deferred['attempt'], 0, 'a suspension is not a failed attempt')
+        sink.wait_messages(1, deadline=15)
+        with sink.lock:
+            first, later = sink.connect_times[0], sink.connect_times[1:]
+        self.assertTrue(later, 'delivered over a second connection')
+        self.assertGreaterEqual(later[0] - first, 2.5, 'no connection while suspended (3 s)')
+        end = self.shaping_events(lambda e: e['action'] == 'suspend_end')[0]
+        self.assertEqual(end['site'], ev['site'])
+        delivered = peers.wait_events(self.events, lambda e: e['type'] == 'delivered')[0]
+        self.assertEqual(delivered['recipient'], 'u0@a.test')
+
+    def test_throttle_rule_slows_the_site_then_ends(self):
+        sink = self.peer(peers.AioSink(
+            rcpt_reply=lambda s, r, n: '451 4.7.1 slow down' if r == 'u0@a.test' and n == 1 else None))
+        toml = ('[[shaping.rule]]\nregex = \'^451 4\\.7\\.1 slow down\'\naction = "throttle"\n'
+                'duration = "4s"\nmax_message_rate = "1/min,max_burst=1"\nconnection_limit = 1\n')
+        eng = self.engine(self.shared_mx(), sink, toml, '--retry-min', '1')
+        send_many(eng, ['u0@a.test'], threads=1)
+        ev = self.shaping_events()[0]
+        seen = time.monotonic()  # within 4 s of the throttle's start
+        self.assertEqual(ev['action'], 'throttle')
+        send_many(eng, ['u%d@a.test' % i for i in range(1, 6)], threads=1)
+        time.sleep(max(0.0, seen + 2.5 - time.monotonic()))
+        with sink.lock:
+            during = len(sink.messages)
+        self.assertLessEqual(during, 1, 'at most one message while throttled to 1/min')
+        end = self.shaping_events(lambda e: e['action'] == 'throttle_end', deadline=10)[0]
+        got = sink.wait_messages(6, deadline=20)
+        self.assertEqual(sorted(m.rcpts[0] for m in got), ['u%d@a.test' % i for i in range(6)])
+        self.assertTrue(end['site'].startswith('mx:'))
+
+    def test_bounce_rule_and_trigger(self):
+        # 452 4.2.2 bounces at once; 451 4.7.0 suspends only on its second match.
+        def rcpt(s, r, n):
+            if r.startswith('full'):
+                return '452 4.2.2 mailbox full'
+            if r.startswith('busy'):
+                return '451 4.7.0 try later'
+            return None
+        sink = self.peer(peers.AioSink(rcpt_reply=rcpt))
+        toml = ("[[shaping.rule]]\nregex = '^452 4\\.2\\.2 '\naction = \"bounce\"\n"
+                "[[shaping.rule]]\nregex = '^451 4\\.7\\.0 '\naction = \"suspend\"\nduration = \"1m\"\n"
+                'trigger = "2/1min"\n')
+        eng = self.engine(self.shared_mx(), sink, toml)
+        send_many(eng, ['full@a.test'], threads=1)
+        bounced = peers.wait_events(self.events, lambda e: e['type'] == 'bounced')[0]
+        self.assertEqual(bounced['recipient'], 'full@a.test')
+        self.assertEqual(bounced['code'], 452)
+        send_many(eng, ['busy1@a.test'], threads=1)
+        peers.wait_events(self.events, lambda e: e['type'] == 'deferred' and e['recipient'] == 'busy1@a.test')
+        self.assertEqual([e for e in peers.read_events(self.events) if e['type'] == 'shaping'], [],
+                         'one match of a 2/1min trigger does nothing')
+        send_many(eng, ['busy2@a.test'], threads=1)
+        ev = self.shaping_events()[0]
+        self.assertEqual((ev['action'], ev['rule']), ('suspend', 'rule 2'))
+
+    def test_internal_failures_need_match_internal(self):
+        dns = self.peer(peers.Dnsmasq([('mx-host', 'dead.test,mx.dead.test,10'),
+                                       ('host-record', 'mx.dead.test,127.0.0.1')]))
+        closed = harness.free_port()  # nothing listens there
+        for internal in (False, True):
+            toml = ("[[shaping.rule]]\nregex = 'connect to .*refused'\naction = \"suspend\"\n"
+                    'duration = "1m"\nmatch_internal = %s\n' % ('true' if internal else 'false'))
+            eng = self.start_engine('--resolver', dns.address, '--mx-port', str(closed), '--event-log',
+                                    self.events, '--config', self.config(toml), deliver=True,
+                                    spool=self.new_spool('spool-%s' % internal))
+            send_many(eng, ['u@dead.test'], threads=1)
+            peers.wait_events(self.events, lambda e: e['type'] == 'deferred', n=1 + internal)
+            if internal:
+                ev = self.shaping_events()[0]
+                self.assertIn('Connection refused', ev['response'])
+            else:
+                self.assertEqual([e for e in peers.read_events(self.events) if e['type'] == 'shaping'], [])
+            eng.stop()
 
     def test_bad_shaping_values_exit_2_naming_the_key(self):
         for toml, key in [('[shaping.default]\nconnection_limit = 0\n', 'shaping.default.connection_limit'),
