@@ -25,6 +25,13 @@ struct Envelope {
   std::string helo;          // EHLO/HELO argument
   std::string client_addr;   // "ip" of the peer, as text
   std::string auth_user;     // authenticated user, "" when none
+  // What the client asked of ringmta in X-Ringmta-Pool:, X-Ringmta-Tenant:
+  // and X-Ringmta-Campaign: (taken out of the content, kControlValueMax
+  // octets at most, "" when absent): the egress pool to send from, and
+  // whom each event of the message is for.
+  std::string pool;
+  std::string tenant;
+  std::string campaign;
 };
 
 }  // namespace ringmta::proto

@@ -2,6 +2,8 @@
 // 4.4, RFC 5322 3.3 and 3.6).
 #include "proto/header_scan.h"
 
+#include <algorithm>
+
 #include "proto/reply.h"
 
 namespace ringmta::proto {
@@ -67,11 +69,61 @@ void append_comment_text(std::string_view text, std::string* out) {
   }
 }
 
+// control_value: the unfolded, trimmed value of a field spanning `field`
+// (name included), or "" when it is too long or not printable ASCII.
+std::string control_value(std::string_view field) {
+  std::string v;
+  for (char c : field.substr(field.find(':') + 1)) {
+    if (c == '\r' || c == '\n') {
+      continue;  // unfold
+    }
+    if (static_cast<unsigned char>(c) < 32 && c != '\t') {
+      return {};
+    }
+    if (static_cast<unsigned char>(c) >= 127) {
+      return {};
+    }
+    v.push_back(c == '\t' ? ' ' : c);
+  }
+  size_t b = v.find_first_not_of(' ');
+  if (b == std::string::npos) {
+    return {};
+  }
+  v = v.substr(b, v.find_last_not_of(' ') - b + 1);
+  return v.size() <= kControlValueMax ? v : std::string();
+}
+
 }  // namespace
+
+void strip_ranges(const std::vector<std::pair<size_t, size_t>>& ranges, std::string* body) {
+  if (ranges.empty()) {
+    return;
+  }
+  // One pass, moving each kept stretch down once.
+  size_t out = ranges.front().first;
+  for (size_t i = 0; i < ranges.size(); ++i) {
+    const size_t keep_from = ranges[i].second;
+    const size_t keep_to = i + 1 < ranges.size() ? ranges[i + 1].first : body->size();
+    // out < keep_from: a forward copy never reads what it overwrote.
+    std::copy(body->begin() + static_cast<ptrdiff_t>(keep_from), body->begin() + static_cast<ptrdiff_t>(keep_to),
+              body->begin() + static_cast<ptrdiff_t>(out));
+    out += keep_to - keep_from;
+  }
+  body->resize(out);
+}
 
 HeaderScan scan_headers(std::string_view body) {
   HeaderScan scan;
   size_t pos = 0;
+  std::string* control = nullptr;  // the control value of the field being read
+  auto close_control = [&](size_t end) {
+    if (control != nullptr) {
+      const size_t begin = scan.control.back().first;
+      scan.control.back().second = end;
+      *control = control_value(body.substr(begin, end - begin));
+      control = nullptr;
+    }
+  };
   while (pos < body.size()) {
     size_t end = body.find("\r\n", pos);
     std::string_view line = body.substr(pos, end == std::string_view::npos ? end : end - pos);
@@ -79,6 +131,7 @@ HeaderScan scan_headers(std::string_view body) {
       break;  // the empty line that ends the header section
     }
     if (line[0] != ' ' && line[0] != '\t') {
+      close_control(pos);
       std::string_view name = field_name(line);
       if (name.empty()) {
         break;
@@ -89,13 +142,24 @@ HeaderScan scan_headers(std::string_view body) {
         scan.has_date = true;
       } else if (iequals(name, "Message-ID")) {
         scan.has_message_id = true;
+      } else if (iequals(name, "X-Ringmta-Pool")) {
+        control = &scan.pool;
+      } else if (iequals(name, "X-Ringmta-Tenant")) {
+        control = &scan.tenant;
+      } else if (iequals(name, "X-Ringmta-Campaign")) {
+        control = &scan.campaign;
+      }
+      if (control != nullptr) {
+        scan.control.emplace_back(pos, pos);
       }
     }
     if (end == std::string_view::npos) {
+      pos = body.size();
       break;
     }
     pos = end + 2;
   }
+  close_control(pos);
   return scan;
 }
 

@@ -9,6 +9,8 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "absl/time/time.h"
 
@@ -18,16 +20,33 @@ namespace ringmta::proto {
 // the threshold it names as typical.
 inline constexpr size_t kMaxHops = 100;
 
+// Control headers: X-Ringmta-Pool:, X-Ringmta-Tenant:, X-Ringmta-Campaign:
+// say which egress pool to send from and whom the message's events are
+// for. They are for ringmta, not the recipient: the session takes them out
+// of the content (strip_ranges) and keeps their values in the envelope.
+// A value is unfolded and trimmed, at most kControlValueMax octets of
+// printable ASCII; any other value is dropped (the field still goes).
+inline constexpr size_t kControlValueMax = 255;
+
 struct HeaderScan {
   size_t received = 0;  // Received: fields
   bool has_date = false;
   bool has_message_id = false;
+  std::string pool;      // the control headers' values ("" when absent)
+  std::string tenant;
+  std::string campaign;
+  // [begin, end) of each control header field in the body, CRLF and
+  // continuation lines included, in order.
+  std::vector<std::pair<size_t, size_t>> control;
 };
 
 // scan_headers reads header fields up to the first empty line, or up to the
 // first line that is neither a field nor a continuation (then the message
 // has no header section past that point: RFC 5322 2.1).
 HeaderScan scan_headers(std::string_view body);
+
+// strip_ranges removes the ordered, disjoint byte ranges from body.
+void strip_ranges(const std::vector<std::pair<size_t, size_t>>& ranges, std::string* body);
 
 struct TraceInfo {
   std::string_view helo;

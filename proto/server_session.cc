@@ -232,6 +232,11 @@ void ServerSession::Impl::finish_message() {
     reset_transaction();
     return;
   }
+  // Control headers are ringmta's, not the recipient's (header_scan.h).
+  strip_ranges(scan.control, &_msg.body);
+  _msg.envelope.pool = std::move(scan.pool);
+  _msg.envelope.tenant = std::move(scan.tenant);
+  _msg.envelope.campaign = std::move(scan.campaign);
   const Envelope& env = _msg.envelope;
   TraceInfo info;
   info.helo = _helo;

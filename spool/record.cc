@@ -20,6 +20,14 @@ void put_str32(std::string* out, std::string_view s) {
   out->append(s);
 }
 
+// put_str16: a short value (the control headers' values are at most 255
+// octets); longer ones are cut rather than make an undecodable record.
+void put_str16(std::string* out, std::string_view s) {
+  s = s.substr(0, 0xFFFF);
+  put_le(out, s.size(), 2);
+  out->append(s);
+}
+
 // put_queue_id: ids longer than the decoder accepts are cut to fit, so a bad
 // id can never make a record that recovery would take for a torn tail.
 void put_queue_id(std::string* out, std::string_view id) {
@@ -76,7 +84,7 @@ class Reader {
   bool _ok = true;
 };
 
-bool decode_message(std::string_view payload, DecodedRecord* out) {
+bool decode_message(std::string_view payload, uint8_t version, DecodedRecord* out) {
   Reader r(payload);
   MessageMeta& m = out->message;
   m.queue_id = r.str(2, kMaxQueueIdSize);
@@ -93,6 +101,11 @@ bool decode_message(std::string_view payload, DecodedRecord* out) {
   e.helo = r.str(4, payload.size());
   e.client_addr = r.str(4, payload.size());
   e.auth_user = r.str(4, payload.size());
+  if (version >= 2) {
+    e.pool = r.str(2, payload.size());
+    e.tenant = r.str(2, payload.size());
+    e.campaign = r.str(2, payload.size());
+  }
   uint64_t nrcpt = r.num(4);
   // Each recipient takes at least its 4-byte length: bounds the reserve.
   if (nrcpt > r.left() / 4) {
@@ -161,6 +174,9 @@ void encode_message_meta(std::string_view queue_id, absl::Time arrival,
   put_str32(out, envelope.helo);
   put_str32(out, envelope.client_addr);
   put_str32(out, envelope.auth_user);
+  put_str16(out, envelope.pool);
+  put_str16(out, envelope.tenant);
+  put_str16(out, envelope.campaign);
   put_le(out, envelope.recipients.size(), 4);
   for (const std::string& rcpt : envelope.recipients) {
     put_str32(out, rcpt);
@@ -168,8 +184,13 @@ void encode_message_meta(std::string_view queue_id, absl::Time arrival,
   put_le(out, content_size, 8);
 }
 
+uint8_t record_version(uint8_t type) {
+  return type == static_cast<uint8_t>(RecordType::kMessage) ? kMessageVersion : kStateVersion;
+}
+
 uint32_t record_crc_seed(RecordType type) {
-  const char tvr[4] = {static_cast<char>(type), static_cast<char>(kRecordVersion), 0, 0};
+  const char tvr[4] = {static_cast<char>(type), static_cast<char>(record_version(static_cast<uint8_t>(type))), 0,
+                       0};
   return crc32c_extend(0, tvr, sizeof tvr);
 }
 
@@ -179,7 +200,7 @@ void encode_header(RecordType type, uint32_t payload_size, uint32_t crc, char* o
     out[8 + i] = static_cast<char>((crc >> (8 * i)) & 0xFF);
   }
   out[4] = static_cast<char>(type);
-  out[5] = static_cast<char>(kRecordVersion);
+  out[5] = static_cast<char>(record_version(static_cast<uint8_t>(type)));
   out[6] = 0;
   out[7] = 0;
 }
@@ -246,7 +267,9 @@ DecodedRecord decode_record(std::string_view bytes) {
   }
   d.size = kHeaderSize + len;
   d.status = DecodeStatus::kRecord;
-  if (version != kRecordVersion) {
+  const bool known = type == static_cast<uint8_t>(RecordType::kMessage) ? version >= 1 && version <= kMessageVersion
+                                                                        : version == kStateVersion;
+  if (!known) {
     // A valid record from a newer writer: skip it rather than cut the segment.
     d.type = RecordType::kUnknown;
     return d;
@@ -254,7 +277,7 @@ DecodedRecord decode_record(std::string_view bytes) {
   switch (static_cast<RecordType>(type)) {
     case RecordType::kMessage:
       d.type = RecordType::kMessage;
-      if (!decode_message(payload, &d)) {
+      if (!decode_message(payload, version, &d)) {
         return corrupt("malformed message record");
       }
       return d;

@@ -13,6 +13,7 @@
 // kMessage payload:   str16 queue id, i64 arrival (unix ms), str32 sender,
 //                     u8 BODY type, u8 SMTPUTF8, u64 declared size,
 //                     str32 helo, str32 client addr, str32 auth user,
+//                     (version 2:) str16 pool, str16 tenant, str16 campaign,
 //                     u32 recipient count, str32 each recipient,
 //                     u64 content size, then the content (trace headers + body).
 // kRecipientState:    str16 queue id, u32 recipient index, u8 status,
@@ -42,7 +43,11 @@
 namespace ringmta::spool {
 
 inline constexpr size_t kHeaderSize = 12;
-inline constexpr uint8_t kRecordVersion = 1;
+// Each type has its own version; a reader skips a version it does not know
+// (a newer writer's) and still reads every older one.
+inline constexpr uint8_t kMessageVersion = 2;  // 2: pool, tenant, campaign
+inline constexpr uint8_t kStateVersion = 1;
+uint8_t record_version(uint8_t type);
 // No record is larger: a corrupt length can never ask for more than this.
 inline constexpr uint32_t kMaxPayload = 1u << 30;
 inline constexpr size_t kMaxQueueIdSize = 64;

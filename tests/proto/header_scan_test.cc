@@ -156,5 +156,42 @@ TEST(TraceHeadersIpv6, AddressLiteralCarriesTheIpv6Tag) {
   EXPECT_NE(out.find("(127.0.0.1 [127.0.0.1])"), std::string::npos) << out;
 }
 
+TEST(HeaderScanTest, ControlHeadersAreFoundAndStripped) {
+  std::string body =
+      "From: a@example.com\r\n"
+      "X-Ringmta-Pool: newsletters\r\n"
+      "Subject: hi\r\n"
+      "x-ringmta-tenant:  acme\r\n"
+      "\tcorp \r\n"
+      "X-Ringmta-Campaign: spring\r\n"
+      "\r\n"
+      "X-Ringmta-Pool: not a header, the body\r\n";
+  HeaderScan s = scan_headers(body);
+  EXPECT_EQ(s.pool, "newsletters");
+  EXPECT_EQ(s.tenant, "acme corp") << "unfolded and trimmed";
+  EXPECT_EQ(s.campaign, "spring");
+  ASSERT_EQ(s.control.size(), 3u);
+  strip_ranges(s.control, &body);
+  EXPECT_EQ(body,
+            "From: a@example.com\r\n"
+            "Subject: hi\r\n"
+            "\r\n"
+            "X-Ringmta-Pool: not a header, the body\r\n");
+}
+
+TEST(HeaderScanTest, ControlHeaderAtTheEndAndBadValues) {
+  std::string body = "X-Ringmta-Pool: " + std::string(kControlValueMax + 1, 'p') + "\r\nX-Ringmta-Tenant: caf\xc3\xa9";
+  HeaderScan s = scan_headers(body);
+  EXPECT_EQ(s.pool, "") << "too long: dropped";
+  EXPECT_EQ(s.tenant, "") << "not ASCII: dropped";
+  strip_ranges(s.control, &body);
+  EXPECT_EQ(body, "") << "the fields go all the same";
+  std::string none = "Subject: x\r\n\r\n";
+  HeaderScan n = scan_headers(none);
+  EXPECT_TRUE(n.control.empty());
+  strip_ranges(n.control, &none);
+  EXPECT_EQ(none, "Subject: x\r\n\r\n");
+}
+
 }  // namespace
 }  // namespace ringmta::proto
