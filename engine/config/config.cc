@@ -14,6 +14,7 @@
 #include "absl/strings/strip.h"
 #include "engine/config/config_file.h"
 #include "engine/config/option_table.h"
+#include "engine/config/egress_file.h"
 #include "engine/config/shaping_file.h"
 #include "engine/config/validate.h"
 #include "engine/runtime/absl_compat.h"
@@ -107,6 +108,11 @@ absl::StatusOr<ParsedConfig> parse_config(int argc, char** argv) {
     return shaping.status();
   }
   c.shaping = std::move(*shaping);
+  absl::StatusOr<Egress> egress = load_egress(config_file);
+  if (!egress.ok()) {
+    return egress.status();
+  }
+  c.egress = std::move(*egress);
   if (absl::Status s = validate(c); !s.ok()) {
     return s;
   }

@@ -16,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "engine/inbound/cidr.h"
+#include "engine/outbound/egress.h"
 #include "engine/outbound/shaping.h"
 #include "engine/runtime/log.h"
 #include "proto/client_session.h"
@@ -79,6 +80,7 @@ struct Config {
   std::string config_file;   // --config, "" = none
   std::string shaping_file;
   Shaping shaping;
+  Egress egress;  // [egress]: sources and pools; empty = the host's default address
   // site_defaults: the limits of a queue no shaping table names (the
   // delivery flags above).
   SiteLimits site_defaults() const {

@@ -35,8 +35,8 @@ absl::Status load_config_file(Config& c, const std::string& path) {
                                                      "' must be a table such as [server]"));
     }
     for (auto& [key, value] : *t) {
-      if (table_name.str() == "shaping" && key.str() != "file") {
-        continue;  // the shaping tables have a reader of their own (shaping_file.h)
+      if ((table_name.str() == "shaping" && key.str() != "file") || table_name.str() == "egress") {
+        continue;  // these tables have readers of their own (shaping_file.h, egress_file.h)
       }
       std::string full = absl::StrCat(av(std::string_view(table_name)), ".", av(std::string_view(key)));
       const Option* opt = find_key(full);

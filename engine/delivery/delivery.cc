@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "engine/delivery/nexthop.h"
 #include "engine/runtime/absl_compat.h"
@@ -20,6 +21,18 @@ std::string_view domain_of(std::string_view addr) {
 }
 
 }  // namespace
+
+const EgressPool* Delivery::pool_of(const proto::Envelope& e) const {
+  const Egress& egress = _ctx.config.egress;
+  if (egress.empty()) {
+    return nullptr;
+  }
+  std::string sender_domain;
+  if (!egress.pool_by_sender_domain.empty()) {
+    sender_domain = absl::AsciiStrToLower(av(domain_of(e.sender)));
+  }
+  return egress.pool_for(e.pool, sender_domain);
+}
 
 std::unique_ptr<LiveMessage> live_from_recovered(const spool::RecoveredMessage& r) {
   auto lm = std::make_unique<LiveMessage>();
@@ -153,6 +166,11 @@ void Delivery::dispatch(uint64_t handle) {
   absl::flat_hash_map<std::string, DeliveryJob> jobs;
   DeliveryResult local;  // recipients that need no remote attempt
   local.message = handle;
+  // One egress source per message and attempt, by the pool's weights.
+  std::string source;
+  if (const EgressPool* pool = pool_of(m.envelope)) {
+    source = std::string(_pools.next(*pool, _ctx.config.egress));
+  }
   for (uint32_t i = 0; i < lm.rcpts.size(); ++i) {
     const RcptState& st = lm.rcpts[i];
     if (spool::is_final(st.status) || (st.status == spool::RcptStatus::kDeferred && st.next_retry > now)) {
@@ -181,6 +199,7 @@ void Delivery::dispatch(uint64_t handle) {
       job.dest_key = std::move(key);
       job.nexthop = std::move(nh);
       job.domain = std::string(domain);
+      job.source = source;
       job.message = MessageLoan(m);
     } else if (job.domain != domain) {
       job.domain.clear();  // a relay host's job for several domains

@@ -25,6 +25,7 @@
 #include "engine/delivery/event_log.h"
 #include "engine/delivery/message_table.h"
 #include "engine/delivery/retry_queue.h"
+#include "engine/outbound/egress.h"
 #include "engine/runtime/component.h"
 #include "engine/runtime/mesh_outbox.h"
 #include "engine/shard_context.h"
@@ -69,11 +70,13 @@ class Delivery : public Component {
   void attempt(uint64_t handle);
   void dispatch_now(uint64_t handle);
   void dispatch(uint64_t handle);
-  void record_outcome(LiveMessage& lm, RcptOutcome& o, absl::Time now, bool expired);
+  void record_outcome(LiveMessage& lm, RcptOutcome& o, std::string_view source, absl::Time now, bool expired);
   void finish_attempt(uint64_t handle);
   void finalize(uint64_t handle);
   void schedule_retry(uint64_t handle, const LiveMessage& lm);
   uint64_t send_dsn(LiveMessage& lm);
+  // pool_of: the egress pool a message goes out through, or null.
+  const EgressPool* pool_of(const proto::Envelope& e) const;
 
   const ShardContext& _ctx;
   MessageTable& _table;
@@ -83,6 +86,7 @@ class Delivery : public Component {
   MeshOutbox<ShardMessage>& _outbox;
   EventLog& _events;
   RetryQueue _retries;
+  PoolCursor _pools;  // this shard's place in each pool's round robin
   DeliveryStats _stats;
 };
 

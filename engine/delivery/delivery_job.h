@@ -89,6 +89,7 @@ struct RcptOutcome {
 struct DeliveryResult {
   uint64_t message = 0;  // the origin's handle
   std::vector<RcptOutcome> outcomes;
+  std::string source;    // the egress source the job went from ("" = default)
 };
 
 struct SiteRoute;  // engine/outbound/site_route.h
@@ -115,7 +116,7 @@ struct DeliveryJob {
   // (outcomes for this job's recipients, by index).
   DeliveryResult answer(std::vector<RcptOutcome> outcomes) && {
     message.end();
-    return DeliveryResult{handle, std::move(outcomes)};
+    return DeliveryResult{handle, std::move(outcomes), std::move(source)};
   }
 };
 

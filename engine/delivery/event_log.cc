@@ -78,6 +78,13 @@ void EventLog::add(const DeliveryEvent& e) {
     b.append(",\"auth_user\":");
     append_json_string(&b, e.auth_user);
   }
+  for (auto [key, value] : {std::pair{",\"tenant\":", e.tenant}, std::pair{",\"campaign\":", e.campaign},
+                             std::pair{",\"source\":", e.source}, std::pair{",\"pool\":", e.pool}}) {
+    if (!value.empty()) {
+      b.append(key);
+      append_json_string(&b, value);
+    }
+  }
   b.append(",\"recipient\":");
   append_json_string(&b, e.recipient);
   b.append(",\"host\":");
@@ -112,6 +119,10 @@ void EventLog::add(const ShapingEvent& e) {
   append_json_string(&b, e.source);
   b.append(",\"rule\":");
   append_json_string(&b, e.rule);
+  if (!e.tenant.empty()) {
+    b.append(",\"tenant\":");
+    append_json_string(&b, e.tenant);
+  }
   if (!e.reply.empty()) {
     b.append(",\"response\":");
     append_json_string(&b, e.reply);

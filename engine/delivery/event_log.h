@@ -29,6 +29,10 @@ struct DeliveryEvent {
   std::string_view queue_id;
   std::string_view sender;
   std::string_view auth_user;  // who submitted it with SMTP AUTH; "" if nobody
+  std::string_view tenant;     // X-Ringmta-Tenant: / -Campaign: of the message ("" if none)
+  std::string_view campaign;
+  std::string_view source;     // the egress source and pool it went from ("" without [egress])
+  std::string_view pool;
   std::string_view recipient;
   std::string_view host;       // remote host name, "" if none was reached
   std::string_view ip;         // remote address, "" if none was reached
@@ -49,6 +53,7 @@ struct ShapingEvent {
   std::string_view reply;   // the reply that matched ("" for an end)
   absl::Time time;
   absl::Time until;         // when it ends (actions only)
+  std::string_view tenant;  // a rule for one tenant's mail; "" for the whole queue
 };
 
 class EventLog : public Component {

@@ -112,6 +112,7 @@ SiteQueue& Outbound::site_queue(const DeliveryJob& job) {
     q->key = job.site_key;
     q->site = job.route->site;
     q->source = job.source;
+    q->egress = _ctx.config.egress.source(job.source);
     q->tls = job.nexthop.tls;
     refresh_limits(*q);
     it->second = std::move(q);
@@ -131,6 +132,14 @@ void Outbound::queue(DeliveryJob&& job) {
       std::find(q.rule_domains.begin(), q.rule_domains.end(), job.rule_domain) == q.rule_domains.end()) {
     q.rule_domains.push_back(job.rule_domain);
     refresh_limits(q);
+  }
+  if (tenant_suspended(q, job)) {
+    // Answered at once, held until the tenant's suspension ends.
+    const std::string tenant = job.message->envelope.tenant;
+    q.jobs.push_back(JobInFlight{std::move(job), {}, 1});
+    q.queue.push_back(Chunk{std::prev(q.jobs.end()), 0, static_cast<uint32_t>(q.jobs.back().job.rcpts.size())});
+    hold_queue(q, &tenant);
+    return;
   }
   const auto n = static_cast<uint32_t>(job.rcpts.size());
   const auto per = static_cast<uint32_t>(std::max<uint64_t>(1, q.limits.max_recipients_per_message));
@@ -239,7 +248,8 @@ namespace {
 // forgotten earlier would get a fresh burst: "100/h" must hold across it).
 bool idle(const SiteQueue& q, int64_t now) {
   return q.jobs.empty() && q.conns.empty() && q.wake_ns == 0 && q.message_rate.tat_ns <= now &&
-         q.connection_rate.tat_ns <= now && q.suspended_until_ms == 0 && q.throttled_until_ms == 0;
+         q.connection_rate.tat_ns <= now && q.suspended_until_ms == 0 && q.throttled_until_ms == 0 &&
+         q.tenants_suspended.empty();
 }
 
 }  // namespace
@@ -275,7 +285,7 @@ void Outbound::on_tick(int64_t now_ms) {
   std::vector<std::string> ending;
   for (const auto& [key, q] : _sites) {
     if ((q->suspended_until_ms != 0 && q->suspended_until_ms <= now_ms) ||
-        (q->throttled_until_ms != 0 && q->throttled_until_ms <= now_ms)) {
+        (q->throttled_until_ms != 0 && q->throttled_until_ms <= now_ms) || !q->tenants_suspended.empty()) {
       ending.push_back(key);
     }
   }

@@ -94,10 +94,11 @@ class Outbound : public Component {
   void maybe_forget(const std::string& key);
 
   // Automatic backoff (outbound_backoff.cc).
-  bool on_reply(SiteQueue& q, const proto::Reply& reply, const std::string& domain);
+  bool on_reply(SiteQueue& q, const proto::Reply& reply, const DeliveryJob* job);
   void act(SiteQueue& q, const BackoffRule& rule, const std::string& line);
   bool suspended(const SiteQueue& q) const;
-  void hold_queue(SiteQueue& q);
+  bool tenant_suspended(const SiteQueue& q, const DeliveryJob& job) const;
+  void hold_queue(SiteQueue& q, const std::string* tenant = nullptr);
   void refresh_limits(SiteQueue& q);
   void end_actions(SiteQueue& q, int64_t now_ms);
 

@@ -25,10 +25,19 @@ absl::Time wall_at(int64_t monotonic_at_ms) {
 
 bool Outbound::suspended(const SiteQueue& q) const { return q.suspended_until_ms > monotonic_ms(); }
 
+bool Outbound::tenant_suspended(const SiteQueue& q, const DeliveryJob& job) const {
+  if (q.tenants_suspended.empty()) {
+    return false;
+  }
+  auto it = q.tenants_suspended.find(job.message->envelope.tenant);
+  return it != q.tenants_suspended.end() && it->second.first > monotonic_ms();
+}
+
 // on_reply matches one reply on q against the rules and acts on what
 // matches; true when a bounce rule matched (the caller bounces the
-// recipient). `domain` is the job's, "" when it has several.
-bool Outbound::on_reply(SiteQueue& q, const proto::Reply& reply, const std::string& domain) {
+// recipient). `job` is the one the reply was about; null for a reply to
+// the session (greeting, EHLO) or an internal failure of the connection.
+bool Outbound::on_reply(SiteQueue& q, const proto::Reply& reply, const DeliveryJob* job) {
   const BackoffRules* rules = _ctx.config.shaping.rules.get();
   if (rules == nullptr || reply.code == 0 || (reply.code >= 200 && reply.code < 300)) {
     return false;  // successes never trigger a backoff
@@ -40,8 +49,11 @@ bool Outbound::on_reply(SiteQueue& q, const proto::Reply& reply, const std::stri
   const int64_t now = monotonic_ms();
   for (size_t i : hit) {
     const BackoffRule& rule = rules->rules()[i];
-    if (!rule.domain.empty() && rule.domain != domain && !q.domains.contains(rule.domain)) {
+    if (!rule.domain.empty() && (job == nullptr || rule.domain != job->domain) && !q.domains.contains(rule.domain)) {
       continue;
+    }
+    if (!rule.tenant.empty() && (job == nullptr || job->message->envelope.tenant != rule.tenant)) {
+      continue;  // a tenant's rule looks only at replies to that tenant's mail
     }
     if (rule.trigger) {
       std::deque<int64_t>& times = q.hits[i];
@@ -66,6 +78,20 @@ bool Outbound::on_reply(SiteQueue& q, const proto::Reply& reply, const std::stri
 void Outbound::act(SiteQueue& q, const BackoffRule& rule, const std::string& line) {
   const int64_t now = monotonic_ms();
   const int64_t until = now + rule.duration_ms;
+  if (!rule.tenant.empty()) {
+    auto& [t_until, t_rule] = q.tenants_suspended[rule.tenant];
+    if (until <= t_until) {
+      return;
+    }
+    t_until = until;
+    t_rule = rule.name;
+    log_info("shard %u: suspend tenant '%s' on %s from source '%s' until +%llds (%s matched: %s)", _ctx.id,
+             rule.tenant, q.site, q.source, static_cast<long long>(rule.duration_ms / 1000), rule.name, line);
+    _events.add(ShapingEvent{"suspend", q.site, q.source, rule.name, line, absl::Now(), wall_at(until),
+                             rule.tenant});
+    hold_queue(q, &rule.tenant);
+    return;
+  }
   if (rule.action == BackoffAction::kSuspend) {
     if (until <= q.suspended_until_ms) {
       return;  // already suspended at least that long
@@ -103,12 +129,20 @@ void Outbound::act(SiteQueue& q, const BackoffRule& rule, const std::string& lin
 
 // hold_queue answers every waiting transaction of a suspended queue:
 // deferred, held (not an attempt), to be retried when the suspension ends.
-void Outbound::hold_queue(SiteQueue& q) {
-  const absl::Time retry_at = wall_at(q.suspended_until_ms);
-  const std::string why = "suspended by shaping " + q.suspended_by;
+// With `tenant`, only that tenant's.
+void Outbound::hold_queue(SiteQueue& q, const std::string* tenant) {
+  const int64_t until = tenant != nullptr ? q.tenants_suspended[*tenant].first : q.suspended_until_ms;
+  const absl::Time retry_at = wall_at(until);
+  const std::string why = "suspended by shaping " + (tenant != nullptr ? q.tenants_suspended[*tenant].second
+                                                                        : q.suspended_by);
+  std::deque<Chunk> keep;
   while (!q.queue.empty()) {
     Chunk chunk = q.queue.front();
     q.queue.pop_front();
+    if (tenant != nullptr && chunk.job->job.message->envelope.tenant != *tenant) {
+      keep.push_back(chunk);
+      continue;
+    }
     std::vector<RcptOutcome> outcomes;
     for (uint32_t i = chunk.begin; i < chunk.end; ++i) {
       RcptOutcome o{chunk.job->job.rcpts[i], Outcome::kDeferred, 451, "4.4.5", why, "", ""};
@@ -118,6 +152,7 @@ void Outbound::hold_queue(SiteQueue& q) {
     }
     complete(q, chunk, std::move(outcomes));
   }
+  q.queue.swap(keep);
 }
 
 void Outbound::refresh_limits(SiteQueue& q) {
@@ -137,6 +172,15 @@ void Outbound::refresh_limits(SiteQueue& q) {
 // end_actions ends a suspension or throttle whose time is up, and puts the
 // queue back to its configured limits.
 void Outbound::end_actions(SiteQueue& q, int64_t now_ms) {
+  for (auto it = q.tenants_suspended.begin(); it != q.tenants_suspended.end();) {
+    if (it->second.first > now_ms) {
+      ++it;
+      continue;
+    }
+    _events.add(ShapingEvent{"suspend_end", q.site, q.source, it->second.second, "", absl::Now(), absl::Now(),
+                             it->first});
+    q.tenants_suspended.erase(it++);
+  }
   if (q.suspended_until_ms != 0 && q.suspended_until_ms <= now_ms) {
     q.suspended_until_ms = 0;
     log_info("shard %u: suspension of %s from source '%s' ended (%s)", _ctx.id, q.site, q.source, q.suspended_by);

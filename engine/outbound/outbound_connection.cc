@@ -64,12 +64,34 @@ void Outbound::connect_next(uint32_t slot) {
   const Target& t = c.route->targets[c.target];
   c.host = t.host;
   c.ip = peer_text(reinterpret_cast<const sockaddr*>(&t.addr));
+  if (q.egress != nullptr && q.egress->addr.ss_family != t.addr.ss_family) {
+    q.last_error = absl::StrCat("source '", q.source, "' (", q.egress->address, ") cannot reach ", c.host, "[", c.ip,
+                                "]: another address family");
+    ++c.target;
+    connect_next(slot);
+    return;
+  }
   c.io.fd = socket(t.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (c.io.fd < 0) {
     q.last_error = absl::StrCat("socket: ", strerror(errno));
     ++c.target;
     connect_next(slot);
     return;
+  }
+  if (q.egress != nullptr) {
+    // Send from the source's address. The port is left to connect(), so
+    // that one local port can serve many destinations (no bind-time
+    // port exhaustion).
+    int one = 1;
+    setsockopt(c.io.fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+    if (bind(c.io.fd, reinterpret_cast<const sockaddr*>(&q.egress->addr), q.egress->len) != 0) {
+      q.last_error = absl::StrCat("bind to source '", q.source, "' (", q.egress->address, "): ", strerror(errno));
+      close(c.io.fd);
+      c.io.fd = -1;
+      ++c.target;
+      connect_next(slot);
+      return;
+    }
   }
   int one = 1;
   setsockopt(c.io.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -94,7 +116,7 @@ void Outbound::on_connect(uint32_t slot, int res) {
   if (res < 0) {
     q.last_error =
         absl::StrCat("connect to ", c.host, "[", c.ip, "]: ", res == -ECANCELED ? "timed out" : strerror(-res));
-    on_reply(q, proto::make_local_reply(451, "4.4.1", q.last_error), "");
+    on_reply(q, proto::make_local_reply(451, "4.4.1", q.last_error), nullptr);
     close(c.io.fd);
     c.io.fd = -1;
     ++c.target;
@@ -106,6 +128,9 @@ void Outbound::on_connect(uint32_t slot, int res) {
     return;
   }
   proto::ClientConfig cfg = _client_config;
+  if (q.egress != nullptr && !q.egress->ehlo.empty()) {
+    cfg.helo_name = q.egress->ehlo;
+  }
   cfg.tls = q.tls_broken ? proto::TlsPolicy::kOff : q.tls;
   if (cfg.tls == proto::TlsPolicy::kOpportunistic && tls_client() == nullptr) {
     cfg.tls = proto::TlsPolicy::kOff;
@@ -296,7 +321,7 @@ void Outbound::finish_job(uint32_t slot, proto::TransactionResult&& t) {
     const size_t n = i - chunk.begin;
     const proto::Reply& reply = n < t.recipients.size() ? t.recipients[n].reply : t.data_reply;
     if (matched == nullptr || reply.code != matched->code || reply.text != matched->text) {
-      bounce = on_reply(q, reply, job.domain);  // once per distinct reply, not per recipient
+      bounce = on_reply(q, reply, &job);  // once per distinct reply, not per recipient
       matched = &reply;
     }
     RcptOutcome o;
@@ -367,7 +392,7 @@ bool Outbound::try_next_target(uint32_t slot, SiteQueue& q) {
                                   c.session->failed() ? proto::format_reply(c.session->failure()) : "");
     }
     if (c.session->failed()) {
-      on_reply(q, c.session->failure(), "");  // the greeting or EHLO refused: a rule may back off
+      on_reply(q, c.session->failure(), nullptr);  // the greeting or EHLO refused: a rule may back off
     }
     // After an opportunistic TLS failure the same host is tried again in
     // plaintext (tls_broken); anything else moves to the next host.

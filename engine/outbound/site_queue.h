@@ -17,6 +17,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "engine/delivery/delivery_job.h"
+#include "engine/outbound/egress.h"
 #include "engine/outbound/shaping.h"
 #include "engine/outbound/site_route.h"
 #include "engine/runtime/socket_io.h"
@@ -44,6 +45,7 @@ struct SiteQueue {
   std::string key;     // source + "|" + site
   std::string site;
   std::string source;  // egress source name, "" = the host's default address
+  const EgressSource* egress = nullptr;  // its address and EHLO name (config; null for "")
   proto::TlsPolicy tls = proto::TlsPolicy::kOpportunistic;
   std::shared_ptr<const SiteRoute> route;  // the latest one a job brought
   std::vector<std::string> rule_domains;   // domains whose shaping rules apply here
@@ -56,6 +58,8 @@ struct SiteQueue {
   std::string suspended_by;  // the rule, for the event log and the queue summary
   std::string throttled_by;
   ShapingParams throttle;
+  // A rule with `tenant` suspends that tenant's mail alone: tenant -> (until, rule).
+  absl::flat_hash_map<std::string, std::pair<int64_t, std::string>> tenants_suspended;
   absl::flat_hash_map<size_t, std::deque<int64_t>> hits;  // rule -> recent matches (rules with a trigger)
   std::list<JobInFlight> jobs;  // every job here, queued or being sent
   std::deque<Chunk> queue;      // transactions waiting for a connection

@@ -59,12 +59,13 @@ def _udp_answers(port):
 
 
 class Received:
-    def __init__(self, sender, rcpts, content, peer, tls):
+    def __init__(self, sender, rcpts, content, peer, tls, helo=None):
         self.sender = sender
         self.rcpts = rcpts
         self.content = content
         self.peer = peer
         self.tls = tls  # the session was encrypted (STARTTLS)
+        self.helo = helo  # what the client said in EHLO/HELO
 
 
 def make_tls_context(tmpdir):
@@ -138,7 +139,7 @@ class AioSink:
                 with sink.lock:
                     sink.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos),
                                                   envelope.original_content, session.peer,
-                                                  session.ssl is not None))
+                                                  session.ssl is not None, session.host_name))
                     sink.times.append(time.monotonic())
                 return '250 2.0.0 OK'
 

@@ -244,6 +244,78 @@ class ShapingTest(harness.EngineTestCase):
                 self.assertEqual([e for e in peers.read_events(self.events) if e['type'] == 'shaping'], [])
             eng.stop()
 
+    EGRESS = (
+        '[egress.source."ip-2"]\naddress = "127.0.0.2"\nehlo = "mta2.sender.test"\n'
+        '[egress.source."ip-3"]\naddress = "127.0.0.3"\n'
+        '[egress.pool."main"]\nsources = [{ name = "ip-2", weight = 3 }, { name = "ip-3", weight = 1 }]\n'
+        '[egress.pool."other"]\nsources = [{ name = "ip-3" }]\n'
+        '[egress]\ndefault_pool = "main"\npool_by_sender_domain = { "other.test" = "other" }\n')
+
+    def test_egress_sources_weights_and_ehlo(self):
+        sink = self.peer(peers.AioSink(host='0.0.0.0'))
+        eng = self.engine(self.shared_mx(), sink, self.EGRESS)
+        send_many(eng, ['u%d@a.test' % i for i in range(40)], threads=4)
+        got = sink.wait_messages(40, deadline=30)
+        by_ip = {}
+        for m in got:
+            by_ip[m.peer[0]] = by_ip.get(m.peer[0], 0) + 1
+        self.assertEqual(set(by_ip), {'127.0.0.2', '127.0.0.3'}, by_ip)
+        ratio = by_ip['127.0.0.2'] / by_ip['127.0.0.3']
+        self.assertTrue(2.5 <= ratio <= 3.5, 'weights 3:1 gave %r' % by_ip)
+        self.assertEqual({m.helo for m in got if m.peer[0] == '127.0.0.2'}, {'mta2.sender.test'})
+        self.assertEqual({m.helo for m in got if m.peer[0] == '127.0.0.3'}, {'mta.ringmta.test'},
+                         'a source without ehlo uses --hostname')
+        evs = peers.wait_events(self.events, lambda e: e['type'] == 'delivered', n=40)
+        self.assertEqual({(e['source'], e['pool']) for e in evs}, {('ip-2', 'main'), ('ip-3', 'main')})
+
+    def test_pool_header_sender_domain_tenant_and_campaign(self):
+        sink = self.peer(peers.AioSink(host='0.0.0.0'))
+        eng = self.engine(self.shared_mx(), sink, self.EGRESS)
+        body = (b'X-Ringmta-Pool: other\r\nSubject: pooled\r\nX-Ringmta-Tenant: acme\r\n'
+                b'X-Ringmta-Campaign: spring-sale\r\n\r\nHello.\r\n')
+        with smtplib.SMTP(eng.host, eng.port, timeout=10) as s:
+            s.sendmail('alice@sender.test', ['h@a.test'], body)
+            s.sendmail('bob@Other.test', ['d@a.test'], b'Subject: by domain\r\n\r\nHi.\r\n')
+        got = {m.rcpts[0]: m for m in sink.wait_messages(2)}
+        self.assertEqual(got['h@a.test'].peer[0], '127.0.0.3', 'X-Ringmta-Pool: other')
+        self.assertEqual(got['d@a.test'].peer[0], '127.0.0.3', 'pool_by_sender_domain')
+        content = got['h@a.test'].content
+        self.assertNotIn(b'X-Ringmta', content, 'control headers are removed before delivery')
+        self.assertIn(b'Subject: pooled\r\n', content)
+        evs = {e['recipient']: e for e in peers.wait_events(self.events, lambda e: e['type'] == 'delivered', n=2)}
+        self.assertEqual((evs['h@a.test']['tenant'], evs['h@a.test']['campaign']), ('acme', 'spring-sale'))
+        self.assertEqual((evs['h@a.test']['pool'], evs['h@a.test']['source']), ('other', 'ip-3'))
+        self.assertNotIn('tenant', evs['d@a.test'])
+
+    def test_tenant_rule_suspends_only_that_tenant(self):
+        def rcpt(s, r, n):
+            return '421 4.7.0 acme is sending too much' if r == 'first@a.test' else None
+        sink = self.peer(peers.AioSink(rcpt_reply=rcpt))
+        toml = ("[[shaping.rule]]\nregex = 'too much'\naction = \"suspend\"\nduration = \"1m\"\n"
+                'tenant = "acme"\n')
+        eng = self.engine(self.shared_mx(), sink, toml)
+        acme = b'X-Ringmta-Tenant: acme\r\nSubject: a\r\n\r\nHi.\r\n'
+        with smtplib.SMTP(eng.host, eng.port, timeout=10) as s:
+            s.sendmail('alice@sender.test', ['first@a.test'], acme)
+        ev = self.shaping_events()[0]
+        self.assertEqual((ev['action'], ev['tenant']), ('suspend', 'acme'))
+        with smtplib.SMTP(eng.host, eng.port, timeout=10) as s:
+            s.sendmail('alice@sender.test', ['second@a.test'], acme)
+            s.sendmail('alice@sender.test', ['other@a.test'], b'Subject: b\r\n\r\nHi.\r\n')
+        got = sink.wait_messages(1)
+        held = peers.wait_events(self.events, lambda e: e['type'] == 'deferred' and e['recipient'] == 'second@a.test')
+        self.assertIn('suspended', held[0]['response'])
+        self.assertEqual([m.rcpts[0] for m in got], ['other@a.test'], 'other tenants still go')
+
+    def test_a_source_that_cannot_be_bound_exits_2(self):
+        path = self.config('[egress.source."far"]\naddress = "192.0.2.10"\n'
+                           '[egress.pool."p"]\nsources = [{ name = "far" }]\n[egress]\ndefault_pool = "p"\n')
+        p = subprocess.run([harness.ringmta_bin(), '--config', path, '--spool', self.tmp],
+                           capture_output=True, text=True, timeout=10)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn('egress.source."far"', p.stderr)
+        self.assertIn('192.0.2.10', p.stderr)
+
     def test_bad_shaping_values_exit_2_naming_the_key(self):
         for toml, key in [('[shaping.default]\nconnection_limit = 0\n', 'shaping.default.connection_limit'),
                           ('[shaping.domain."x.test"]\nmax_message_rate = "often"\n',
