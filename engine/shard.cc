@@ -94,7 +94,7 @@ absl::Status Shard::setup() {
   _retention = std::make_unique<Retention>(*_ctx, _table, *_store, *_segments, *_loader);
   _events = std::make_unique<EventLog>(_event_log_fd, _id);
   _events->set_ring(_ring.get());
-  _outbound = std::make_unique<Outbound>(*_ctx, *_outbox, *_events);
+  _outbound = std::make_unique<Outbound>(*_ctx, *_outbox, *_events, _services->shaping_reload);
   _delivery = std::make_unique<Delivery>(*_ctx, _table, *_store, *_loader, *_retention, *_outbox, *_events);
   _inbound = std::make_unique<Inbound>(*_ctx, std::move(_listen_fds), std::move(_listen_tls), *_services, *_store);
   _listen_fds.clear();

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include "engine/auth/auth_users.h"
+#include "engine/config/shaping_file.h"
+#include "engine/outbound/backoff_rules.h"
 #include "engine/daemon/listeners.h"
 #include "engine/runtime/log.h"
 
@@ -34,6 +36,19 @@ void reload(const Config& config, std::vector<std::unique_ptr<ShardServices>>& s
       [[maybe_unused]] ssize_t w = write(services[i]->reload_fd, &one, sizeof one);
     }
     log_info("SIGHUP: TLS certificate %s loaded", config.tls_cert);
+  }
+  if (!config.shaping_file.empty() || !config.config_file.empty()) {
+    absl::StatusOr<Shaping> shaping = load_shaping(config.config_file, config.shaping_file);
+    if (!shaping.ok()) {
+      log_error("SIGHUP: %s (the shaping tables in use stay)", shaping.status().message());
+    } else {
+      for (const std::unique_ptr<ShardServices>& s : services) {
+        delete s->shaping_reload.exchange(new Shaping(*shaping), std::memory_order_acq_rel);
+      }
+      log_info("SIGHUP: shaping tables loaded from %s (%zu domain rules, %zu backoff rules)",
+               config.shaping_file.empty() ? config.config_file : config.shaping_file, shaping->domains.size(),
+               shaping->rules ? shaping->rules->rules().size() : size_t{0});
+    }
   }
   if (auth != nullptr) {
     absl::StatusOr<AuthUsers> users = AuthUsers::load(config.auth_users);

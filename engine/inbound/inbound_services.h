@@ -1,6 +1,6 @@
-// engine/inbound/inbound_services.h — what main() hands a shard for its
-// inbound sessions besides its sockets; main owns all of it and outlives
-// the shard.
+// engine/inbound/inbound_services.h — what main() hands a shard besides its
+// sockets (for its inbound sessions, and the shaping tables a SIGHUP
+// reloads); main owns all of it and outlives the shard.
 #pragma once
 
 #include <atomic>
@@ -8,6 +8,7 @@
 
 #include "engine/auth/auth_service.h"
 #include "engine/inbound/client_limits.h"
+#include "engine/outbound/shaping.h"
 #include "engine/tls/tls_context.h"
 
 namespace ringmta {
@@ -22,8 +23,14 @@ struct ShardServices {
   // reload_fd; the shard takes it on its own thread.
   std::atomic<TlsContext*> tls_reload{nullptr};
   int reload_fd = -1;
+  // SIGHUP: freshly read shaping tables; the shard's Outbound takes them at
+  // its next tick (queued mail and the queues' state stay).
+  std::atomic<Shaping*> shaping_reload{nullptr};
 
-  ~ShardServices() { delete tls_reload.load(); }
+  ~ShardServices() {
+    delete tls_reload.load();
+    delete shaping_reload.load();
+  }
 };
 
 }  // namespace ringmta

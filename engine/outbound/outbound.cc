@@ -23,8 +23,9 @@ constexpr size_t kMaxSiteDomains = 4096;
 
 }  // namespace
 
-Outbound::Outbound(const ShardContext& ctx, MeshOutbox<ShardMessage>& outbox, EventLog& events)
-    : _ctx(ctx), _outbox(outbox), _events(events), _base_limits(ctx.config.site_defaults()) {
+Outbound::Outbound(const ShardContext& ctx, MeshOutbox<ShardMessage>& outbox, EventLog& events,
+                   std::atomic<Shaping*>& reload)
+    : _ctx(ctx), _outbox(outbox), _events(events), _reload(reload), _base_limits(ctx.config.site_defaults()) {
   _client_config.helo_name = ctx.config.hostname;
 }
 
@@ -261,7 +262,30 @@ void Outbound::maybe_forget(const std::string& key) {
   }
 }
 
+// take_reload puts shaping tables a SIGHUP read in force: every queue
+// keeps its mail, connections, rates and actions, under its new limits.
+void Outbound::take_reload() {
+  Shaping* fresh = _reload.exchange(nullptr, std::memory_order_acq_rel);
+  if (fresh == nullptr) {
+    return;
+  }
+  _reloaded.reset(fresh);
+  std::vector<std::string> keys;
+  for (auto& [key, q] : _sites) {
+    q->hits.clear();  // counted against rules by their place, which may have changed
+    refresh_limits(*q);
+    keys.push_back(key);
+  }
+  for (const std::string& key : keys) {  // looser limits may let work go now (pump may forget a site)
+    if (auto it = _sites.find(key); it != _sites.end()) {
+      it->second->wake_ns = 0;
+      pump(*it->second);
+    }
+  }
+}
+
 void Outbound::on_tick(int64_t now_ms) {
+  take_reload();
   // An idle connection is kept this long for the next job (Postfix's
   // smtp_connection_cache_time_limit is 2 s).
   constexpr int64_t kIdleKeepMs = 2000;

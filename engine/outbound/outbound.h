@@ -19,6 +19,7 @@
 
 #include <linux/time_types.h>
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -45,7 +46,9 @@ namespace ringmta {
 
 class Outbound : public Component {
  public:
-  Outbound(const ShardContext& ctx, MeshOutbox<ShardMessage>& outbox, EventLog& events);
+  // reload: where main() leaves shaping tables read again on SIGHUP.
+  Outbound(const ShardContext& ctx, MeshOutbox<ShardMessage>& outbox, EventLog& events,
+           std::atomic<Shaping*>& reload);
   ~Outbound();
   Outbound(const Outbound&) = delete;
   Outbound& operator=(const Outbound&) = delete;
@@ -61,6 +64,9 @@ class Outbound : public Component {
   bool drained() const override { return _conns.in_use() == 0; }
 
  private:
+  const Shaping& shaping() const { return _reloaded ? *_reloaded : _ctx.config.shaping; }
+  void take_reload();
+
   // A nexthop this shard routes: its answer, kept kRouteKeepMs, and the
   // jobs waiting for it.
   struct RouteEntry {
@@ -125,6 +131,8 @@ class Outbound : public Component {
   const ShardContext& _ctx;
   MeshOutbox<ShardMessage>& _outbox;
   EventLog& _events;
+  std::atomic<Shaping*>& _reload;
+  std::unique_ptr<const Shaping> _reloaded;  // the tables in force after a SIGHUP
   proto::ClientConfig _client_config;
   SiteLimits _base_limits;  // the delivery flags' defaults
   absl::flat_hash_map<std::string, RouteEntry> _routes;

@@ -38,7 +38,7 @@ bool Outbound::tenant_suspended(const SiteQueue& q, const DeliveryJob& job) cons
 // recipient). `job` is the one the reply was about; null for a reply to
 // the session (greeting, EHLO) or an internal failure of the connection.
 bool Outbound::on_reply(SiteQueue& q, const proto::Reply& reply, const DeliveryJob* job) {
-  const BackoffRules* rules = _ctx.config.shaping.rules.get();
+  const BackoffRules* rules = shaping().rules.get();
   if (rules == nullptr || reply.code == 0 || (reply.code >= 200 && reply.code < 300)) {
     return false;  // successes never trigger a backoff
   }
@@ -156,7 +156,7 @@ void Outbound::hold_queue(SiteQueue& q, const std::string* tenant) {
 }
 
 void Outbound::refresh_limits(SiteQueue& q) {
-  q.configured = _ctx.config.shaping.limits_for(q.rule_domains, q.source, _base_limits);
+  q.configured = shaping().limits_for(q.rule_domains, q.source, _base_limits);
   q.limits = q.configured;
   if (q.throttled_until_ms != 0) {
     // A throttle only ever tightens what is configured.

@@ -130,7 +130,7 @@ void Outbound::on_resolved(const std::string& key, const MxRoute& route) {
     }
   }
   if (!sr->targets.empty()) {
-    const DomainRule* rule = _ctx.config.shaping.rule_for(r.nexthop.name);
+    const DomainRule* rule = shaping().rule_for(r.nexthop.name);
     sr->site = rule != nullptr && !rule->mx_rollup ? absl::StrCat("domain:", r.nexthop.name) : site_of(route);
     absl::StrAppend(&sr->site, tls_suffix(r.nexthop.tls));
     r.route = std::move(sr);
@@ -178,7 +178,7 @@ void Outbound::forward(DeliveryJob&& job, const RouteEntry& r) {
   }
   job.site_key = absl::StrCat(job.source, "|", r.route->site);
   job.route = r.route;
-  if (!job.domain.empty() && _ctx.config.shaping.rule_for(job.domain) != nullptr) {
+  if (!job.domain.empty() && shaping().rule_for(job.domain) != nullptr) {
     job.rule_domain = job.domain;
   }
   const auto owner = static_cast<unsigned>(std::hash<std::string_view>{}(job.site_key) % _outbox.shards());

@@ -7,6 +7,7 @@ once and when each message arrives.
 """
 
 import os
+import signal
 import smtplib
 import subprocess
 import threading
@@ -315,6 +316,31 @@ class ShapingTest(harness.EngineTestCase):
         self.assertEqual(p.returncode, 2, p.stderr)
         self.assertIn('egress.source."far"', p.stderr)
         self.assertIn('192.0.2.10', p.stderr)
+
+    def test_sighup_reloads_the_shaping_file_keeping_queued_mail(self):
+        sink = self.peer(peers.AioSink())
+        shaping = os.path.join(self.tmp, 'shaping.toml')
+        with open(shaping, 'w') as f:
+            f.write('[shaping.domain."c.test"]\nmax_message_rate = "1/h,max_burst=1"\n')
+        eng = self.engine(self.shared_mx(), sink, '[shaping]\nfile = "%s"\n' % shaping)
+        send_many(eng, ['u0@c.test', 'u1@c.test'], threads=1)
+        sink.wait_messages(1)
+        time.sleep(1.0)
+        self.assertEqual(len(sink.messages), 1, 'the second waits an hour')
+        with open(shaping, 'w') as f:
+            f.write('[shaping.domain."c.test"]\nmax_message_rate = "not a rate"\n')
+        eng.proc.send_signal(signal.SIGHUP)
+        end = time.time() + 10
+        while 'the shaping tables in use stay' not in eng.log() and time.time() < end:
+            time.sleep(0.05)
+        self.assertIn('max_message_rate: expected a rate', eng.log(), 'the bad file is refused, named')
+        self.assertEqual(len(sink.messages), 1)
+        with open(shaping, 'w') as f:
+            f.write('[shaping.domain."c.test"]\nconnection_limit = 5\n')
+        eng.proc.send_signal(signal.SIGHUP)
+        got = sink.wait_messages(2, deadline=10)
+        self.assertEqual(sorted(m.rcpts[0] for m in got), ['u0@c.test', 'u1@c.test'])
+        self.assertIn('SIGHUP: shaping tables loaded from %s' % shaping, eng.log())
 
     def test_bad_shaping_values_exit_2_naming_the_key(self):
         for toml, key in [('[shaping.default]\nconnection_limit = 0\n', 'shaping.default.connection_limit'),
