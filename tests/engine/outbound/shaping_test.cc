@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 
@@ -292,6 +293,24 @@ TEST_F(ShapingFile, BackoffRuleErrors) {
     ASSERT_FALSE(s.ok()) << c.text;
     EXPECT_NE(s.status().message().find(c.expect), std::string::npos) << s.status() << "\nwanted: " << c.expect;
   }
+}
+
+}  // namespace
+}  // namespace ringmta
+
+namespace ringmta {
+namespace {
+
+TEST(ShapingExample, TheShippedExampleLoads) {
+  const char* root = std::getenv("RINGMTA_SOURCE_ROOT");
+  ASSERT_NE(root, nullptr) << "meson sets RINGMTA_SOURCE_ROOT";
+  absl::StatusOr<Shaping> s = load_shaping("", std::string(root) + "/tools/shaping-example.toml");
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_NE(s->rule_for("gmail.com"), nullptr);
+  ASSERT_NE(s->rules, nullptr);
+  std::vector<size_t> hit;
+  s->rules->match("421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred", false, &hit);
+  EXPECT_FALSE(hit.empty());
 }
 
 }  // namespace
