@@ -195,6 +195,14 @@ bool Client::start_message(uint32_t slot) {
     return false;
   }
   patch_message_id(&c.headers, _template.id_offset, ++_next_id);
+  if (_opts.domains > 1) {
+    // d<N>.DOMAIN for this message's recipients (routing and shaping benchmarks).
+    const size_t at = _opts.to.find('@');
+    const std::string domain = absl::StrCat("@d", _next_id % _opts.domains, ".", _opts.to.substr(at + 1));
+    for (std::string& r : c.message.recipients) {
+      r.replace(r.find('@'), std::string::npos, domain);
+    }
+  }
   c.in_txn = true;
   c.stamped = false;
   c.start_ns = start;

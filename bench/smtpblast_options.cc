@@ -91,6 +91,8 @@ const Flag kFlags[] = {
    [](Options& o, std::string_view v) { return to_double(v, &o.rate) && o.rate > 0; }},
   {"from", "ADDR", "blast@smtpblast.test", "client: envelope sender",
    [](Options& o, std::string_view v) { o.from = std::string(v); return true; }},
+  {"domains", "D", "1", "client: spread messages over D recipient domains d0.DOMAIN ... (DOMAIN of --to)",
+   [](Options& o, std::string_view v) { return to_u32(v, &o.domains) && o.domains > 0; }},
   {"to", "ADDR", "sink@example.test", "client: recipient (R > 1: local+1@domain, ...)",
    [](Options& o, std::string_view v) { o.to = std::string(v); return v.find('@') != v.npos; }},
   {"helo", "NAME", "smtpblast.test", "client: EHLO name",

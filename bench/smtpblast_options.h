@@ -42,6 +42,7 @@ struct Options {
   double duration_s = 0;   // 0: run by message count
   uint32_t size = 1024;    // octets of content, headers included
   uint32_t recipients = 1;
+  uint32_t domains = 1;     // > 1: message i goes to the domain d<i % domains>.<domain of --to>
   bool pipelining = false;
   bool no_reuse = false;
   double rate = 0;         // messages/s, 0: closed loop
