@@ -168,6 +168,9 @@ std::string notification_text(const DsnInput& in, bool delayed_only) {
       line.append(" (still being retried)");
     }
     append_folded(&text, line);
+    if (!r.bounce_class.empty()) {
+      append_pieces(&text, {"    (bounce class: ", clean(r.bounce_class), ")\r\n"});
+    }
     text.append("\r\n");
   }
   return text;
@@ -193,6 +196,9 @@ std::string delivery_status(const DsnInput& in, std::string_view date) {
       append_field(&text, "Diagnostic-Code", clean(r.diagnostic));
     }
     append_field(&text, "Last-Attempt-Date", date);
+    if (!r.bounce_class.empty()) {
+      append_field(&text, "X-Ringmta-Bounce-Class", clean(r.bounce_class));
+    }
   }
   return text;
 }

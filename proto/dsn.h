@@ -39,6 +39,10 @@ struct DsnRecipient {
   std::string action;      // "failed" | "delayed" (RFC 3464 2.3.3)
   std::string remote_mta;  // "dns; mx.example.com", or "" (no remote answer)
   std::string diagnostic;  // "smtp; 550 5.1.1 no such user", or ""
+  // The sender's bounce class ("InvalidRecipient"), or "": written as the
+  // extension field X-Ringmta-Bounce-Class (RFC 3464 2.3) and a line of
+  // the text part.
+  std::string bounce_class;
 };
 
 struct DsnInput {

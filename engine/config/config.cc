@@ -17,6 +17,7 @@
 #include "engine/config/egress_file.h"
 #include "engine/config/shaping_file.h"
 #include "engine/config/validate.h"
+#include "engine/delivery/bounce_class.h"
 #include "engine/runtime/absl_compat.h"
 
 namespace ringmta {
@@ -113,6 +114,12 @@ absl::StatusOr<ParsedConfig> parse_config(int argc, char** argv) {
     return egress.status();
   }
   c.egress = std::move(*egress);
+  absl::StatusOr<std::shared_ptr<const BounceClassifier>> classes =
+      c.bounce_classes_file.empty() ? BounceClassifier::shipped() : BounceClassifier::load_file(c.bounce_classes_file);
+  if (!classes.ok()) {
+    return classes.status();  // names the file, the rule and the problem; main exits 2
+  }
+  c.bounce_classifier = std::move(*classes);
   if (absl::Status s = validate(c); !s.ok()) {
     return s;
   }

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,8 @@
 #include "proto/client_session.h"
 
 namespace ringmta {
+
+class BounceClassifier;  // engine/delivery/bounce_class.h
 
 struct Config {
   std::vector<std::string> listen = {"127.0.0.1:2525", "[::1]:2525"};
@@ -70,6 +73,15 @@ struct Config {
   uint64_t retry_max_s = 4000;    // backoff doubles up to this (maximal_backoff_time)
   uint64_t queue_lifetime_s = 5 * 86400;  // then bounce (maximal_queue_lifetime)
   std::string event_log;     // JSON lines file; "" = none
+  // Bounce classes (engine/delivery/bounce_class.h): the rules file, ""
+  // = the shipped tools/bounce-classes.toml built into the binary. The
+  // rules are compiled once, by parse_config, and this one classifier is
+  // shared read-only by every shard: matching a const RE2::Set is
+  // thread-safe, and only failures are matched (a few per second per
+  // shard, not each delivery), so a per-shard copy would buy nothing but
+  // N compilations and N DFA caches.
+  std::string bounce_classes_file;
+  std::shared_ptr<const BounceClassifier> bounce_classifier;
   uint64_t dest_connections = 20;     // per destination (Postfix default_destination_concurrency_limit)
   uint64_t messages_per_connection = 1000;
   uint64_t connect_timeout_s = 30;

@@ -272,6 +272,16 @@ const std::vector<Option>& options() {
          c.event_log = v[0];
          return absl::OkStatus();
        }},
+      {"bounce-classes", "delivery.bounce_classes", Kind::kString, "(built in: tools/bounce-classes.toml)",
+       "TOML rules that class each failed delivery (InvalidRecipient, QuotaIssues, ...) for the event log "
+       "and DSNs: regexes over \"CODE ENHANCED TEXT\", first match wins; replaces the built-in rules",
+       [](Config& c, const std::vector<std::string>& v) {
+         if (v[0].empty()) {
+           return absl::InvalidArgumentError("expected the path of a rules file");
+         }
+         c.bounce_classes_file = v[0];
+         return absl::OkStatus();
+       }},
       {"dest-connections", "delivery.dest_connections", Kind::kUint, "20",
        "most simultaneous connections to one site (shaping.default connection_limit overrides it)",
        [](Config& c, const std::vector<std::string>& v) { return set_uint(&c.dest_connections, v, 1, 10000); }},

@@ -25,6 +25,7 @@ uint64_t Delivery::send_dsn(LiveMessage& lm) {
     d.status = o.status.empty() ? (o.code >= 500 ? "5.0.0" : "4.0.0") : o.status;
     d.action = "failed";
     d.remote_mta = o.host.empty() ? "" : absl::StrCat("dns; ", o.host);
+    d.bounce_class = std::string(bounce_class_name(o.bounce_class));
     d.diagnostic = o.code != 0 ? absl::StrCat("smtp; ", o.code, " ", o.status, " ", o.response)
                                : absl::StrCat("x-local; ", o.response);
     in.recipients.push_back(std::move(d));

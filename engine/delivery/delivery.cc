@@ -179,8 +179,10 @@ void Delivery::dispatch(uint64_t handle) {
     std::string_view domain = domain_of(m.envelope.recipients[i]);
     if (domain.empty()) {
       // <postmaster> without a domain: ringmta has no local mailboxes.
-      local.outcomes.push_back({i, Outcome::kBounced, 550, "5.1.1",
-                                "local delivery is not supported (no domain in the address)", "", ""});
+      RcptOutcome o{i, Outcome::kBounced, 550, "5.1.1",
+                    "local delivery is not supported (no domain in the address)", "", ""};
+      o.internal = true;
+      local.outcomes.push_back(std::move(o));
       continue;
     }
     Nexthop nh = nexthop_for(domain, _ctx.config);

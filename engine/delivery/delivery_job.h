@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "engine/delivery/bounce_class.h"
 #include "proto/client_session.h"
 #include "proto/server_session.h"
 
@@ -84,6 +85,12 @@ struct RcptOutcome {
   // backoff does not grow. retry_at: when to try again, if the site knows.
   bool held = false;
   absl::Time retry_at = absl::InfinitePast();
+  // internal: ringmta made this outcome itself (DNS, connect, TLS, timeout,
+  // a held queue, queue lifetime), no remote server said it.
+  bool internal = false;
+  // bounce_class: what kind of failure it is (bounce_class.h), set by the
+  // origin when it records the outcome; kUncategorized for a delivery.
+  BounceClass bounce_class = BounceClass::kUncategorized;
 };
 
 struct DeliveryResult {

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "engine/delivery/bounce_class.h"
 #include "engine/delivery/delivery.h"
 
 namespace ringmta {
@@ -29,6 +30,16 @@ const char* outcome_name(Outcome o) {
       return "bounced";
   }
   return "?";
+}
+
+// class_of: every failure (deferred or bounced, remote or ringmta's own)
+// gets the class of the first rule that matches "CODE ENHANCED TEXT"; a
+// delivery is Uncategorized, as in KumoMTA's logs, and costs no match.
+BounceClass class_of(const Config& c, const RcptOutcome& o) {
+  if (o.outcome == Outcome::kDelivered || c.bounce_classifier == nullptr) {
+    return BounceClass::kUncategorized;
+  }
+  return c.bounce_classifier->classify(o.code, o.status, o.response);
 }
 
 }  // namespace
@@ -63,7 +74,11 @@ void Delivery::record_outcome(LiveMessage& lm, RcptOutcome& o, std::string_view 
     o.response = absl::StrCat("gave up after ", st.attempts, " attempts (queue lifetime ",
                               _ctx.config.queue_lifetime_s, "s); last error: ", o.response);
     o.status = "4.4.7";
+    o.internal = true;  // ringmta gave up, whoever said the last error
   }
+  // Classified once, here on the origin: the event, the DSN and later
+  // suppression all read it from the outcome.
+  o.bounce_class = class_of(_ctx.config, o);
   switch (o.outcome) {
     case Outcome::kDelivered:
       st.status = spool::RcptStatus::kDelivered;
@@ -102,6 +117,7 @@ void Delivery::record_outcome(LiveMessage& lm, RcptOutcome& o, std::string_view 
   e.code = o.code;
   e.status = o.status;
   e.response = o.response;
+  e.bounce_class = bounce_class_name(o.bounce_class);
   e.attempt = st.attempts;
   e.time = now;
   e.next_retry = st.next_retry;

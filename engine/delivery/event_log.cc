@@ -95,6 +95,8 @@ void EventLog::add(const DeliveryEvent& e) {
   append_json_string(&b, e.status);
   b.append(",\"response\":");
   append_json_string(&b, e.response);
+  b.append(",\"class\":");
+  append_json_string(&b, e.bounce_class);
   absl::StrAppend(&b, ",\"attempt\":", e.attempt);
   if (e.type == "deferred") {
     b.append(",\"next_retry\":");

@@ -39,6 +39,7 @@ struct DeliveryEvent {
   int code = 0;                // SMTP reply code (remote, or local for local reasons)
   std::string_view status;     // enhanced status, e.g. "5.1.1"
   std::string_view response;   // the remote reply or the local reason
+  std::string_view bounce_class;  // "InvalidRecipient", ... (bounce_class.h); "Uncategorized" if delivered
   uint32_t attempt = 0;
   absl::Time time;
   absl::Time next_retry;       // deferred only

@@ -236,7 +236,9 @@ void Outbound::fail_queue(SiteQueue& q, Outcome outcome, int code, const std::st
     q.queue.pop_front();
     std::vector<RcptOutcome> outcomes;
     for (uint32_t i = chunk.begin; i < chunk.end; ++i) {
-      outcomes.push_back({chunk.job->job.rcpts[i], outcome, code, status, text, "", ""});
+      RcptOutcome o{chunk.job->job.rcpts[i], outcome, code, status, text, "", ""};
+      o.internal = true;
+      outcomes.push_back(std::move(o));
     }
     complete(q, chunk, std::move(outcomes));
   }

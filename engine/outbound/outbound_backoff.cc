@@ -148,6 +148,7 @@ void Outbound::hold_queue(SiteQueue& q, const std::string* tenant) {
       RcptOutcome o{chunk.job->job.rcpts[i], Outcome::kDeferred, 451, "4.4.5", why, "", ""};
       o.held = true;
       o.retry_at = retry_at;
+      o.internal = true;
       outcomes.push_back(std::move(o));
     }
     complete(q, chunk, std::move(outcomes));

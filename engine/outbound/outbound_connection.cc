@@ -336,6 +336,7 @@ void Outbound::finish_job(uint32_t slot, proto::TransactionResult&& t) {
     o.held = reply.code == 421;
     o.status = reply.enhanced;
     o.response = reply.text;
+    o.internal = reply.local;  // lost connection, timeout, TLS required, ...: made by the client session
     o.host = c.host;
     o.ip = c.ip;
     outcomes.push_back(std::move(o));

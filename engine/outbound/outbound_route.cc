@@ -170,7 +170,9 @@ void Outbound::forward(DeliveryJob&& job, const RouteEntry& r) {
   if (!r.route) {
     std::vector<RcptOutcome> outcomes;
     for (uint32_t rcpt : job.rcpts) {
-      outcomes.push_back({rcpt, r.fail_outcome, r.fail_code, r.fail_status, r.fail_error, "", ""});
+      RcptOutcome o{rcpt, r.fail_outcome, r.fail_code, r.fail_status, r.fail_error, "", ""};
+      o.internal = true;
+      outcomes.push_back(std::move(o));
     }
     const uint32_t origin = job.origin;
     _outbox.send(origin, std::move(job).answer(std::move(outcomes)));

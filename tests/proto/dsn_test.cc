@@ -106,6 +106,29 @@ TEST(DsnTest, MultipartReportStructure) {
   EXPECT_EQ(build_dsn(input()), dsn);  // reproducible
 }
 
+TEST(DsnTest, BounceClassInBothParts) {
+  DsnInput in = input();
+  in.recipients[0].bounce_class = "InvalidRecipient";
+  in.recipients[1].bounce_class = "Bad\r\nX-Injected: yes";  // cleaned like every other value
+  const std::string dsn = build_dsn(in);
+  std::string top, boundary;
+  std::vector<Part> parts = split_mime(dsn, &top, &boundary);
+  ASSERT_EQ(parts.size(), 3u);
+  EXPECT_NE(parts[0].body.find("said: 550 5.1.1 no such user\r\n    (bounce class: InvalidRecipient)\r\n"),
+            std::string::npos)
+      << parts[0].body;
+  EXPECT_NE(parts[1].body.find("Last-Attempt-Date: Sun, 22 Nov 2026 10:05:00 +0000\r\n"
+                               "X-Ringmta-Bounce-Class: InvalidRecipient\r\n\r\n"
+                               "Final-Recipient: rfc822; carol@rcpt.test\r\n"),
+            std::string::npos)
+      << parts[1].body;
+  EXPECT_NE(parts[1].body.find("X-Ringmta-Bounce-Class: Bad  X-Injected: yes\r\n"), std::string::npos);
+  EXPECT_EQ(dsn.find("\r\nX-Injected"), std::string::npos);
+  // Without a class (the default) neither part mentions one.
+  EXPECT_EQ(build_dsn(input()).find("ounce class"), std::string::npos);
+  EXPECT_EQ(build_dsn(input()).find("Bounce-Class"), std::string::npos);
+}
+
 TEST(DsnTest, EveryLineIsCrlfAndShort) {
   DsnInput in = input();
   in.recipients[0].diagnostic = "smtp; 550 5.1.1 " + std::string(3000, 'z') + " and\r\nX-Injected: yes";

@@ -1,4 +1,5 @@
 #include "engine/config/config.h"
+#include "engine/delivery/bounce_class.h"
 
 #include <gtest/gtest.h>
 
@@ -145,11 +146,44 @@ TEST(Config, MemoryBudget) {
   EXPECT_NE(c.status().message().find("--memory-budget"), std::string::npos);
 }
 
+TEST(Config, BounceClasses) {
+  auto c = parse({});
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_NE(c->config.bounce_classifier, nullptr);  // the built-in rules
+  EXPECT_TRUE(c->config.bounce_classes_file.empty());
+  EXPECT_EQ(c->config.bounce_classifier->classify("550 5.1.1 user unknown"), BounceClass::kInvalidRecipient);
+
+  std::string rules = write_file("[[rule]]\nclass = \"SpamBlock\"\nregex = '^5'\n");
+  c = parse({"--bounce-classes", rules});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->config.bounce_classifier->classify("550 5.1.1 user unknown"), BounceClass::kSpamBlock);
+  std::string path = write_file("[delivery]\nbounce_classes = \"" + rules + "\"\n");
+  c = parse({"--config", path});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->config.bounce_classes_file, rules);
+  EXPECT_EQ(c->config.bounce_classifier->rules(), 1u);
+  std::remove(path.c_str());
+
+  std::ofstream(rules) << "[[rule]]\nclass = \"SpamBlock\"\nregex = ['ok', '+bad']\n";
+  c = parse({"--bounce-classes", rules});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("bounce classes " + rules + ": rule 1 (line 1): regex 2 '+bad'"),
+            std::string::npos)
+      << c.status();
+  std::remove(rules.c_str());
+  c = parse({"--bounce-classes", rules});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("cannot read the file"), std::string::npos) << c.status();
+  c = parse({"--bounce-classes", ""});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("--bounce-classes: expected the path"), std::string::npos) << c.status();
+}
+
 TEST(Config, HelpListsEveryFlagWithDefault) {
   std::string help = help_text();
   for (const char* flag : {"--listen", "--spool", "--shards", "--config", "--hostname", "--log-level",
                            "--relay-networks", "--local-domains", "--max-message-size",
-                           "--timeout-command", "--segment-size", "--memory-budget", "--version",
+                           "--timeout-command", "--segment-size", "--memory-budget", "--bounce-classes", "--version",
                            "--help"}) {
     EXPECT_NE(help.find(flag), std::string::npos) << flag;
   }
