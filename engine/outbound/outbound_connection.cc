@@ -333,7 +333,7 @@ void Outbound::finish_job(uint32_t slot, proto::TransactionResult&& t) {
     }
     // 421: the server is closing the session (RFC 5321 3.8), not judging
     // the recipient: not a failed attempt.
-    o.held = reply.code == 421;
+    o.held = reply.code == 421 && !reply.local;
     o.status = reply.enhanced;
     o.response = reply.text;
     o.internal = reply.local;  // lost connection, timeout, TLS required, ...: made by the client session
