@@ -25,7 +25,19 @@ std::string help_text() {
   }
   absl::StrAppend(&out,
                   "  --help                         print this and exit\n"
-                  "  --version                      print the version and exit\n");
+                  "  --version                      print the version and exit\n"
+                  "\n"
+                  "Tables of the --config file (README, \"Traffic shaping\" and \"Egress\"):\n"
+                  "  [shaping.default], [shaping.domain.\"D\"], [shaping.domain.\"D\".source.\"S\"]\n"
+                  "                                 connection_limit, max_connection_rate, max_message_rate,\n"
+                  "                                 max_deliveries_per_connection, max_recipients_per_message,\n"
+                  "                                 mx_rollup (domains)\n"
+                  "  [[shaping.rule]]               regex, action (suspend|throttle|bounce), duration,\n"
+                  "                                 max_message_rate, connection_limit, domain, tenant,\n"
+                  "                                 trigger, match_internal\n"
+                  "  [egress.source.\"S\"]           address, ehlo\n"
+                  "  [egress.pool.\"P\"]             sources = [{ name, weight }]\n"
+                  "  [egress]                       default_pool, pool_by_sender_domain\n");
   return out;
 }
 
