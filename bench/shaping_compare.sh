@@ -5,7 +5,8 @@
 #   bench/shaping_compare.sh [BUILD_DIR] [MESSAGES] [ROUNDS]
 #   defaults:                build       20000      3
 #   env: SHAPING_SHARDS (ringmta --shards, default 1), SHAPING_SESSIONS (20),
-#        SHAPING_SCENARIOS (a subset of "plain shaping domains10k", in that order)
+#        SHAPING_SCENARIOS (default "plain shaping domains10k"; also "rules" and
+#        "pools": the shaping config's rules alone, its pools alone)
 #
 # Scenarios, each a fresh ringmta and spool relaying to one smtpblast sink
 # through MX records served by a local dnsmasq (d0.bench.test ...
@@ -63,7 +64,8 @@ pids+=($!)
 sleep 0.5
 kill -0 "${pids[-1]}" 2>/dev/null || fail "dnsmasq did not start: $(cat "$work/dnsmasq.log")"
 
-# The shaping config: 1,000 domain rules, 5 backoff rules, 3 pools.
+# The shaping config: 1,000 domain rules, 5 backoff rules (rules.toml), and
+# 3 pools (pools.toml); shaping.toml has both.
 {
   echo '[shaping.default]'
   echo 'connection_limit = 20'
@@ -73,12 +75,15 @@ kill -0 "${pids[-1]}" 2>/dev/null || fail "dnsmasq did not start: $(cat "$work/d
   for re in '\[TSS04\]' '^421 4\.7\.0 .*rate' '4\.7\.650' '\(S3150\)' '\[HM08\]'; do
     printf "[[shaping.rule]]\nregex = '%s'\naction = \"suspend\"\nduration = \"10m\"\n" "$re"
   done
+} >"$work/rules.toml"
+{
   for s in 1 2 3; do printf '[egress.source."ip-%d"]\naddress = "127.0.0.%d"\n' "$s" "$s"; done
   echo '[egress.pool."a"]'; echo 'sources = [{ name = "ip-1", weight = 2 }, { name = "ip-2", weight = 1 }]'
   echo '[egress.pool."b"]'; echo 'sources = [{ name = "ip-2" }, { name = "ip-3" }]'
   echo '[egress.pool."c"]'; echo 'sources = [{ name = "ip-3" }]'
   echo '[egress]'; echo 'default_pool = "a"'; echo 'pool_by_sender_domain = { "other.test" = "b" }'
-} >"$work/shaping.toml"
+} >"$work/pools.toml"
+cat "$work/rules.toml" "$work/pools.toml" >"$work/shaping.toml"
 
 # run NAME DOMAINS [ringmta args...]: one measured run; appends
 # "NAME MSG_PER_S CPU_US_PER_MSG" to $work/results.
@@ -122,6 +127,8 @@ for ((r = 1; r <= rounds; r++)); do
     case $s in
       plain) run plain 10 ;;
       shaping) run shaping 10 --config "$work/shaping.toml" ;;
+      rules) run rules 10 --config "$work/rules.toml" ;;
+      pools) run pools 10 --config "$work/pools.toml" ;;
       domains10k) run domains10k 10000 ;;
       *) fail "unknown scenario $s" ;;
     esac
@@ -136,12 +143,13 @@ for line in open(path):
     name, rate, cpu = line.split()
     rows.setdefault(name, []).append((float(rate), float(cpu)))
 label = {'plain': '10 domains', 'shaping': '10 domains + shaping (1,000 rules, 3 pools)',
+         'rules': '10 domains + 1,000 rules (no pools)', 'pools': '10 domains + 3 pools (no rules)',
          'domains10k': '10,000 domains'}
 med = {n: (statistics.median(r for r, _ in v), statistics.median(c for _, c in v)) for n, v in rows.items()}
 print('%s messages per run, %s rounds (medians; every run listed), ringmta --shards %s\n' % (messages, rounds, shards))
 print('| scenario | msg/s | CPU us/msg | runs (msg/s, us/msg) |')
 print('|---|---:|---:|---|')
-for n in [n for n in ('plain', 'shaping', 'domains10k') if n in rows]:
+for n in [n for n in ('plain', 'shaping', 'rules', 'pools', 'domains10k') if n in rows]:
     runs = ', '.join('%.0f / %.1f' % rc for rc in rows[n])
     print('| %s | %.0f | %.1f | %s |' % (label[n], med[n][0], med[n][1], runs))
 print()

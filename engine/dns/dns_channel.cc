@@ -85,12 +85,34 @@ DnsChannel::~DnsChannel() {
 }
 
 void DnsChannel::query(std::string_view name, uint16_t type) {
-  auto* q = new Query{this, type, std::string(name)};
   ++_outstanding;
+  if (_in_flight >= kMaxInFlight) {
+    _waiting.emplace_back(std::string(name), type);  // sent as answers come back
+    return;
+  }
+  send(std::string(name), type);
+  after_ares();
+}
+
+void DnsChannel::send(std::string name, uint16_t type) {
+  auto* q = new Query{this, type, std::move(name)};
+  ++_in_flight;
   ++_queries_sent;
   // May call on_answer before it returns (no server, out of memory): that
   // only queues a reply, so nothing above is re-entered.
   ares_query(_channel, q->name.c_str(), kClassIn, type, &DnsChannel::on_answer, q);
+}
+
+// send_waiting puts queries that waited for room on the wire.
+void DnsChannel::send_waiting() {
+  if (_waiting.empty() || _destroying) {
+    return;
+  }
+  while (_in_flight < kMaxInFlight && !_waiting.empty()) {
+    auto [name, type] = std::move(_waiting.front());
+    _waiting.pop_front();
+    send(std::move(name), type);
+  }
   after_ares();
 }
 
@@ -99,6 +121,7 @@ void DnsChannel::on_answer(void* arg, int status, int /*timeouts*/, unsigned cha
   std::unique_ptr<Query> q(static_cast<Query*>(arg));
   DnsChannel* self = q->channel;
   --self->_outstanding;
+  --self->_in_flight;
   if (self->_destroying || status == ARES_EDESTRUCTION || status == ARES_ECANCELLED) {
     return;
   }
@@ -152,11 +175,15 @@ void DnsChannel::after_ares() {
   }
   absl::erase_if(_socks, [](const auto& kv) { return kv.second.want == 0; });
 
-  timeval tv{};
-  if (ares_timeout(_channel, nullptr, &tv) == nullptr) {
+  // c-ares' own answer to "when is the next timeout" (ares_timeout) walks
+  // every outstanding query; asked after each call, routing thousands of
+  // new domains at once would cost time quadratic in them. So while
+  // queries are out, timeouts are looked at every kTimeoutCheckUs instead:
+  // c-ares' timeouts are seconds long, and fire at most that much late.
+  if (_outstanding == 0) {
     _deadline_us = -1;
-  } else {
-    _deadline_us = now_us() + int64_t{tv.tv_sec} * 1000000 + tv.tv_usec;
+  } else if (_deadline_us < 0) {
+    _deadline_us = now_us() + kTimeoutCheckUs;
   }
 }
 
@@ -177,14 +204,17 @@ void DnsChannel::on_cqe(const io_uring_cqe* cqe) {
   bool writable = (events & POLLOUT) && (ready & (POLLOUT | POLLERR | POLLHUP));
   ares_process_fd(_channel, readable ? fd : ARES_SOCKET_BAD, writable ? fd : ARES_SOCKET_BAD);
   after_ares();
+  send_waiting();
 }
 
 void DnsChannel::process_timeouts() {
   if (_deadline_us < 0 || now_us() < _deadline_us) {
     return;
   }
+  _deadline_us = -1;  // after_ares sets the next check while queries are out
   ares_process_fd(_channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
   after_ares();
+  send_waiting();
 }
 
 int64_t DnsChannel::wait_bound_us() const {

@@ -21,6 +21,7 @@
 #include <ares.h>
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -98,13 +99,26 @@ class DnsChannel {
   // wants now; called after every call into c-ares.
   void after_ares();
 
+  void send(std::string name, uint16_t type);
+  void send_waiting();
+
+  // How often timeouts are looked at while queries are out (after_ares).
+  static constexpr int64_t kTimeoutCheckUs = 100'000;
+  // Queries on the wire at once; more wait their turn (_waiting). A burst
+  // of thousands of new domains would otherwise overflow the server's
+  // socket buffer (a local dnsmasq drops past ~250), and every dropped
+  // query costs a retransmit timeout, then a deferral.
+  static constexpr size_t kMaxInFlight = 64;
+
   Ring* _ring;
   ares_channel _channel = nullptr;
   absl::flat_hash_map<int, Socket> _socks;
   uint32_t _next_gen = 0;
   int64_t _deadline_us = -1;
   bool _destroying = false;
-  size_t _outstanding = 0;
+  size_t _outstanding = 0;  // asked and not yet answered: in flight or waiting
+  size_t _in_flight = 0;
+  std::deque<std::pair<std::string, uint16_t>> _waiting;
   uint64_t _queries_sent = 0;
   std::vector<DnsReply> _replies;
 };

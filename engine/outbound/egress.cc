@@ -37,7 +37,11 @@ const EgressPool* Egress::pool_for(std::string_view header, std::string_view sen
 }
 
 std::string_view PoolCursor::next(const EgressPool& pool, const Egress& egress) {
-  std::vector<int64_t>& cur = _current[pool.name];
+  const auto index = static_cast<size_t>(&pool - egress.pools.data());
+  if (_current.size() <= index) {
+    _current.resize(egress.pools.size());
+  }
+  std::vector<int64_t>& cur = _current[index];
   cur.resize(pool.members.size());
   int64_t total = 0;
   size_t best = 0;

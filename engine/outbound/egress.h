@@ -62,11 +62,12 @@ struct Egress {
 // ..., never a run of all of one source).
 class PoolCursor {
  public:
-  // next: the name of the source the next message of `pool` goes from.
+  // next: the name of the source the next message of `pool` (one of
+  // egress.pools) goes from.
   std::string_view next(const EgressPool& pool, const Egress& egress);
 
  private:
-  std::map<std::string, std::vector<int64_t>, std::less<>> _current;  // by pool name, per member
+  std::vector<std::vector<int64_t>> _current;  // by pool (its place in Egress::pools), per member
 };
 
 }  // namespace ringmta

@@ -126,7 +126,7 @@ SiteQueue& Outbound::site_queue(const DeliveryJob& job) {
 void Outbound::queue(DeliveryJob&& job) {
   SiteQueue& q = site_queue(job);
   q.route = job.route;  // the freshest answer for connections opened from now on
-  if (!job.domain.empty() && q.domains.size() < kMaxSiteDomains) {
+  if (shaping().rules && !job.domain.empty() && q.domains.size() < kMaxSiteDomains) {  // for rules' `domain`
     q.domains.insert(job.domain);
   }
   if (!job.rule_domain.empty() &&

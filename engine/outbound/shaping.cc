@@ -155,7 +155,7 @@ void ShapingParams::merge(const ShapingParams& over) {
 }
 
 const DomainRule* Shaping::rule_for(std::string_view domain) const {
-  auto it = domains.find(domain);
+  auto it = domains.find(av(domain));
   return it == domains.end() ? nullptr : &it->second;
 }
 

@@ -23,6 +23,8 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+
 namespace ringmta {
 
 // Rate is `count` events per `period_ns`, with bursts of up to `burst`
@@ -89,7 +91,8 @@ class BackoffRules;  // backoff_rules.h
 
 struct Shaping {
   ShapingParams defaults;
-  std::map<std::string, DomainRule, std::less<>> domains;  // lower-case names
+  // By lower-case name; a hash map: routing looks a domain up per job.
+  absl::flat_hash_map<std::string, DomainRule> domains;
   std::shared_ptr<const BackoffRules> rules;                // [[shaping.rule]], compiled; may be null
 
   const DomainRule* rule_for(std::string_view domain) const;
