@@ -25,7 +25,10 @@
 # Generator: smtpblast --pipelining, 1 KB messages, 1 recipient. Throughput
 # is MESSAGES / (generator start -> the sink has accepted MESSAGES). CPU is
 # ringmta's own (utime + stime of its process, all threads, /proc) over the
-# same span, per message. Prints one table; exits non-zero if a run fails.
+# same span, per message, and, when perf is installed, the instructions
+# ringmta ran in user space per message (perf stat -e instructions:u): far
+# steadier than CPU time on a shared machine, and what the shaping code
+# adds shows there alone. Prints one table; exits non-zero if a run fails.
 set -euo pipefail
 build=${1:-build}
 messages=${2:-20000}
@@ -110,6 +113,12 @@ run() {
   pids+=("$rpid")
   wait_port "$port" || fail "$name: ringmta did not start: $(cat "$work/ringmta.log")"
   wait_port "$sink_port" || fail "$name: the sink did not start"
+  local ppid=
+  if command -v perf >/dev/null; then
+    perf stat -x, -e instructions:u -p "$rpid" -o "$work/perf.$name" &
+    ppid=$!
+    sleep 0.2
+  fi
   c0=$(awk '{print $14 + $15}' "/proc/$rpid/stat")
   t0=$(date +%s.%N)
   "$smtpblast" --server "127.0.0.1:$port" --connections "$sessions" --messages "$messages" --pipelining \
@@ -117,11 +126,18 @@ run() {
   wait "$spid" || fail "$name: the sink did not get $messages messages: $(tail -3 "$work/sink.log")"
   t1=$(date +%s.%N)
   c1=$(awk '{print $14 + $15}' "/proc/$rpid/stat")
+  local instr=0
+  if [[ -n $ppid ]]; then
+    kill -INT "$ppid"
+    wait "$ppid" 2>/dev/null || true
+    instr=$(awk -F, '/instructions/ {print $1; exit}' "$work/perf.$name")
+    [[ $instr =~ ^[0-9]+$ ]] || instr=0
+  fi
   stop_pid "$rpid"
   rm -rf "$spool"
-  awk -v n="$name" -v m="$messages" -v t0="$t0" -v t1="$t1" -v c0="$c0" -v c1="$c1" -v hz="$tick" \
-    'BEGIN { printf "%s %.0f %.1f\n", n, m / (t1 - t0), (c1 - c0) / hz * 1e6 / m }' >>"$work/results"
-  tail -1 "$work/results" | awk '{printf "  %-14s %8s msg/s %7s us/msg\n", $1, $2, $3}' >&2
+  awk -v n="$name" -v m="$messages" -v t0="$t0" -v t1="$t1" -v c0="$c0" -v c1="$c1" -v hz="$tick" -v i="$instr" \
+    'BEGIN { printf "%s %.0f %.1f %.0f\n", n, m / (t1 - t0), (c1 - c0) / hz * 1e6 / m, i / m }' >>"$work/results"
+  tail -1 "$work/results" | awk '{printf "  %-14s %8s msg/s %7s us/msg %8s instr/msg\n", $1, $2, $3, $4}' >&2
 }
 
 echo "shaping_compare: $messages messages x $rounds rounds, --shards $shards, $sessions sessions" >&2
@@ -144,21 +160,25 @@ import statistics, sys
 path, messages, rounds, shards = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 rows = {}
 for line in open(path):
-    name, rate, cpu = line.split()
-    rows.setdefault(name, []).append((float(rate), float(cpu)))
+    name, rate, cpu, instr = line.split()
+    rows.setdefault(name, []).append((float(rate), float(cpu), float(instr)))
 label = {'plain': '10 domains', 'shaping': '10 domains + shaping (1,000 rules, 3 pools)',
          'rules': '10 domains + 1,000 rules (no pools)', 'pools': '10 domains + 3 pools (no rules)',
          'domains10k': '10,000 domains'}
-med = {n: (statistics.median(r for r, _ in v), statistics.median(c for _, c in v)) for n, v in rows.items()}
+med = {n: tuple(statistics.median(x[k] for x in v) for k in range(3)) for n, v in rows.items()}
 print('%s messages per run, %s rounds (medians; every run listed), ringmta --shards %s\n' % (messages, rounds, shards))
-print('| scenario | msg/s | CPU us/msg | runs (msg/s, us/msg) |')
-print('|---|---:|---:|---|')
+print('| scenario | msg/s | CPU us/msg | user instructions/msg | runs (msg/s, us/msg) |')
+print('|---|---:|---:|---:|---|')
 for n in [n for n in ('plain', 'shaping', 'rules', 'pools', 'domains10k') if n in rows]:
-    runs = ', '.join('%.0f / %.1f' % rc for rc in rows[n])
-    print('| %s | %.0f | %.1f | %s |' % (label[n], med[n][0], med[n][1], runs))
+    runs = ', '.join('%.0f / %.1f' % (r, c) for r, c, _ in rows[n])
+    instr = '%.0f' % med[n][2] if med[n][2] > 0 else 'n/a (no perf)'
+    print('| %s | %.0f | %.1f | %s | %s |' % (label[n], med[n][0], med[n][1], instr, runs))
 print()
 if 'shaping' in med and 'plain' in med:
-  print('shaping costs %+.1f us/msg (median CPU, shaping - plain); budget: at most 2' % (med['shaping'][1] - med['plain'][1]))
+    print('shaping costs %+.1f us/msg (median CPU, shaping - plain); budget: at most 2' % (med['shaping'][1] - med['plain'][1]))
+    if med['plain'][2] > 0:
+        print('shaping adds %+.0f user-space instructions per message (%+.1f%%)'
+              % (med['shaping'][2] - med['plain'][2], 100 * (med['shaping'][2] / med['plain'][2] - 1)))
 if 'domains10k' in med and 'plain' in med:
-  print('10,000 domains run at %.2f x the throughput of 10 (budget: at least 0.90)' % (med['domains10k'][0] / med['plain'][0]))
+    print('10,000 domains run at %.2f x the throughput of 10 (budget: at least 0.90)' % (med['domains10k'][0] / med['plain'][0]))
 PY
