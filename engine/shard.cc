@@ -56,6 +56,7 @@ Shard::~Shard() {
   _inbound.reset();
   _delivery.reset();
   _outbound.reset();
+  _shaping.reset();
   _events.reset();
   _retention.reset();
   _loader.reset();
@@ -94,8 +95,10 @@ absl::Status Shard::setup() {
   _retention = std::make_unique<Retention>(*_ctx, _table, *_store, *_segments, *_loader);
   _events = std::make_unique<EventLog>(_event_log_fd, _id);
   _events->set_ring(_ring.get());
-  _outbound = std::make_unique<Outbound>(*_ctx, *_outbox, *_events, _services->shaping_reload);
-  _delivery = std::make_unique<Delivery>(*_ctx, _table, *_store, *_loader, *_retention, *_outbox, *_events);
+  _shaping = std::make_unique<ShapingTables>(_config.shaping, _services->shaping_reload);
+  _outbound = std::make_unique<Outbound>(*_ctx, *_outbox, *_events, *_shaping);
+  _delivery =
+      std::make_unique<Delivery>(*_ctx, _table, *_store, *_loader, *_retention, *_outbox, *_events, *_shaping);
   _inbound = std::make_unique<Inbound>(*_ctx, std::move(_listen_fds), std::move(_listen_tls), *_services, *_store);
   _listen_fds.clear();
   wire();

@@ -53,6 +53,7 @@ class Outbound;
 class Retention;
 class Ring;
 class Segments;
+class ShapingTables;
 class Store;
 struct ShardContext;
 
@@ -131,6 +132,7 @@ class Shard {
   std::unique_ptr<ShardContext> _ctx;
   std::unique_ptr<MeshOutbox<ShardMessage>> _outbox;
   std::unique_ptr<EventLog> _events;
+  std::unique_ptr<ShapingTables> _shaping;
   std::unique_ptr<Segments> _segments;
   std::unique_ptr<Store> _store;
   std::unique_ptr<ContentLoader> _loader;

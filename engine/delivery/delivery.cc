@@ -49,14 +49,16 @@ std::unique_ptr<LiveMessage> live_from_recovered(const spool::RecoveredMessage& 
 }
 
 Delivery::Delivery(const ShardContext& ctx, MessageTable& table, Store& store, ContentLoader& loader,
-                   Retention& retention, MeshOutbox<ShardMessage>& outbox, EventLog& events)
+                   Retention& retention, MeshOutbox<ShardMessage>& outbox, EventLog& events,
+                   const ShapingTables& shaping)
     : _ctx(ctx),
       _table(table),
       _store(store),
       _loader(loader),
       _retention(retention),
       _outbox(outbox),
-      _events(events) {}
+      _events(events),
+      _shaping(shaping) {}
 
 void Delivery::on_tick(int64_t /*now_ms*/) {
   if (!_ctx.stopping) {
@@ -190,7 +192,7 @@ void Delivery::dispatch(uint64_t handle) {
     // One job per nexthop; for a fixed host, a domain with a shaping rule
     // gets a job of its own, so that its rule can find it on the site.
     std::string group = key;
-    if (!nh.use_mx && _ctx.config.shaping.rule_for(domain) != nullptr) {
+    if (!nh.use_mx && _shaping.current().rule_for(domain) != nullptr) {
       absl::StrAppend(&group, "\n", av(domain));
     }
     auto [it, fresh] = jobs.try_emplace(std::move(group));

@@ -26,6 +26,7 @@
 #include "engine/delivery/message_table.h"
 #include "engine/delivery/retry_queue.h"
 #include "engine/outbound/egress.h"
+#include "engine/outbound/shaping_tables.h"
 #include "engine/runtime/component.h"
 #include "engine/runtime/mesh_outbox.h"
 #include "engine/shard_context.h"
@@ -49,7 +50,7 @@ std::unique_ptr<LiveMessage> live_from_recovered(const spool::RecoveredMessage& 
 class Delivery : public Component {
  public:
   Delivery(const ShardContext& ctx, MessageTable& table, Store& store, ContentLoader& loader,
-           Retention& retention, MeshOutbox<ShardMessage>& outbox, EventLog& events);
+           Retention& retention, MeshOutbox<ShardMessage>& outbox, EventLog& events, const ShapingTables& shaping);
 
   // adopt schedules a recovered message already in the table: read back
   // and delivered at once or at its next retry time, and copied into this
@@ -85,6 +86,7 @@ class Delivery : public Component {
   Retention& _retention;
   MeshOutbox<ShardMessage>& _outbox;
   EventLog& _events;
+  const ShapingTables& _shaping;
   RetryQueue _retries;
   PoolCursor _pools;  // this shard's place in each pool's round robin
   DeliveryStats _stats;

@@ -24,8 +24,8 @@ constexpr size_t kMaxSiteDomains = 4096;
 }  // namespace
 
 Outbound::Outbound(const ShardContext& ctx, MeshOutbox<ShardMessage>& outbox, EventLog& events,
-                   std::atomic<Shaping*>& reload)
-    : _ctx(ctx), _outbox(outbox), _events(events), _reload(reload), _base_limits(ctx.config.site_defaults()) {
+                   ShapingTables& tables)
+    : _ctx(ctx), _outbox(outbox), _events(events), _tables(tables), _base_limits(ctx.config.site_defaults()) {
   _client_config.helo_name = ctx.config.hostname;
 }
 
@@ -267,11 +267,9 @@ void Outbound::maybe_forget(const std::string& key) {
 // take_reload puts shaping tables a SIGHUP read in force: every queue
 // keeps its mail, connections, rates and actions, under its new limits.
 void Outbound::take_reload() {
-  Shaping* fresh = _reload.exchange(nullptr, std::memory_order_acq_rel);
-  if (fresh == nullptr) {
+  if (!_tables.take_reload()) {
     return;
   }
-  _reloaded.reset(fresh);
   std::vector<std::string> keys;
   for (auto& [key, q] : _sites) {
     q->hits.clear();  // counted against rules by their place, which may have changed

@@ -19,7 +19,6 @@
 
 #include <linux/time_types.h>
 
-#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -35,6 +34,7 @@
 #include "engine/dns/mx_route.h"
 #include "engine/outbound/backoff_rules.h"
 #include "engine/outbound/site_queue.h"
+#include "engine/outbound/shaping_tables.h"
 #include "engine/outbound/site_route.h"
 #include "engine/runtime/component.h"
 #include "engine/runtime/mesh_outbox.h"
@@ -46,9 +46,7 @@ namespace ringmta {
 
 class Outbound : public Component {
  public:
-  // reload: where main() leaves shaping tables read again on SIGHUP.
-  Outbound(const ShardContext& ctx, MeshOutbox<ShardMessage>& outbox, EventLog& events,
-           std::atomic<Shaping*>& reload);
+  Outbound(const ShardContext& ctx, MeshOutbox<ShardMessage>& outbox, EventLog& events, ShapingTables& tables);
   ~Outbound();
   Outbound(const Outbound&) = delete;
   Outbound& operator=(const Outbound&) = delete;
@@ -64,7 +62,7 @@ class Outbound : public Component {
   bool drained() const override { return _conns.in_use() == 0; }
 
  private:
-  const Shaping& shaping() const { return _reloaded ? *_reloaded : _ctx.config.shaping; }
+  const Shaping& shaping() const { return _tables.current(); }
   void take_reload();
 
   // A nexthop this shard routes: its answer, kept kRouteKeepMs, and the
@@ -131,8 +129,7 @@ class Outbound : public Component {
   const ShardContext& _ctx;
   MeshOutbox<ShardMessage>& _outbox;
   EventLog& _events;
-  std::atomic<Shaping*>& _reload;
-  std::unique_ptr<const Shaping> _reloaded;  // the tables in force after a SIGHUP
+  ShapingTables& _tables;
   proto::ClientConfig _client_config;
   SiteLimits _base_limits;  // the delivery flags' defaults
   absl::flat_hash_map<std::string, RouteEntry> _routes;
