@@ -75,6 +75,13 @@ class EngineTestCase(unittest.TestCase):
         os.chmod(self.tmp, 0o755)
         self.engines = []
         self.addCleanup(self._cleanup)
+        # Where a test's --event-log goes, if it asks for one.
+        self.events = os.path.join(self.tmp, 'events.log')
+
+    def peer(self, p):
+        """A peer (peers.py) stopped when the test ends."""
+        self.addCleanup(p.stop)
+        return p
 
     def _cleanup(self):
         for eng in self.engines:

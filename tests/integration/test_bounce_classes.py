@@ -31,14 +31,6 @@ def reply_for(rcpt):
 
 class BounceClassTest(harness.EngineTestCase):
 
-    def setUp(self):
-        super().setUp()
-        self.events = os.path.join(self.tmp, 'events.log')
-
-    def peer(self, p):
-        self.addCleanup(p.stop)
-        return p
-
     def write(self, name, text):
         path = os.path.join(self.tmp, name)
         with open(path, 'w') as f:

@@ -23,14 +23,6 @@ def send(eng, sender, rcpts, body=b'Subject: hello\r\n\r\nHello there.\r\n'):
 
 class DeliveryTest(harness.EngineTestCase):
 
-    def setUp(self):
-        super().setUp()
-        self.events = os.path.join(self.tmp, 'events.log')
-
-    def peer(self, p):
-        self.addCleanup(p.stop)
-        return p
-
     def engine(self, dns, mx_port, *extra):
         return self.start_engine('--resolver', dns.address, '--mx-port', str(mx_port),
                                  '--event-log', self.events, *extra, deliver=True)
@@ -229,10 +221,6 @@ class PostfixReceiverTest(harness.EngineTestCase):
 class SmtpSinkFailureTest(harness.EngineTestCase):
     """Postfix's smtp-sink injecting failures: -r (4xx), -f (5xx), -Q (421 and close)."""
 
-    def setUp(self):
-        super().setUp()
-        self.events = os.path.join(self.tmp, 'events.log')
-
     def run_against(self, *sink_args):
         sink = peers.SmtpSink(*sink_args)
         self.addCleanup(sink.stop)
@@ -262,10 +250,6 @@ class SmtpSinkFailureTest(harness.EngineTestCase):
 
 
 class StartTlsTest(harness.EngineTestCase):
-
-    def setUp(self):
-        super().setUp()
-        self.events = os.path.join(self.tmp, 'events.log')
 
     def sink(self, tls):
         sink = peers.AioSink(tls_context=peers.make_tls_context(self.tmp) if tls else None)

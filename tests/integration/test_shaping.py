@@ -41,14 +41,6 @@ def send_many(eng, rcpts, threads=4):
 
 class ShapingTest(harness.EngineTestCase):
 
-    def setUp(self):
-        super().setUp()
-        self.events = os.path.join(self.tmp, 'events.log')
-
-    def peer(self, p):
-        self.addCleanup(p.stop)
-        return p
-
     def config(self, text):
         path = os.path.join(self.tmp, 'ringmta.toml')
         with open(path, 'w') as f:

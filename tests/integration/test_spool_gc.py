@@ -98,14 +98,6 @@ def peak_rss_kib(pid):
 
 class SpoolGcTest(harness.EngineTestCase):
 
-    def setUp(self):
-        super().setUp()
-        self.events = os.path.join(self.tmp, 'events.log')
-
-    def peer(self, p):
-        self.addCleanup(p.stop)
-        return p
-
     def engine(self, sink, *extra, spool=None, shards=2, hold=False):
         args = ['--route', 'example.test=127.0.0.1:%d' % sink.port, '--segment-size', str(SEGMENT),
                 '--event-log', self.events, '--retry-min', '1', '--retry-max', '2'] + list(extra)
