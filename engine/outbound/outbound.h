@@ -13,8 +13,9 @@
 //   outbound.enqueue(std::move(job));   // from the mesh, either stage
 //
 // Files: outbound_route.cc (routing), outbound.cc (site queues and their
-// limits), outbound_connection.cc (a connection's life), outbound_tls.cc
-// (STARTTLS).
+// limits), outbound_backoff.cc (backoff rules' actions),
+// outbound_connection.cc (a connection's life), outbound_transaction.cc
+// (what runs over it), outbound_tls.cc (STARTTLS).
 #pragma once
 
 #include <linux/time_types.h>
@@ -106,7 +107,8 @@ class Outbound : public Component {
   void refresh_limits(SiteQueue& q);
   void end_actions(SiteQueue& q, int64_t now_ms);
 
-  // A connection's life (outbound_connection.cc).
+  // A connection's life (outbound_connection.cc; drive, start_job and
+  // finish_job in outbound_transaction.cc).
   void open_conn(SiteQueue& q);
   void connect_next(uint32_t slot);
   void on_connect(uint32_t slot, int res);
