@@ -53,7 +53,7 @@ void BM_PoolCursorNext(benchmark::State& state) {
   size_t n = 0;
   for (auto _ : state) {
     const EgressPool* p = e.pool_for("", "sender.test");
-    n += cursor.next(*p, e).size();
+    n += cursor.next(*p, e).name.size();
   }
   benchmark::DoNotOptimize(n);
 }

@@ -169,10 +169,8 @@ void Delivery::dispatch(uint64_t handle) {
   DeliveryResult local;  // recipients that need no remote attempt
   local.message = handle;
   // One egress source per message and attempt, by the pool's weights.
-  std::string source;
-  if (const EgressPool* pool = pool_of(m.envelope)) {
-    source = std::string(_pools.next(*pool, _ctx.config.egress));
-  }
+  const EgressPool* pool = pool_of(m.envelope);
+  const EgressSource* source = pool != nullptr ? &_pools.next(*pool, _ctx.config.egress) : nullptr;
   for (uint32_t i = 0; i < lm.rcpts.size(); ++i) {
     const RcptState& st = lm.rcpts[i];
     if (spool::is_final(st.status) || (st.status == spool::RcptStatus::kDeferred && st.next_retry > now)) {
@@ -191,11 +189,11 @@ void Delivery::dispatch(uint64_t handle) {
     std::string key = destination_key(nh);
     // One job per nexthop; for a fixed host, a domain with a shaping rule
     // gets a job of its own, so that its rule can find it on the site.
-    std::string group = key;
+    std::string ruled;
     if (!nh.use_mx && _shaping.current().rule_for(domain) != nullptr) {
-      absl::StrAppend(&group, "\n", av(domain));
+      ruled = absl::StrCat(key, "\n", av(domain));
     }
-    auto [it, fresh] = jobs.try_emplace(std::move(group));
+    auto [it, fresh] = jobs.try_emplace(ruled.empty() ? key : ruled);
     DeliveryJob& job = it->second;
     if (fresh) {
       job.origin = _ctx.id;
@@ -204,6 +202,7 @@ void Delivery::dispatch(uint64_t handle) {
       job.nexthop = std::move(nh);
       job.domain = std::string(domain);
       job.source = source;
+      job.pool = pool;
       job.message = MessageLoan(m);
     } else if (job.domain != domain) {
       job.domain.clear();  // a relay host's job for several domains

@@ -71,7 +71,7 @@ class Delivery : public Component {
   void attempt(uint64_t handle);
   void dispatch_now(uint64_t handle);
   void dispatch(uint64_t handle);
-  void record_outcome(LiveMessage& lm, RcptOutcome& o, std::string_view source, absl::Time now, bool expired);
+  void record_outcome(LiveMessage& lm, RcptOutcome& o, const DeliveryResult& r, absl::Time now, bool expired);
   void finish_attempt(uint64_t handle);
   void finalize(uint64_t handle);
   void schedule_retry(uint64_t handle, const LiveMessage& lm);

@@ -93,10 +93,16 @@ struct RcptOutcome {
   BounceClass bounce_class = BounceClass::kUncategorized;
 };
 
+struct EgressSource;  // engine/outbound/egress.h
+struct EgressPool;
+
 struct DeliveryResult {
   uint64_t message = 0;  // the origin's handle
   std::vector<RcptOutcome> outcomes;
-  std::string source;    // the egress source the job went from ("" = default)
+  // The egress source and pool the job went from (null without [egress]);
+  // they point into the Config, which every shard reads and nobody changes.
+  const EgressSource* source = nullptr;
+  const EgressPool* pool = nullptr;
 };
 
 struct SiteRoute;  // engine/outbound/site_route.h
@@ -111,7 +117,8 @@ struct DeliveryJob {
   std::string dest_key;      // routing key: the recipients' nexthop
   Nexthop nexthop;
   std::string domain;        // the recipients' domain, "" when they have several
-  std::string source;        // egress source, "" = the host's default address
+  const EgressSource* source = nullptr;  // egress source (in the Config); null = the host's default address
+  const EgressPool* pool = nullptr;      // the pool it was chosen from
   std::string site_key;      // source + "|" + site, once routed
   std::shared_ptr<const SiteRoute> route;  // set with site_key
   std::string rule_domain;   // set with site_key: the domain whose shaping rule applies, if any
@@ -123,7 +130,7 @@ struct DeliveryJob {
   // (outcomes for this job's recipients, by index).
   DeliveryResult answer(std::vector<RcptOutcome> outcomes) && {
     message.end();
-    return DeliveryResult{handle, std::move(outcomes), std::move(source)};
+    return DeliveryResult{handle, std::move(outcomes), source, pool};
   }
 };
 

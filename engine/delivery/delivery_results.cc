@@ -53,7 +53,7 @@ void Delivery::on_result(DeliveryResult&& r) {
   const bool expired =
       now - lm->msg->arrival >= absl::Seconds(static_cast<int64_t>(_ctx.config.queue_lifetime_s));
   for (RcptOutcome& o : r.outcomes) {
-    record_outcome(*lm, o, r.source, now, expired);
+    record_outcome(*lm, o, r, now, expired);
   }
   if (--lm->jobs_out == 0) {
     finish_attempt(r.message);
@@ -62,7 +62,7 @@ void Delivery::on_result(DeliveryResult&& r) {
 
 // record_outcome applies one recipient's outcome: its state, the state
 // record, the event-log line, and a bounce kept for the DSN.
-void Delivery::record_outcome(LiveMessage& lm, RcptOutcome& o, std::string_view source, absl::Time now,
+void Delivery::record_outcome(LiveMessage& lm, RcptOutcome& o, const DeliveryResult& r, absl::Time now,
                               bool expired) {
   const proto::CompletedMessage& m = *lm.msg;
   RcptState& st = lm.rcpts[o.rcpt];
@@ -107,9 +107,9 @@ void Delivery::record_outcome(LiveMessage& lm, RcptOutcome& o, std::string_view 
   e.auth_user = m.envelope.auth_user;
   e.tenant = m.envelope.tenant;
   e.campaign = m.envelope.campaign;
-  e.source = source;
-  if (const EgressPool* pool = pool_of(m.envelope)) {
-    e.pool = pool->name;
+  if (r.source != nullptr) {
+    e.source = r.source->name;
+    e.pool = r.pool->name;
   }
   e.recipient = m.envelope.recipients[o.rcpt];
   e.host = o.host;

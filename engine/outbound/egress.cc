@@ -4,15 +4,6 @@
 
 namespace ringmta {
 
-const EgressSource* Egress::source(std::string_view name) const {
-  for (const EgressSource& s : sources) {
-    if (s.name == name) {
-      return &s;
-    }
-  }
-  return nullptr;
-}
-
 const EgressPool* Egress::pool(std::string_view name) const {
   for (const EgressPool& p : pools) {
     if (p.name == name) {
@@ -36,7 +27,7 @@ const EgressPool* Egress::pool_for(std::string_view header, std::string_view sen
   return default_pool.empty() ? nullptr : pool(default_pool);
 }
 
-std::string_view PoolCursor::next(const EgressPool& pool, const Egress& egress) {
+const EgressSource& PoolCursor::next(const EgressPool& pool, const Egress& egress) {
   const auto index = static_cast<size_t>(&pool - egress.pools.data());
   if (_current.size() <= index) {
     _current.resize(egress.pools.size());
@@ -53,7 +44,7 @@ std::string_view PoolCursor::next(const EgressPool& pool, const Egress& egress) 
     }
   }
   cur[best] -= total;
-  return egress.sources[pool.members[best].source].name;
+  return egress.sources[pool.members[best].source];
 }
 
 }  // namespace ringmta

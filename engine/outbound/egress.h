@@ -10,7 +10,7 @@
 //                           pool_by_sender_domain = { "news.example.com" = "news" }
 //
 //   const EgressPool* p = egress.pool_for(env.pool, sender_domain);
-//   PoolCursor cursor;  std::string_view src = cursor.next(*p, egress);
+//   PoolCursor cursor;  const EgressSource& src = cursor.next(*p, egress);
 //
 // Without any egress settings there is no pool: mail goes out from the
 // host's default address under --hostname, as before.
@@ -50,7 +50,6 @@ struct Egress {
   std::map<std::string, std::string, std::less<>> pool_by_sender_domain;
 
   bool empty() const { return pools.empty(); }
-  const EgressSource* source(std::string_view name) const;
   const EgressPool* pool(std::string_view name) const;
   // pool_for: the pool named by the header if there is one, else the
   // sender domain's, else the default; null when neither is configured.
@@ -62,9 +61,9 @@ struct Egress {
 // ..., never a run of all of one source).
 class PoolCursor {
  public:
-  // next: the name of the source the next message of `pool` (one of
-  // egress.pools) goes from.
-  std::string_view next(const EgressPool& pool, const Egress& egress);
+  // next: the source the next message of `pool` (one of egress.pools)
+  // goes from.
+  const EgressSource& next(const EgressPool& pool, const Egress& egress);
 
  private:
   std::vector<std::vector<int64_t>> _current;  // by pool (its place in Egress::pools), per member

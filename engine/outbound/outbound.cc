@@ -112,8 +112,8 @@ SiteQueue& Outbound::site_queue(const DeliveryJob& job) {
     auto q = std::make_unique<SiteQueue>();
     q->key = job.site_key;
     q->site = job.route->site;
-    q->source = job.source;
-    q->egress = _ctx.config.egress.source(job.source);
+    q->egress = job.source;
+    q->source = job.source != nullptr ? job.source->name : "";
     q->tls = job.nexthop.tls;
     refresh_limits(*q);
     it->second = std::move(q);

@@ -178,7 +178,7 @@ void Outbound::forward(DeliveryJob&& job, const RouteEntry& r) {
     _outbox.send(origin, std::move(job).answer(std::move(outcomes)));
     return;
   }
-  job.site_key = absl::StrCat(job.source, "|", r.route->site);
+  job.site_key = absl::StrCat(job.source != nullptr ? job.source->name : "", "|", r.route->site);
   job.route = r.route;
   if (!job.domain.empty() && shaping().rule_for(job.domain) != nullptr) {
     job.rule_domain = job.domain;
