@@ -7,23 +7,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/config/option_table.h"
+#include "engine/config/toml_support.h"
 #include "engine/runtime/absl_compat.h"
-
-// Debian's libtomlplusplus.so is built with exceptions; we want the
-// error-returning API, so the parser is compiled here, header-only.
-#define TOML_HEADER_ONLY 1
-#define TOML_EXCEPTIONS 0
-#include <toml++/toml.h>
 
 namespace ringmta::config_internal {
 
 absl::Status load_config_file(Config& c, const std::string& path) {
   toml::parse_result res = toml::parse_file(path);
   if (!res) {
-    const toml::parse_error& e = res.error();
-    return absl::InvalidArgumentError(absl::StrCat("config ", path, ":", e.source().begin.line, ":",
-                                                   e.source().begin.column, ": ",
-                                                   av(std::string_view(e.description()))));
+    return toml_parse_error(absl::StrCat("config ", path), res.error());
   }
   toml::table& root = res.table();
   // Unknown keys are errors: a misspelt key silently ignored is a setting

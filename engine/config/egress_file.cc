@@ -13,18 +13,11 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "engine/config/toml_support.h"
 #include "engine/runtime/absl_compat.h"
-
-#define TOML_HEADER_ONLY 1
-#define TOML_EXCEPTIONS 0
-#include <toml++/toml.h>
 
 namespace ringmta {
 namespace {
-
-absl::Status bad(std::string_view where, std::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat(av(where), ": ", av(what)));
-}
 
 // parse_address reads an IPv4 or IPv6 address (no port).
 bool parse_address(const std::string& text, EgressSource* s) {
@@ -49,7 +42,7 @@ bool parse_address(const std::string& text, EgressSource* s) {
 absl::Status try_bind(const EgressSource& s, std::string_view where) {
   int fd = socket(s.addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) {
-    return bad(where, absl::StrCat("socket: ", strerror(errno)));
+    return toml_key_error(where, absl::StrCat("socket: ", strerror(errno)));
   }
   int one = 1;
   setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
@@ -57,7 +50,7 @@ absl::Status try_bind(const EgressSource& s, std::string_view where) {
   const int err = errno;
   close(fd);
   if (rc != 0) {
-    return bad(where, absl::StrCat("cannot send from ", s.address, ": ", strerror(err),
+    return toml_key_error(where, absl::StrCat("cannot send from ", s.address, ": ", strerror(err),
                                    " (is the address configured on this host?)"));
   }
   return absl::OkStatus();
@@ -70,27 +63,27 @@ absl::Status read_sources(const toml::table& t, const std::string& where, Egress
     const std::string at = absl::StrCat(where, ".source.\"", s.name, "\"");
     const toml::table* st = node.as_table();
     if (st == nullptr) {
-      return bad(at, "expected a table with address = \"...\"");
+      return toml_key_error(at, "expected a table with address = \"...\"");
     }
     for (const auto& [k, v] : *st) {
       const std::string kat = absl::StrCat(at, ".", av(k.str()));
       std::optional<std::string> sv = v.value<std::string>();
       if (k.str() == "address") {
         if (!v.is_string() || !parse_address(*sv, &s)) {
-          return bad(kat, "expected an IPv4 or IPv6 address such as \"192.0.2.10\"");
+          return toml_key_error(kat, "expected an IPv4 or IPv6 address such as \"192.0.2.10\"");
         }
         s.address = *sv;
       } else if (k.str() == "ehlo") {
         if (!v.is_string() || sv->empty() || sv->size() > 255 || sv->find_first_of(" \t\r\n") != std::string::npos) {
-          return bad(kat, "expected a host name");
+          return toml_key_error(kat, "expected a host name");
         }
         s.ehlo = *sv;
       } else {
-        return bad(kat, "unknown key (a source takes address and ehlo)");
+        return toml_key_error(kat, "unknown key (a source takes address and ehlo)");
       }
     }
     if (s.address.empty()) {
-      return bad(at, "needs address = \"...\"");
+      return toml_key_error(at, "needs address = \"...\"");
     }
     absl::Status b = try_bind(s, at);
     if (!b.ok()) {
@@ -109,7 +102,7 @@ absl::Status read_pools(const toml::table& t, const std::string& where, Egress* 
     const toml::table* pt = node.as_table();
     const toml::array* members = pt != nullptr && pt->get("sources") ? pt->get("sources")->as_array() : nullptr;
     if (members == nullptr || members->empty() || pt->size() != 1) {
-      return bad(at, "expected sources = [{ name = \"ip-1\", weight = 1 }, ...] (and nothing else)");
+      return toml_key_error(at, "expected sources = [{ name = \"ip-1\", weight = 1 }, ...] (and nothing else)");
     }
     for (const toml::node& m : *members) {
       const toml::table* mt = m.as_table();
@@ -117,7 +110,7 @@ absl::Status read_pools(const toml::table& t, const std::string& where, Egress* 
       std::optional<std::string> src = mt != nullptr && mt->get("name") ? mt->get("name")->value<std::string>()
                                                                          : std::nullopt;
       if (!src) {
-        return bad(mat, "each member is { name = \"SOURCE\", weight = N }");
+        return toml_key_error(mat, "each member is { name = \"SOURCE\", weight = N }");
       }
       EgressPool::Member member;
       bool found = false;
@@ -128,17 +121,17 @@ absl::Status read_pools(const toml::table& t, const std::string& where, Egress* 
         }
       }
       if (!found) {
-        return bad(mat, absl::StrCat("no [egress.source.\"", *src, "\"]"));
+        return toml_key_error(mat, absl::StrCat("no [egress.source.\"", *src, "\"]"));
       }
       for (const auto& [k, v] : *mt) {
         if (k.str() == "weight") {
           std::optional<int64_t> w = v.value<int64_t>();
           if (!v.is_integer() || *w < 1 || *w > 1000) {
-            return bad(mat, "weight: expected a whole number from 1 to 1000");
+            return toml_key_error(mat, "weight: expected a whole number from 1 to 1000");
           }
           member.weight = static_cast<uint32_t>(*w);
         } else if (k.str() != "name") {
-          return bad(mat, absl::StrCat("unknown key '", av(k.str()), "' (a member takes name and weight)"));
+          return toml_key_error(mat, absl::StrCat("unknown key '", av(k.str()), "' (a member takes name and weight)"));
         }
       }
       p.members.push_back(member);
@@ -157,7 +150,7 @@ absl::StatusOr<Egress> load_egress(const std::string& config_file) {
   }
   toml::parse_result res = toml::parse_file(config_file);
   if (!res) {
-    return absl::InvalidArgumentError(absl::StrCat("config ", config_file, ": ", av(res.error().description())));
+    return toml_parse_error(absl::StrCat("config ", config_file), res.error());
   }
   const toml::node* node = res.table().get("egress");
   if (node == nullptr) {
@@ -166,12 +159,12 @@ absl::StatusOr<Egress> load_egress(const std::string& config_file) {
   const std::string where = absl::StrCat("config ", config_file, ": egress");
   const toml::table* t = node->as_table();
   if (t == nullptr) {
-    return bad(where, "must be a table such as [egress.source.\"ip-1\"]");
+    return toml_key_error(where, "must be a table such as [egress.source.\"ip-1\"]");
   }
   // Sources first: pools name them.
   if (const toml::node* s = t->get("source")) {
     if (s->as_table() == nullptr) {
-      return bad(where + ".source", "expected tables such as [egress.source.\"ip-1\"]");
+      return toml_key_error(where + ".source", "expected tables such as [egress.source.\"ip-1\"]");
     }
     absl::Status st = read_sources(*s->as_table(), where, &out);
     if (!st.ok()) {
@@ -180,7 +173,7 @@ absl::StatusOr<Egress> load_egress(const std::string& config_file) {
   }
   if (const toml::node* p = t->get("pool")) {
     if (p->as_table() == nullptr) {
-      return bad(where + ".pool", "expected tables such as [egress.pool.\"newsletters\"]");
+      return toml_key_error(where + ".pool", "expected tables such as [egress.pool.\"newsletters\"]");
     }
     absl::Status st = read_pools(*p->as_table(), where, &out);
     if (!st.ok()) {
@@ -196,27 +189,27 @@ absl::StatusOr<Egress> load_egress(const std::string& config_file) {
     if (key == "default_pool") {
       std::optional<std::string> name = v.value<std::string>();
       if (!v.is_string() || out.pool(*name) == nullptr) {
-        return bad(at, "expected the name of an [egress.pool.\"...\"]");
+        return toml_key_error(at, "expected the name of an [egress.pool.\"...\"]");
       }
       out.default_pool = *name;
     } else if (key == "pool_by_sender_domain") {
       const toml::table* m = v.as_table();
       if (m == nullptr) {
-        return bad(at, "expected { \"sender.example.com\" = \"POOL\", ... }");
+        return toml_key_error(at, "expected { \"sender.example.com\" = \"POOL\", ... }");
       }
       for (const auto& [domain, pool] : *m) {
         std::optional<std::string> name = pool.value<std::string>();
         if (!pool.is_string() || out.pool(*name) == nullptr) {
-          return bad(absl::StrCat(at, ".\"", av(domain.str()), "\""), "expected the name of an [egress.pool.\"...\"]");
+          return toml_key_error(absl::StrCat(at, ".\"", av(domain.str()), "\""), "expected the name of an [egress.pool.\"...\"]");
         }
         out.pool_by_sender_domain[absl::AsciiStrToLower(av(domain.str()))] = *name;
       }
     } else {
-      return bad(at, "unknown key (egress takes source, pool, default_pool, pool_by_sender_domain)");
+      return toml_key_error(at, "unknown key (egress takes source, pool, default_pool, pool_by_sender_domain)");
     }
   }
   if (!out.sources.empty() && out.pools.empty()) {
-    return bad(where, "sources are used through pools: add [egress.pool.\"NAME\"] with sources = [...] and "
+    return toml_key_error(where, "sources are used through pools: add [egress.pool.\"NAME\"] with sources = [...] and "
                       "default_pool = \"NAME\"");
   }
   return out;

@@ -7,25 +7,17 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "engine/config/toml_support.h"
 #include "engine/outbound/backoff_rules.h"
 #include "engine/runtime/absl_compat.h"
-
-// As in config_file.cc: the error-returning API, header-only.
-#define TOML_HEADER_ONLY 1
-#define TOML_EXCEPTIONS 0
-#include <toml++/toml.h>
 
 namespace ringmta {
 namespace {
 
-absl::Status bad(std::string_view where, std::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat(av(where), ": ", av(what)));
-}
-
 absl::Status read_count(const toml::node& v, std::string_view where, uint64_t max, std::optional<uint64_t>* out) {
   std::optional<int64_t> n = v.value<int64_t>();
   if (!v.is_integer() || !n || *n < 1 || static_cast<uint64_t>(*n) > max) {
-    return bad(where, absl::StrCat("expected a whole number from 1 to ", max));
+    return toml_key_error(where, absl::StrCat("expected a whole number from 1 to ", max));
   }
   *out = static_cast<uint64_t>(*n);
   return absl::OkStatus();
@@ -35,7 +27,7 @@ absl::Status read_rate(const toml::node& v, std::string_view where, std::optiona
   Rate r;
   std::optional<std::string> s = v.value<std::string>();
   if (!v.is_string() || !parse_rate(*s, &r)) {
-    return bad(where, "expected a rate such as \"100/s\", \"20/min\", \"1000/h\", \"50000/day\" "
+    return toml_key_error(where, "expected a rate such as \"100/s\", \"20/min\", \"1000/h\", \"50000/day\" "
                       "or \"100/s,max_burst=10\"");
   }
   *out = r;
@@ -61,7 +53,7 @@ absl::Status read_params(const toml::table& t, const std::string& where, Shaping
     } else if (key == "max_recipients_per_message") {
       s = read_count(v, at, 100000, &p->max_recipients_per_message);
     } else if (std::find(extra.begin(), extra.end(), key) == extra.end()) {
-      s = bad(at, "unknown key (shaping tables take connection_limit, max_connection_rate, max_message_rate, "
+      s = toml_key_error(at, "unknown key (shaping tables take connection_limit, max_connection_rate, max_message_rate, "
                   "max_deliveries_per_connection, max_recipients_per_message; see README \"Traffic shaping\")");
     }
     if (!s.ok()) {
@@ -78,20 +70,20 @@ absl::Status read_domain(const toml::table& t, const std::string& where, DomainR
   }
   if (const toml::node* m = t.get("mx_rollup")) {
     if (!m->is_boolean()) {
-      return bad(absl::StrCat(where, ".mx_rollup"), "expected true or false");
+      return toml_key_error(absl::StrCat(where, ".mx_rollup"), "expected true or false");
     }
     rule->mx_rollup = *m->value<bool>();
   }
   if (const toml::node* src = t.get("source")) {
     const toml::table* sources = src->as_table();
     if (sources == nullptr) {
-      return bad(absl::StrCat(where, ".source"), "expected tables such as [shaping.domain.\"D\".source.\"ip-1\"]");
+      return toml_key_error(absl::StrCat(where, ".source"), "expected tables such as [shaping.domain.\"D\".source.\"ip-1\"]");
     }
     for (const auto& [name, node] : *sources) {
       const std::string at = absl::StrCat(where, ".source.\"", av(name.str()), "\"");
       const toml::table* st = node.as_table();
       if (st == nullptr) {
-        return bad(at, "expected a table");
+        return toml_key_error(at, "expected a table");
       }
       s = read_params(*st, at, &rule->sources[std::string(name.str())], {});
       if (!s.ok()) {
@@ -105,7 +97,7 @@ absl::Status read_domain(const toml::table& t, const std::string& where, DomainR
 absl::Status read_string(const toml::node& v, std::string_view where, std::string* out) {
   std::optional<std::string> s = v.value<std::string>();
   if (!v.is_string() || s->empty()) {
-    return bad(where, "expected a non-empty string");
+    return toml_key_error(where, "expected a non-empty string");
   }
   *out = *s;
   return absl::OkStatus();
@@ -124,17 +116,17 @@ absl::Status read_rule(const toml::table& t, const std::string& where, BackoffRu
       } else if (const toml::array* arr = v.as_array()) {
         for (const toml::node& el : *arr) {
           if (!el.is_string()) {
-            return bad(at, "expected a string or an array of strings");
+            return toml_key_error(at, "expected a string or an array of strings");
           }
           rule->regex.push_back(*el.value<std::string>());
         }
       } else {
-        return bad(at, "expected a string or an array of strings");
+        return toml_key_error(at, "expected a string or an array of strings");
       }
     } else if (key == "action") {
       std::optional<std::string> a = v.value<std::string>();
       if (!v.is_string() || (*a != "suspend" && *a != "throttle" && *a != "bounce")) {
-        return bad(at, "expected \"suspend\", \"throttle\" or \"bounce\"");
+        return toml_key_error(at, "expected \"suspend\", \"throttle\" or \"bounce\"");
       }
       rule->action = *a == "suspend" ? BackoffAction::kSuspend
                      : *a == "throttle" ? BackoffAction::kThrottle
@@ -143,7 +135,7 @@ absl::Status read_rule(const toml::table& t, const std::string& where, BackoffRu
     } else if (key == "duration") {
       std::optional<std::string> d = v.value<std::string>();
       if (!v.is_string() || !parse_duration(*d, &rule->duration_ms)) {
-        return bad(at, "expected a duration such as \"30m\", \"90s\", \"2h\" (at most 30 days)");
+        return toml_key_error(at, "expected a duration such as \"30m\", \"90s\", \"2h\" (at most 30 days)");
       }
     } else if (key == "max_message_rate") {
       s = read_rate(v, at, &rule->throttle.max_message_rate);
@@ -160,11 +152,11 @@ absl::Status read_rule(const toml::table& t, const std::string& where, BackoffRu
       rule->trigger = r;
     } else if (key == "match_internal") {
       if (!v.is_boolean()) {
-        return bad(at, "expected true or false");
+        return toml_key_error(at, "expected true or false");
       }
       rule->match_internal = *v.value<bool>();
     } else {
-      s = bad(at, "unknown key (a rule takes regex, action, duration, max_message_rate, connection_limit, "
+      s = toml_key_error(at, "unknown key (a rule takes regex, action, duration, max_message_rate, connection_limit, "
                   "domain, tenant, trigger, match_internal)");
     }
     if (!s.ok()) {
@@ -172,24 +164,24 @@ absl::Status read_rule(const toml::table& t, const std::string& where, BackoffRu
     }
   }
   if (rule->regex.empty()) {
-    return bad(where, "needs regex = '...' or regex = ['...', ...]");
+    return toml_key_error(where, "needs regex = '...' or regex = ['...', ...]");
   }
   if (!has_action) {
-    return bad(where, "needs action = \"suspend\", \"throttle\" or \"bounce\"");
+    return toml_key_error(where, "needs action = \"suspend\", \"throttle\" or \"bounce\"");
   }
   if (rule->duration_ms == 0 && rule->action != BackoffAction::kBounce) {
-    return bad(where, "needs duration = \"...\" (how long the action lasts)");
+    return toml_key_error(where, "needs duration = \"...\" (how long the action lasts)");
   }
   if (rule->action == BackoffAction::kThrottle && !rule->throttle.max_message_rate &&
       !rule->throttle.connection_limit) {
-    return bad(where, "a throttle needs max_message_rate or connection_limit (the limits while it lasts)");
+    return toml_key_error(where, "a throttle needs max_message_rate or connection_limit (the limits while it lasts)");
   }
   if (rule->action != BackoffAction::kThrottle &&
       (rule->throttle.max_message_rate || rule->throttle.connection_limit)) {
-    return bad(where, "max_message_rate and connection_limit belong to action = \"throttle\"");
+    return toml_key_error(where, "max_message_rate and connection_limit belong to action = \"throttle\"");
   }
   if (!rule->tenant.empty() && rule->action != BackoffAction::kSuspend) {
-    return bad(absl::StrCat(where, ".tenant"), "only a suspend rule may target a tenant");
+    return toml_key_error(absl::StrCat(where, ".tenant"), "only a suspend rule may target a tenant");
   }
   return absl::OkStatus();
 }
@@ -208,7 +200,7 @@ absl::Status read_tables(const toml::table& shaping, const std::string& where, S
     if (key == "default") {
       const toml::table* t = v.as_table();
       if (t == nullptr) {
-        return bad(at, "expected a table [shaping.default]");
+        return toml_key_error(at, "expected a table [shaping.default]");
       }
       absl::Status s = read_params(*t, at, &out->defaults, {});
       if (!s.ok()) {
@@ -217,17 +209,17 @@ absl::Status read_tables(const toml::table& shaping, const std::string& where, S
     } else if (key == "domain") {
       const toml::table* t = v.as_table();
       if (t == nullptr) {
-        return bad(at, "expected tables such as [shaping.domain.\"example.com\"]");
+        return toml_key_error(at, "expected tables such as [shaping.domain.\"example.com\"]");
       }
       for (const auto& [name, node] : *t) {
         std::string domain = absl::AsciiStrToLower(av(name.str()));
         const std::string dat = absl::StrCat(at, ".\"", domain, "\"");
         if (domain.empty() || domain.size() > 255 || domain.find_first_of(" \t@[]/") != std::string::npos) {
-          return bad(dat, "expected a domain name");
+          return toml_key_error(dat, "expected a domain name");
         }
         const toml::table* dt = node.as_table();
         if (dt == nullptr) {
-          return bad(dat, "expected a table");
+          return toml_key_error(dat, "expected a table");
         }
         absl::Status s = read_domain(*dt, dat, &out->domains[domain]);
         if (!s.ok()) {
@@ -237,14 +229,14 @@ absl::Status read_tables(const toml::table& shaping, const std::string& where, S
     } else if (key == "rule") {
       const toml::array* arr = v.as_array();
       if (arr == nullptr) {
-        return bad(at, "expected [[shaping.rule]] tables");
+        return toml_key_error(at, "expected [[shaping.rule]] tables");
       }
       for (const toml::node& node : *arr) {
         const toml::table* rt = node.as_table();
         const size_t n = rules->size() + 1;
         const std::string rat = absl::StrCat(where, ".rule[", n, "]");
         if (rt == nullptr) {
-          return bad(rat, "expected a table");
+          return toml_key_error(rat, "expected a table");
         }
         BackoffRule rule;
         rule.name = absl::StrCat("rule ", n);
@@ -255,7 +247,7 @@ absl::Status read_tables(const toml::table& shaping, const std::string& where, S
         rules->push_back(std::move(rule));
       }
     } else {
-      return bad(at, "unknown key (the shaping tables are [shaping.default], [shaping.domain.\"D\"] and "
+      return toml_key_error(at, "unknown key (the shaping tables are [shaping.default], [shaping.domain.\"D\"] and "
                      "[[shaping.rule]]; see README \"Traffic shaping\")");
     }
   }
@@ -265,10 +257,7 @@ absl::Status read_tables(const toml::table& shaping, const std::string& where, S
 absl::Status read_file(const std::string& path, Shaping* out, std::vector<BackoffRule>* rules, bool* found) {
   toml::parse_result res = toml::parse_file(path);
   if (!res) {
-    const toml::parse_error& e = res.error();
-    return absl::InvalidArgumentError(absl::StrCat("config ", path, ":", e.source().begin.line, ":",
-                                                   e.source().begin.column, ": ",
-                                                   av(std::string_view(e.description()))));
+    return toml_parse_error(absl::StrCat("config ", path), res.error());
   }
   const toml::node* shaping = res.table().get("shaping");
   if (shaping == nullptr) {
@@ -276,13 +265,13 @@ absl::Status read_file(const std::string& path, Shaping* out, std::vector<Backof
   }
   const toml::table* t = shaping->as_table();
   if (t == nullptr) {
-    return bad(absl::StrCat("config ", path, ": shaping"), "must be a table such as [shaping.default]");
+    return toml_key_error(absl::StrCat("config ", path, ": shaping"), "must be a table such as [shaping.default]");
   }
   absl::Status s = read_tables(*t, absl::StrCat("config ", path, ": shaping"), out, rules, found);
   if (s.ok() && !rules->empty()) {
     absl::StatusOr<std::shared_ptr<const BackoffRules>> built = BackoffRules::build(std::move(*rules));
     if (!built.ok()) {
-      return bad(absl::StrCat("config ", path, ": shaping"), sv(built.status().message()));
+      return toml_key_error(absl::StrCat("config ", path, ": shaping"), sv(built.status().message()));
     }
     out->rules = std::move(*built);
   }

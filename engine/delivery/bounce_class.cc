@@ -27,12 +27,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "engine/config/toml_support.h"
 #include "engine/runtime/absl_compat.h"
-
-// As in engine/config/config_file.cc: the error-returning API, header-only.
-#define TOML_HEADER_ONLY 1
-#define TOML_EXCEPTIONS 0
-#include <toml++/toml.h>
 
 namespace ringmta {
 namespace {
@@ -70,10 +66,6 @@ std::string all_names() {
   return out;
 }
 
-absl::Status bad(std::string_view where, std::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat(av(where), ": ", av(what)));
-}
-
 }  // namespace
 
 std::string_view bounce_class_name(BounceClass c) {
@@ -108,7 +100,7 @@ absl::StatusOr<std::shared_ptr<const BounceClassifier>> BounceClassifier::load_f
   const std::string where = absl::StrCat("bounce classes ", path);
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    return bad(where, absl::StrCat("cannot read the file: ", strerror(errno)));
+    return toml_key_error(where, absl::StrCat("cannot read the file: ", strerror(errno)));
   }
   std::string text;
   char buf[65536];
@@ -120,7 +112,7 @@ absl::StatusOr<std::shared_ptr<const BounceClassifier>> BounceClassifier::load_f
     if (n < 0) {
       int err = errno;
       close(fd);
-      return bad(where, absl::StrCat("cannot read the file: ", strerror(err)));
+      return toml_key_error(where, absl::StrCat("cannot read the file: ", strerror(err)));
     }
     if (n == 0) {
       break;
@@ -128,7 +120,7 @@ absl::StatusOr<std::shared_ptr<const BounceClassifier>> BounceClassifier::load_f
     text.append(buf, static_cast<size_t>(n));
     if (text.size() > kMaxFile) {
       close(fd);
-      return bad(where, absl::StrCat("larger than ", kMaxFile, " bytes: not a rules file"));
+      return toml_key_error(where, absl::StrCat("larger than ", kMaxFile, " bytes: not a rules file"));
     }
   }
   close(fd);
@@ -139,24 +131,21 @@ absl::StatusOr<std::shared_ptr<const BounceClassifier>> BounceClassifier::load_t
                                                                                     std::string_view name) {
   toml::parse_result res = toml::parse(text, name);
   if (!res) {
-    const toml::parse_error& e = res.error();
-    return absl::InvalidArgumentError(absl::StrCat(av(name), ":", e.source().begin.line, ":",
-                                                   e.source().begin.column, ": ",
-                                                   av(std::string_view(e.description()))));
+    return toml_parse_error(name, res.error());
   }
   const toml::table& root = res.table();
   for (const auto& [key, node] : root) {
     if (key.str() != "rule") {
-      return bad(name, absl::StrCat("unknown key '", av(key.str()),
+      return toml_key_error(name, absl::StrCat("unknown key '", av(key.str()),
                                     "' (a rules file holds only [[rule]] tables)"));
     }
   }
   const toml::array* rules = root.get_as<toml::array>("rule");
   if (rules == nullptr || rules->empty()) {
-    return bad(name, "no [[rule]] tables (each has class = \"...\" and regex = ['...'])");
+    return toml_key_error(name, "no [[rule]] tables (each has class = \"...\" and regex = ['...'])");
   }
   if (rules->size() > kMaxRules) {
-    return bad(name, absl::StrCat(rules->size(), " rules: at most ", kMaxRules));
+    return toml_key_error(name, absl::StrCat(rules->size(), " rules: at most ", kMaxRules));
   }
   auto c = std::make_unique<Compiled>();
   re2::RE2::Options options = regex_options();
@@ -170,21 +159,21 @@ absl::StatusOr<std::shared_ptr<const BounceClassifier>> BounceClassifier::load_t
     const std::string where = absl::StrCat(av(name), ": rule ", i + 1, " (line ", el.source().begin.line, ")");
     const toml::table* t = el.as_table();
     if (t == nullptr) {
-      return bad(where, "must be a [[rule]] table");
+      return toml_key_error(where, "must be a [[rule]] table");
     }
     for (const auto& [key, v] : *t) {
       if (key.str() != "class" && key.str() != "regex") {
-        return bad(where, absl::StrCat("unknown key '", av(key.str()), "' (a rule has class and regex)"));
+        return toml_key_error(where, absl::StrCat("unknown key '", av(key.str()), "' (a rule has class and regex)"));
       }
     }
     const toml::node* klass = t->get("class");
     if (klass == nullptr || !klass->is_string()) {
-      return bad(where, absl::StrCat("class = \"NAME\" is missing; NAME is one of ", all_names()));
+      return toml_key_error(where, absl::StrCat("class = \"NAME\" is missing; NAME is one of ", all_names()));
     }
     BounceClass k;
     const std::string kname = *klass->value<std::string>();
     if (!parse_bounce_class(kname, &k)) {
-      return bad(where, absl::StrCat("unknown class '", shown(kname), "' (one of ", all_names(), ")"));
+      return toml_key_error(where, absl::StrCat("unknown class '", shown(kname), "' (one of ", all_names(), ")"));
     }
     std::vector<std::string> patterns;
     const toml::node* rx = t->get("regex");
@@ -193,15 +182,15 @@ absl::StatusOr<std::shared_ptr<const BounceClassifier>> BounceClassifier::load_t
     } else if (rx != nullptr && rx->is_array()) {
       for (const toml::node& p : *rx->as_array()) {
         if (!p.is_string()) {
-          return bad(where, "regex must be a string or an array of strings");
+          return toml_key_error(where, "regex must be a string or an array of strings");
         }
         patterns.push_back(*p.value<std::string>());
       }
     } else {
-      return bad(where, "regex = ['...'] is missing (a string or an array of strings)");
+      return toml_key_error(where, "regex = ['...'] is missing (a string or an array of strings)");
     }
     if (patterns.empty()) {
-      return bad(where, "regex is an empty array: the rule could never match");
+      return toml_key_error(where, "regex is an empty array: the rule could never match");
     }
     const auto rule = static_cast<uint32_t>(c->rule_class.size());
     c->rule_class.push_back(k);
@@ -209,18 +198,18 @@ absl::StatusOr<std::shared_ptr<const BounceClassifier>> BounceClassifier::load_t
       const std::string& p = patterns[j];
       const std::string which = absl::StrCat("regex ", j + 1, " '", shown(p), "'");
       if (p.empty()) {
-        return bad(where, absl::StrCat(which, ": empty (it would match every line)"));
+        return toml_key_error(where, absl::StrCat(which, ": empty (it would match every line)"));
       }
       if (p.size() > kMaxPattern) {
-        return bad(where, absl::StrCat(which, ": longer than ", kMaxPattern, " bytes"));
+        return toml_key_error(where, absl::StrCat(which, ": longer than ", kMaxPattern, " bytes"));
       }
       auto re = std::make_unique<re2::RE2>(piece(p), options);
       if (!re->ok()) {
-        return bad(where, absl::StrCat(which, ": ", re->error()));
+        return toml_key_error(where, absl::StrCat(which, ": ", re->error()));
       }
       std::string error;
       if (c->set->Add(piece(p), &error) < 0) {
-        return bad(where, absl::StrCat(which, ": ", error));
+        return toml_key_error(where, absl::StrCat(which, ": ", error));
       }
       c->regex.push_back(std::move(re));
       c->regex_rule.push_back(rule);
