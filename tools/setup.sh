@@ -19,6 +19,7 @@ test_pkgs=(
   clang libclang-rt-14-dev
   swaks libnet-ssleay-perl libauthen-sasl-perl curl postfix python3-aiosmtpd dnsmasq-base openssl
   gnuplot-nox whois stress-ng
+  python3-dkim opendkim-tools libssl-dev
 )
 
 # What the Quick start's example after tools/run.sh uses.
