@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "engine/delivery/delivery.h"
+#include "engine/dkim/signing.h"
 #include "engine/inbound/inbound.h"
 #include "engine/outbound/outbound.h"
 #include "engine/runtime/buffer_ring.h"
@@ -54,6 +55,7 @@ Shard::Shard(unsigned id, const Config& config, std::vector<int> listen_fds, std
 Shard::~Shard() {
   // Components go first (they close their fds), the ring last.
   _inbound.reset();
+  _signing.reset();
   _delivery.reset();
   _outbound.reset();
   _shaping.reset();
@@ -99,7 +101,9 @@ absl::Status Shard::setup() {
   _outbound = std::make_unique<Outbound>(*_ctx, *_outbox, *_events, *_shaping);
   _delivery =
       std::make_unique<Delivery>(*_ctx, _table, *_store, *_loader, *_retention, *_outbox, *_events, *_shaping);
-  _inbound = std::make_unique<Inbound>(*_ctx, std::move(_listen_fds), std::move(_listen_tls), *_services, *_store);
+  _signing = std::make_unique<Signing>(*_ctx, _services->signing, *_store);
+  _inbound = std::make_unique<Inbound>(*_ctx, std::move(_listen_fds), std::move(_listen_tls), *_services,
+                                       *_signing, *_store);
   _listen_fds.clear();
   wire();
 
@@ -130,19 +134,21 @@ void Shard::wire() {
       },
       [this](bool ok, uint64_t through) { _retention->on_settled(ok, through); },
   });
+  _signing->set_hooks({[this](uint32_t slot, uint32_t gen) { _inbound->on_stored(slot, gen, false); }});
   _loader->set_hooks({
       [this](uint64_t handle) { _delivery->on_loaded(handle); },
       [this](uint64_t handle) { _delivery->on_load_failed(handle); },
   });
   own({Op::kAccept, Op::kRecv, Op::kSend, Op::kAuth, Op::kReload}, _inbound.get());
+  own({Op::kSign}, _signing.get());
   own({Op::kSpoolWrite}, _store.get());
   own({Op::kSpoolRead}, _loader.get());
   own({Op::kSpoolUnlink, Op::kSpoolDirSync}, _segments.get());
   own({Op::kEventLog}, _events.get());
   own({Op::kOutConnect, Op::kOutRecv, Op::kOutSend, Op::kDns}, _outbound.get());
   // Poll and tick order: results and retries first, then what they queued.
-  _components = {_delivery.get(), _retention.get(), _outbound.get(), _store.get(),
-                 _loader.get(),   _segments.get(),  _inbound.get(),  _events.get()};
+  _components = {_delivery.get(), _retention.get(), _outbound.get(), _signing.get(), _store.get(),
+                 _loader.get(),   _segments.get(),  _inbound.get(),   _events.get()};
 }
 
 void Shard::own(std::initializer_list<Op> ops, Component* c) {
@@ -157,6 +163,7 @@ absl::Status Shard::run() {
     return s;
   }
   _inbound->start();
+  _signing->start();
   // One poll on the shared stop eventfd; nobody reads it, so it stays
   // readable and every shard's poll fires.
   io_uring_sqe* sqe = _ring->sqe();

@@ -54,6 +54,7 @@ class Retention;
 class Ring;
 class Segments;
 class ShapingTables;
+class Signing;
 class Store;
 struct ShardContext;
 
@@ -135,6 +136,7 @@ class Shard {
   std::unique_ptr<ShapingTables> _shaping;
   std::unique_ptr<Segments> _segments;
   std::unique_ptr<Store> _store;
+  std::unique_ptr<Signing> _signing;
   std::unique_ptr<ContentLoader> _loader;
   std::unique_ptr<Retention> _retention;
   std::unique_ptr<Outbound> _outbound;

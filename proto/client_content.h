@@ -27,6 +27,9 @@
 
 namespace ringmta::proto {
 
+// kMaxWireLine: RFC 5322 2.1.1's limit, what the client folds at.
+inline constexpr size_t kMaxWireLine = 998;
+
 // wire_content_size returns the octets append_wire_content would append
 // without dot-stuffing.
 uint64_t wire_content_size(std::string_view trace_headers, std::string_view body,

@@ -52,6 +52,7 @@
 #include <string_view>
 #include <vector>
 
+#include "proto/client_content.h"
 #include "proto/envelope.h"
 #include "proto/reply_parser.h"
 
@@ -68,7 +69,7 @@ struct ClientConfig {
   std::string helo_name = "localhost";  // EHLO/HELO argument
   bool use_pipelining = true;           // when the server offers it
   bool use_chunking = true;             // when the server offers it
-  size_t max_line = 998;                // octets, CRLF excluded (RFC 5322 2.1.1)
+  size_t max_line = kMaxWireLine;              // octets, CRLF excluded (RFC 5322 2.1.1)
   TlsPolicy tls = TlsPolicy::kOff;
 };
 

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "engine/config/config_file.h"
+#include "engine/config/dkim_file.h"
 #include "engine/config/option_table.h"
 #include "engine/config/egress_file.h"
 #include "engine/config/shaping_file.h"
@@ -114,6 +115,11 @@ absl::StatusOr<ParsedConfig> parse_config(int argc, char** argv) {
     return egress.status();
   }
   c.egress = std::move(*egress);
+  absl::StatusOr<std::shared_ptr<const DkimSigners>> dkim = load_dkim(config_file);
+  if (!dkim.ok()) {
+    return dkim.status();  // names the file, the [[dkim]] entry and the key's problem; main exits 2
+  }
+  c.dkim = std::move(*dkim);
   absl::StatusOr<std::shared_ptr<const BounceClassifier>> classes =
       c.bounce_classes_file.empty() ? BounceClassifier::shipped() : BounceClassifier::load_file(c.bounce_classes_file);
   if (!classes.ok()) {

@@ -25,6 +25,7 @@
 namespace ringmta {
 
 class BounceClassifier;  // engine/delivery/bounce_class.h
+class DkimSigners;       // engine/dkim/dkim_signers.h
 
 struct Config {
   std::vector<std::string> listen = {"127.0.0.1:2525", "[::1]:2525"};
@@ -93,6 +94,15 @@ struct Config {
   std::string shaping_file;
   Shaping shaping;
   Egress egress;  // [egress]: sources and pools; empty = the host's default address
+
+  // DKIM (engine/dkim/): the [[dkim]] tables of the config file with their
+  // keys, read by parse_config as root (null: nothing is signed), and the
+  // signing threads (0: one per shard).
+  std::shared_ptr<const DkimSigners> dkim;
+  uint64_t signing_threads = 0;
+  // Refuse (550 5.7.1) a message without List-Unsubscribe and
+  // List-Unsubscribe-Post: List-Unsubscribe=One-Click (RFC 8058).
+  bool require_list_unsubscribe = false;
   // site_defaults: the limits of a queue no shaping table names (the
   // delivery flags above).
   SiteLimits site_defaults() const {

@@ -27,7 +27,7 @@ std::string help_text() {
                   "  --help                         print this and exit\n"
                   "  --version                      print the version and exit\n"
                   "\n"
-                  "Tables of the --config file (README, \"Traffic shaping\" and \"Egress\"):\n"
+                  "Tables of the --config file (README, \"Traffic shaping\", \"Egress\" and \"DKIM\"):\n"
                   "  [shaping.default], [shaping.domain.\"D\"], [shaping.domain.\"D\".source.\"S\"]\n"
                   "                                 connection_limit, max_connection_rate, max_message_rate,\n"
                   "                                 max_deliveries_per_connection, max_recipients_per_message,\n"
@@ -37,7 +37,9 @@ std::string help_text() {
                   "                                 trigger, match_internal\n"
                   "  [egress.source.\"S\"]           address, ehlo\n"
                   "  [egress.pool.\"P\"]             sources = [{ name, weight }]\n"
-                  "  [egress]                       default_pool, pool_by_sender_domain\n");
+                  "  [egress]                       default_pool, pool_by_sender_domain\n"
+                  "  [[dkim]]                       domain, selector, key, algorithm (rsa-sha256|ed25519-sha256),\n"
+                  "                                 canonicalization, headers, expire, sign_for (README \"DKIM\")\n");
   return out;
 }
 

@@ -300,6 +300,19 @@ const std::vector<Option>& options() {
       {"smtp-timeout", "delivery.smtp_timeout", Kind::kUint, "300",
        "seconds to wait for each reply from a remote server (twice that after the end of data)",
        [](Config& c, const std::vector<std::string>& v) { return set_uint(&c.smtp_timeout_s, v, 1, 3600); }},
+      {"signing-threads", "signing.threads", Kind::kUint, "0 (one per shard)",
+       "threads that DKIM-sign messages for the [[dkim]] keys of --config (README \"DKIM\")",
+       [](Config& c, const std::vector<std::string>& v) { return set_uint(&c.signing_threads, v, 0, 256); }},
+      {"require-list-unsubscribe", "policy.require_list_unsubscribe", Kind::kString, "false",
+       "true: refuse (550 5.7.1) a message without List-Unsubscribe and List-Unsubscribe-Post: "
+       "List-Unsubscribe=One-Click (RFC 8058, what Gmail and Yahoo ask of bulk mail)",
+       [](Config& c, const std::vector<std::string>& v) {
+         if (v[0] != "true" && v[0] != "false") {
+           return absl::InvalidArgumentError(absl::StrCat("expected true or false, got '", v[0], "'"));
+         }
+         c.require_list_unsubscribe = v[0] == "true";
+         return absl::OkStatus();
+       }},
   };
   return opts;
 }

@@ -18,6 +18,8 @@
 
 #include "engine/auth/auth_service.h"
 #include "engine/auth/auth_users.h"
+#include "engine/dkim/dkim_signers.h"
+#include "engine/dkim/signing_service.h"
 #include "engine/config/config.h"
 #include "engine/daemon/listeners.h"
 #include "engine/daemon/process_setup.h"
@@ -114,6 +116,15 @@ int run(int argc, char** argv) {
     log_error("%s", s.message());
     return 1;
   }
+  // The DKIM keys were read by parse_config, as root; the threads start here.
+  std::unique_ptr<SigningService> signing;
+  if (config.dkim != nullptr) {
+    signing = std::make_unique<SigningService>(config.dkim, shards, static_cast<unsigned>(config.signing_threads));
+    for (auto& s : services) {
+      s->signing = signing.get();
+    }
+    log_info("dkim: %zu keys, %u signing threads", config.dkim->entries().size(), signing->threads());
+  }
   std::unique_ptr<AuthService> auth;
   if (users) {
     auth = std::make_unique<AuthService>(std::move(*users), shards);
@@ -137,7 +148,7 @@ int run(int argc, char** argv) {
   log_info("ringmta %s started: %u shards, spool %s, hostname %s", RINGMTA_VERSION, shards,
            config.spool_dir, config.hostname);
 
-  int sig = wait_for_stop(sigs, config, services, auth.get());
+  int sig = wait_for_stop(sigs, config, services, auth.get(), signing.get());
   log_info("received %s: stopping (grace %llus for messages in transfer)", strsignal(sig),
            static_cast<unsigned long long>(config.shutdown_grace_s));
   uint64_t one = 1;
@@ -145,6 +156,14 @@ int run(int argc, char** argv) {
   const ShardTotals totals = join_shards(shard_set);
   shard_set.objs.clear();
   auth.reset();
+  if (signing != nullptr) {
+    const SigningStats& st = signing->stats();
+    log_info("dkim: %llu messages signed, %llu without a key for their From: domain, %llu failed",
+             static_cast<unsigned long long>(st.signed_messages.load()),
+             static_cast<unsigned long long>(st.unsigned_messages.load()),
+             static_cast<unsigned long long>(st.failures.load()));
+    signing.reset();
+  }
   for (auto& s : services) {
     close(s->reload_fd);
   }

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "engine/auth/auth_users.h"
+#include "engine/config/dkim_file.h"
 #include "engine/config/shaping_file.h"
 #include "engine/outbound/backoff_rules.h"
 #include "engine/daemon/listeners.h"
@@ -25,7 +26,8 @@ sigset_t block_signals() {
   return sigs;
 }
 
-void reload(const Config& config, std::vector<std::unique_ptr<ShardServices>>& services, AuthService* auth) {
+void reload(const Config& config, std::vector<std::unique_ptr<ShardServices>>& services, AuthService* auth,
+            SigningService* signing) {
   absl::StatusOr<std::vector<std::unique_ptr<TlsContext>>> fresh = tls_contexts(config, services.size());
   if (!fresh.ok()) {
     log_error("SIGHUP: %s (the certificate in use stays)", fresh.status().message());
@@ -59,13 +61,26 @@ void reload(const Config& config, std::vector<std::unique_ptr<ShardServices>>& s
       auth->replace_users(std::move(*users));
     }
   }
+  if (signing != nullptr) {
+    absl::StatusOr<std::shared_ptr<const DkimSigners>> keys = load_dkim(config.config_file);
+    if (!keys.ok()) {
+      log_error("SIGHUP: %s (the DKIM keys in use stay)", keys.status().message());
+    } else if (*keys == nullptr) {
+      log_error("SIGHUP: %s has no [[dkim]] now; restart to stop signing (the DKIM keys in use stay)",
+                config.config_file);
+    } else {
+      log_info("SIGHUP: %zu DKIM keys loaded from %s", (*keys)->entries().size(), config.config_file);
+      signing->replace(std::move(*keys));
+    }
+  }
 }
 
 int wait_for_stop(const sigset_t& sigs, const Config& config,
-                  std::vector<std::unique_ptr<ShardServices>>& services, AuthService* auth) {
+                  std::vector<std::unique_ptr<ShardServices>>& services, AuthService* auth,
+                  SigningService* signing) {
   int sig = 0;
   while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP) {
-    reload(config, services, auth);
+    reload(config, services, auth, signing);
   }
   return sig;
 }

@@ -14,9 +14,10 @@
 namespace ringmta {
 
 Inbound::Inbound(const ShardContext& ctx, std::vector<int> listen_fds, std::vector<bool> listen_tls,
-                 ShardServices& services, Store& store)
+                 ShardServices& services, Signing& signing, Store& store)
     : _ctx(ctx),
       _services(services),
+      _signing(signing),
       _store(store),
       _listen_fds(std::move(listen_fds)),
       _listen_tls(std::move(listen_tls)),

@@ -2,10 +2,10 @@
 // (multishot accept), connections and server sessions, their I/O (multishot
 // recv into the shard's buffer ring, one send in flight), TLS, session
 // timers, per-client-IP limits, and SMTP AUTH through the auth thread. A
-// finished message goes down to the Store; the session is answered when
-// the Store says it is durable (on_stored).
+// finished message goes down to Signing (and from there to the Store); the
+// session is answered when the Store says it is durable (on_stored).
 //
-//   Inbound in(ctx, listen_fds, listen_tls, services, store);
+//   Inbound in(ctx, listen_fds, listen_tls, services, signing, store);
 //   in.start();                           // arm accepts and eventfd reads
 //   ... store's answer hook: in.on_stored(slot, gen, ok);
 //
@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/dkim/signing.h"
 #include "engine/inbound/connection.h"
 #include "engine/inbound/inbound_services.h"
 #include "engine/runtime/component.h"
@@ -35,7 +36,7 @@ class Inbound : public Component {
   // listen_fds: this shard's own SO_REUSEPORT sockets, one per address;
   // listen_tls[i]: listener i speaks implicit TLS. Inbound closes them.
   Inbound(const ShardContext& ctx, std::vector<int> listen_fds, std::vector<bool> listen_tls,
-          ShardServices& services, Store& store);
+          ShardServices& services, Signing& signing, Store& store);
   ~Inbound();
   Inbound(const Inbound&) = delete;
   Inbound& operator=(const Inbound&) = delete;
@@ -83,7 +84,8 @@ class Inbound : public Component {
 
   const ShardContext& _ctx;
   ShardServices& _services;
-  Store& _store;
+  Signing& _signing;  // a finished message goes here (and on to the store)
+  Store& _store;      // queue ids
   std::vector<int> _listen_fds;
   std::vector<bool> _listen_tls;
   std::unique_ptr<TlsContext> _tls_server;  // when a certificate is configured

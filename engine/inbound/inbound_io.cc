@@ -117,9 +117,9 @@ void Inbound::run_session(uint32_t slot) {
   proto::ServerSession& s = *c.session;
   for (;;) {
     if (s.message_ready()) {
-      // The store keeps the message until its batch settles, and answers
-      // through on_stored.
-      _store.append_message(std::make_unique<proto::CompletedMessage>(s.take_message()), slot, c.gen);
+      // Signed (when a key applies), then spooled: the store keeps the
+      // message until its batch settles, and answers through on_stored.
+      _signing.submit(std::make_unique<proto::CompletedMessage>(s.take_message()), slot, c.gen);
     }
     if (s.wants_tls() && !c.tls) {
       // STARTTLS: the 220 goes out in plaintext, then everything is TLS.

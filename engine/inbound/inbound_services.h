@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "engine/auth/auth_service.h"
+#include "engine/dkim/signing_service.h"
 #include "engine/inbound/client_limits.h"
 #include "engine/outbound/shaping.h"
 #include "engine/tls/tls_context.h"
@@ -16,6 +17,7 @@ namespace ringmta {
 struct ShardServices {
   AuthService* auth = nullptr;      // null: no --auth-users, AUTH not offered
   ClientLimits* limits = nullptr;   // per-client-IP limits, shared by all shards
+  SigningService* signing = nullptr;  // null: no [[dkim]], nothing is signed
   // The server TLS context, built by main() while it could still read the
   // key (before dropping privileges). Null: no certificate.
   std::unique_ptr<TlsContext> tls_server;

@@ -26,6 +26,8 @@ enum class Op : uint8_t {
   kSend,        // slot = connection
   kAuth,        // read of the auth service's eventfd: verdicts wait
   kReload,      // read of this shard's reload eventfd (SIGHUP)
+  // Signing (engine/dkim/).
+  kSign,        // read of the signing service's eventfd: signed messages wait
   // Store (engine/store/).
   kSpoolWrite,  // gen = batch number (an RWF_DSYNC write: write and sync)
   kSpoolRead,   // slot = read slot, gen = its generation (content_loader.cc)
