@@ -115,13 +115,18 @@ void strip_ranges(const std::vector<std::pair<size_t, size_t>>& ranges, std::str
 HeaderScan scan_headers(std::string_view body) {
   HeaderScan scan;
   size_t pos = 0;
-  std::string* control = nullptr;  // the control value of the field being read
-  auto close_control = [&](size_t end) {
-    if (control != nullptr) {
-      const size_t begin = scan.control.back().first;
-      scan.control.back().second = end;
-      *control = control_value(body.substr(begin, end - begin));
-      control = nullptr;
+  // The value of the field being read, when it is one we keep; a control
+  // field is also cut out of the content (strip).
+  std::string* value = nullptr;
+  bool strip = false;
+  size_t value_begin = 0;
+  auto close_value = [&](size_t end) {
+    if (value != nullptr) {
+      if (strip) {
+        scan.control.back().second = end;
+      }
+      *value = control_value(body.substr(value_begin, end - value_begin));
+      value = nullptr;
     }
   };
   while (pos < body.size()) {
@@ -131,25 +136,34 @@ HeaderScan scan_headers(std::string_view body) {
       break;  // the empty line that ends the header section
     }
     if (line[0] != ' ' && line[0] != '\t') {
-      close_control(pos);
+      close_value(pos);
       std::string_view name = field_name(line);
       if (name.empty()) {
         break;
       }
+      strip = false;
       if (iequals(name, "Received")) {
         ++scan.received;
       } else if (iequals(name, "Date")) {
         scan.has_date = true;
       } else if (iequals(name, "Message-ID")) {
         scan.has_message_id = true;
+      } else if (iequals(name, "List-Unsubscribe")) {
+        scan.has_list_unsubscribe = true;
+      } else if (iequals(name, "List-Unsubscribe-Post")) {
+        value = &scan.list_unsubscribe_post;
       } else if (iequals(name, "X-Ringmta-Pool")) {
-        control = &scan.pool;
+        value = &scan.pool;
+        strip = true;
       } else if (iequals(name, "X-Ringmta-Tenant")) {
-        control = &scan.tenant;
+        value = &scan.tenant;
+        strip = true;
       } else if (iequals(name, "X-Ringmta-Campaign")) {
-        control = &scan.campaign;
+        value = &scan.campaign;
+        strip = true;
       }
-      if (control != nullptr) {
+      value_begin = pos;
+      if (strip) {
         scan.control.emplace_back(pos, pos);
       }
     }
@@ -159,7 +173,7 @@ HeaderScan scan_headers(std::string_view body) {
     }
     pos = end + 2;
   }
-  close_control(pos);
+  close_value(pos);
   return scan;
 }
 

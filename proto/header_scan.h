@@ -32,6 +32,10 @@ struct HeaderScan {
   size_t received = 0;  // Received: fields
   bool has_date = false;
   bool has_message_id = false;
+  // RFC 8058 one-click unsubscribe: a List-Unsubscribe field, and the
+  // value of List-Unsubscribe-Post (unfolded, trimmed; "" when absent).
+  bool has_list_unsubscribe = false;
+  std::string list_unsubscribe_post;
   std::string pool;      // the control headers' values ("" when absent)
   std::string tenant;
   std::string campaign;

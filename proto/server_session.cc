@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "absl/strings/match.h"
 #include "proto/header_scan.h"
 #include "proto/reply.h"
 #include "proto/sasl.h"
@@ -231,6 +232,20 @@ void ServerSession::Impl::finish_message() {
     reply("554 5.4.6 Too many hops");
     reset_transaction();
     return;
+  }
+  if (_config.require_list_unsubscribe) {
+    if (!scan.has_list_unsubscribe) {
+      reply("550 5.7.1 Message refused: no List-Unsubscribe header (this server requires RFC 8058 one-click "
+            "unsubscribe on bulk mail)");
+      reset_transaction();
+      return;
+    }
+    if (!absl::EqualsIgnoreCase(scan.list_unsubscribe_post, "List-Unsubscribe=One-Click")) {
+      reply("550 5.7.1 Message refused: no List-Unsubscribe-Post: List-Unsubscribe=One-Click header "
+            "(RFC 8058 one-click unsubscribe)");
+      reset_transaction();
+      return;
+    }
   }
   // Control headers are ringmta's, not the recipient's (header_scan.h).
   strip_ranges(scan.control, &_msg.body);

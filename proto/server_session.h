@@ -107,6 +107,10 @@ struct SessionConfig {
   // MAIL needs a successful AUTH first (530 5.7.0), unless the client is in
   // the relay networks.
   bool auth_required = false;
+  // Refuse at the end of data (550 5.7.1) a message without List-Unsubscribe
+  // and List-Unsubscribe-Post: List-Unsubscribe=One-Click (RFC 8058): a
+  // policy for bulk streams, which Gmail and Yahoo require.
+  bool require_list_unsubscribe = false;
 };
 
 struct ClientInfo {

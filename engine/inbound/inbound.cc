@@ -31,6 +31,7 @@ Inbound::Inbound(const ShardContext& ctx, std::vector<int> listen_fds, std::vect
   _session_config.limits.max_errors = static_cast<int>(config.max_errors);
   _session_config.limits.max_junk_commands = config.max_junk_commands;
   _session_config.local_domains.insert(config.local_domains.begin(), config.local_domains.end());
+  _session_config.require_list_unsubscribe = config.require_list_unsubscribe;
   _session_config.new_queue_id = [this] { return _store.new_queue_id(); };
   // One TLS context per shard (main() built it): a context is never used
   // by two threads.

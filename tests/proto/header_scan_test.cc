@@ -156,6 +156,17 @@ TEST(TraceHeadersIpv6, AddressLiteralCarriesTheIpv6Tag) {
   EXPECT_NE(out.find("(127.0.0.1 [127.0.0.1])"), std::string::npos) << out;
 }
 
+TEST(HeaderScanTest, FindsOneClickUnsubscribe) {
+  HeaderScan s = scan_headers("List-Unsubscribe: <https://x.example/u>\r\nlist-unsubscribe-post:\r\n"
+                              "  List-Unsubscribe=One-Click \r\n\r\nbody\r\n");
+  EXPECT_TRUE(s.has_list_unsubscribe);
+  EXPECT_EQ(s.list_unsubscribe_post, "List-Unsubscribe=One-Click");
+  EXPECT_TRUE(s.control.empty());  // found, not stripped
+  HeaderScan n = scan_headers("Subject: x\r\n\r\nList-Unsubscribe: <https://x.example/u>\r\n");
+  EXPECT_FALSE(n.has_list_unsubscribe);
+  EXPECT_EQ(n.list_unsubscribe_post, "");
+}
+
 TEST(HeaderScanTest, ControlHeadersAreFoundAndStripped) {
   std::string body =
       "From: a@example.com\r\n"

@@ -24,6 +24,7 @@ SessionConfig fresh(const SessionConfig& c) {
   SessionConfig f = test_config();
   f.limits = c.limits;
   f.local_domains = c.local_domains;
+  f.require_list_unsubscribe = c.require_list_unsubscribe;
   return f;
 }
 
@@ -79,6 +80,32 @@ TEST(ServerSessionTest, PipelinedTransaction) {
                  "Message-ID: <Q0001@mx.test>\n"));
   EXPECT_FALSE(m.has_long_lines);
   EXPECT_TRUE(r.closing);
+}
+
+TEST(ServerSessionTest, OneClickUnsubscribeIsRequiredWhenConfigured) {
+  SessionConfig c = test_config();
+  c.require_list_unsubscribe = true;
+  auto send = [&](std::string_view headers) {
+    return run(crlf("EHLO c\nMAIL FROM:<s@sender.example>\nRCPT TO:<a@example.test>\nDATA\n" +
+                    std::string(headers) + "\nbody\n.\nQUIT\n"),
+               {}, c);
+  };
+  const std::string head = std::string(kGreeting) + kEhloReply +
+                           crlf("250 2.1.0 Ok\n250 2.1.5 Ok\n354 End data with <CR><LF>.<CR><LF>\n");
+  SessionRun none = send("Subject: x\n");
+  EXPECT_EQ(none.output, head + crlf("550 5.7.1 Message refused: no List-Unsubscribe header (this server "
+                                     "requires RFC 8058 one-click unsubscribe on bulk mail)\n221 2.0.0 Bye\n"));
+  EXPECT_TRUE(none.messages.empty());
+  SessionRun no_post = send("List-Unsubscribe: <https://u.example/x>\nList-Unsubscribe-Post: List-Unsubscribe=Later\n");
+  EXPECT_EQ(no_post.output, head + crlf("550 5.7.1 Message refused: no List-Unsubscribe-Post: "
+                                        "List-Unsubscribe=One-Click header (RFC 8058 one-click unsubscribe)\n"
+                                        "221 2.0.0 Bye\n"));
+  SessionRun ok = send("List-Unsubscribe: <https://u.example/x>,\n <mailto:u@u.example>\n"
+                       "List-Unsubscribe-Post:\n List-Unsubscribe=One-Click\n");
+  ASSERT_EQ(ok.messages.size(), 1u);
+  // Off by default: the same message without the fields is taken.
+  EXPECT_EQ(run(crlf("EHLO c\nMAIL FROM:<s@sender.example>\nRCPT TO:<a@example.test>\nDATA\nSubject: x\n\n"
+                     "body\n.\nQUIT\n")).messages.size(), 1u);
 }
 
 TEST(ServerSessionTest, ConsumeStopsAtTheEndOfAMessageUntilStored) {
