@@ -12,13 +12,17 @@ import harness
 
 
 class Dnsmasq:
-    """dnsmasq answering for *.test on 127.0.0.1:port from the given records."""
+    """dnsmasq answering for *.test on 127.0.0.1:port from the given records.
+    host/port: where it listens (a verifier that reads /etc/resolv.conf
+    needs port 53, on a loopback address of its own). A TXT record's
+    strings are separated by commas: ('txt-record', 'name,string1,string2')."""
 
-    def __init__(self, records):
+    def __init__(self, records, host='127.0.0.1', port=None):
         self.bin = harness.require_tool('/usr/sbin/dnsmasq', 'dnsmasq-base')
-        self.port = harness.free_port()
+        self.host = host
+        self.port = port or harness.free_port()
         args = [self.bin, '--keep-in-foreground', '--port=%d' % self.port,
-                '--listen-address=127.0.0.1', '--bind-interfaces', '--no-resolv', '--no-hosts',
+                '--listen-address=%s' % host, '--bind-interfaces', '--no-resolv', '--no-hosts',
                 '--conf-file=/dev/null', '--local=/test/', '--pid-file=', '--user=root']
         for kind, value in records:
             args.append('--%s=%s' % (kind, value))
@@ -27,14 +31,14 @@ class Dnsmasq:
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise AssertionError('dnsmasq exited: %s' % self.proc.stderr.read().decode())
-            if _udp_answers(self.port):
+            if _udp_answers(self.host, self.port):
                 return
             time.sleep(0.05)
         raise AssertionError('dnsmasq did not start on port %d' % self.port)
 
     @property
     def address(self):
-        return '127.0.0.1:%d' % self.port
+        return '%s:%d' % (self.host, self.port)
 
     def stop(self):
         self.proc.kill()
@@ -42,14 +46,14 @@ class Dnsmasq:
         self.proc.stderr.close()
 
 
-def _udp_answers(port):
+def _udp_answers(host, port):
     import socket
     # A minimal query for "a.test" A: id 1, RD, one question.
     q = b'\x00\x01\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x01a\x04test\x00\x00\x01\x00\x01'
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.settimeout(0.2)
     try:
-        s.sendto(q, ('127.0.0.1', port))
+        s.sendto(q, (host, port))
         s.recvfrom(512)
         return True
     except OSError:
