@@ -12,7 +12,7 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "bench/smtpblast_histogram.h"
+#include "engine/runtime/latency_histogram.h"
 
 namespace ringmta::blast {
 

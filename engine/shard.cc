@@ -175,6 +175,7 @@ absl::Status Shard::run() {
 
 void Shard::loop() {
   _next_tick_ms = monotonic_ms() + kTickMs;
+  int64_t busy_start_us = 0;
   for (;;) {
     _mesh->drain(_id, [this](ShardMessage&& m) { on_mesh(std::move(m)); });
     for (Component* c : _components) {
@@ -193,7 +194,12 @@ void Shard::loop() {
     // interrupt coalescing, was tried: its timer wake-ups cost more CPU per
     // message than they saved.)
     int64_t timeout_us = _mesh->prepare_sleep(_id) ? wait_us(now) : 0;
+    const int64_t busy_end_us = monotonic_us();
+    if (busy_start_us != 0) {
+      _busy_us.record_us(static_cast<uint64_t>(busy_end_us - busy_start_us));
+    }
     int r = _ring->submit_and_wait(1, timeout_us);
+    busy_start_us = monotonic_us();
     _mesh->woke_up(_id);
     if (r < 0 && r != -EBUSY) {
       log_error("shard %u: io_uring_submit_and_wait: %s", _id, strerror(-r));
@@ -219,6 +225,12 @@ void Shard::loop() {
            _id, static_cast<unsigned long long>(st.loads), static_cast<unsigned long long>(st.load_failures),
            static_cast<unsigned long long>(st.copies), static_cast<unsigned long long>(st.segments_deleted),
            _table.size(), static_cast<unsigned long long>(st.peak_body_bytes));
+  log_info("shard %u: loop: %llu iterations, busy per iteration p50 %llu us, p99 %llu us, p99.9 %llu us, "
+           "max %llu us", _id, static_cast<unsigned long long>(_busy_us.count()),
+           static_cast<unsigned long long>(_busy_us.percentile(50)),
+           static_cast<unsigned long long>(_busy_us.percentile(99)),
+           static_cast<unsigned long long>(_busy_us.percentile(99.9)),
+           static_cast<unsigned long long>(_busy_us.max()));
 }
 
 // wait_us: until the next tick, or sooner if a component asks.

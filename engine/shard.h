@@ -34,6 +34,7 @@
 #include "engine/delivery/message_table.h"
 #include "engine/inbound/inbound_services.h"
 #include "engine/runtime/component.h"
+#include "engine/runtime/latency_histogram.h"
 #include "engine/runtime/mesh_outbox.h"
 #include "engine/runtime/shard_mesh.h"
 #include "engine/store/recovered_spool.h"
@@ -128,6 +129,10 @@ class Shard {
   std::vector<uint64_t> _adopted;   // handles adopted before run()
 
   // Declared in the order they are built; destroyed in reverse, the ring last.
+  // The loop's busy time per iteration (from waking to the next wait),
+  // in microseconds: what a stall looks like (a slow handler, a long
+  // parse); printed at stop. Two clock reads per iteration.
+  LatencyHistogram _busy_us;
   std::unique_ptr<Ring> _ring;
   std::unique_ptr<BufferRing> _buffers;
   std::unique_ptr<ShardContext> _ctx;

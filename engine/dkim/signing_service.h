@@ -81,6 +81,7 @@ class SigningService {
   unsigned threads() const { return static_cast<unsigned>(_workers.size()); }
 
   static constexpr size_t kMaxPending = 256;  // per lane
+  static constexpr int kNice = 10;            // the signing threads' priority (work() says why)
 
  private:
   struct Lane {

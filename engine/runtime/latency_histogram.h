@@ -1,4 +1,4 @@
-// bench/smtpblast_histogram.h — a small HDR-style latency histogram:
+// engine/runtime/latency_histogram.h — a small HDR-style latency histogram:
 // log-linear buckets from 1 µs to 60 s with under 1% relative error, a
 // fixed array (recording never allocates), constant-time record().
 //
@@ -7,13 +7,14 @@
 //   uint64_t p99 = h.percentile(99.0);   // µs, upper bound of its bucket
 //
 // Values below 256 µs are exact; above, each power of two is split into 128
-// buckets, so a bucket is at most 1/128 (0.8%) of its value wide.
+// buckets, so a bucket is at most 1/128 (0.8%) of its value wide. Used by
+// smtpblast (reply latencies) and by each shard (its loop's busy time).
 #pragma once
 
 #include <array>
 #include <cstdint>
 
-namespace ringmta::blast {
+namespace ringmta {
 
 class LatencyHistogram {
  public:
@@ -45,4 +46,4 @@ class LatencyHistogram {
   uint64_t _min = ~uint64_t{0};
 };
 
-}  // namespace ringmta::blast
+}  // namespace ringmta

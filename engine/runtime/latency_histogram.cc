@@ -1,11 +1,11 @@
-// bench/smtpblast_histogram.cc — see smtpblast_histogram.h.
-#include "bench/smtpblast_histogram.h"
+// engine/runtime/latency_histogram.cc — see latency_histogram.h.
+#include "engine/runtime/latency_histogram.h"
 
 #include <algorithm>
 #include <bit>
 #include <cmath>
 
-namespace ringmta::blast {
+namespace ringmta {
 
 // index_of: values below 2*kSub are their own index; above, the value is
 // shifted right until it has kSubBits+1 significant bits, and the shift
@@ -52,4 +52,4 @@ uint64_t LatencyHistogram::percentile(double pct) const {
   return _max;
 }
 
-}  // namespace ringmta::blast
+}  // namespace ringmta
