@@ -14,8 +14,8 @@
 // (SHA-NI); wolfCrypt signs Ed25519, about twice as fast as libcrypto's.
 //
 // Thread safety: a key is immutable once made; sign() may run on several
-// threads at once (each call has its own context; wolfCrypt's ed25519_key
-// keeps no hash state between calls in this build).
+// threads at once (each call has its own context; an Ed25519 sign imports
+// the key into a wolfCrypt key of its own, dkim_ed25519.cc says why).
 #pragma once
 
 #include <memory>

@@ -10,8 +10,11 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
+#include <atomic>
 #include <regex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -208,6 +211,51 @@ TEST(DkimSignTest, GeneratedKeysRoundTripThroughPem) {
     ASSERT_TRUE(back.ok()) << back.status();
     EXPECT_EQ(back->public_key_base64(), k->public_key_base64());
     EXPECT_EQ(back->algorithm(), a);
+  }
+}
+
+// One key signs on every signing thread at once: each signature must still
+// verify (an Ed25519 key once kept hash state of its own while signing).
+TEST(DkimSignTest, OneKeySignsOnManyThreadsAtOnce) {
+  for (DkimAlgorithm a : {DkimAlgorithm::kEd25519Sha256, DkimAlgorithm::kRsaSha256}) {
+    std::shared_ptr<const DkimKey> k = key(a);
+    std::string pub_raw;
+    absl::Base64Unescape(k->public_key_base64(), &pub_raw);
+    EVP_PKEY* pub = nullptr;
+    if (a == DkimAlgorithm::kEd25519Sha256) {
+      pub = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr,
+                                        reinterpret_cast<const unsigned char*>(pub_raw.data()), pub_raw.size());
+    } else {
+      const unsigned char* p = reinterpret_cast<const unsigned char*>(pub_raw.data());
+      pub = d2i_PUBKEY(nullptr, &p, static_cast<long>(pub_raw.size()));
+    }
+    ASSERT_NE(pub, nullptr);
+    std::atomic<int> bad{0};
+    const int rounds = a == DkimAlgorithm::kEd25519Sha256 ? 300 : 20;
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < rounds; ++i) {
+          const std::string data = "message " + std::to_string(t) + "/" + std::to_string(i);
+          absl::StatusOr<std::string> sig = k->sign(data);
+          EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+          const std::string signed_data = a == DkimAlgorithm::kEd25519Sha256 ? sha256(data) : data;
+          const bool ok =
+              sig.ok() &&
+              EVP_DigestVerifyInit(ctx, nullptr, a == DkimAlgorithm::kRsaSha256 ? EVP_sha256() : nullptr, nullptr,
+                                   pub) == 1 &&
+              EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(sig->data()), sig->size(),
+                               reinterpret_cast<const unsigned char*>(signed_data.data()), signed_data.size()) == 1;
+          EVP_MD_CTX_free(ctx);
+          bad += ok ? 0 : 1;
+        }
+      });
+    }
+    for (std::thread& t : threads) {
+      t.join();
+    }
+    EVP_PKEY_free(pub);
+    EXPECT_EQ(bad.load(), 0) << algorithm_name(a);
   }
 }
 
