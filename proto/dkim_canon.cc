@@ -220,4 +220,58 @@ std::vector<const HeaderField*> select_signed_headers(const std::vector<HeaderFi
   return out;
 }
 
+std::string from_domain(const std::vector<HeaderField>& fields) {
+  const HeaderField* from = nullptr;
+  for (const HeaderField& f : fields) {
+    if (iequals_ascii(f.name, "From")) {
+      from = &f;
+      break;
+    }
+  }
+  if (from == nullptr) {
+    return "";
+  }
+  std::string_view v = from->raw.substr(from->raw.find(':') + 1);
+  std::string bare;  // the first mailbox without comments and quoted strings
+  std::string angle;
+  bool in_angle = false;
+  for (size_t i = 0; i < v.size(); ++i) {
+    const char c = v[i];
+    if (c == '"') {
+      for (++i; i < v.size() && v[i] != '"'; ++i) {
+        i += v[i] == '\\' ? 1 : 0;
+      }
+    } else if (c == '(') {
+      int depth = 1;
+      for (++i; i < v.size() && depth > 0; ++i) {
+        if (v[i] == '\\') {
+          ++i;
+        } else {
+          depth += v[i] == '(' ? 1 : v[i] == ')' ? -1 : 0;
+        }
+      }
+      --i;
+    } else if (c == '<') {
+      in_angle = true;
+      angle.clear();
+    } else if (c == '>' && in_angle) {
+      break;  // the first angle address is the mailbox
+    } else if (c == ',' && !in_angle) {
+      break;  // the end of the first mailbox
+    } else if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+      (in_angle ? angle : bare).push_back(c);
+    }
+  }
+  const std::string& addr = in_angle ? angle : bare;
+  const size_t at = addr.rfind('@');
+  if (at == std::string::npos || at + 1 == addr.size()) {
+    return "";
+  }
+  std::string d;
+  for (char c : std::string_view(addr).substr(at + 1)) {
+    d.push_back(lower(c));
+  }
+  return d;
+}
+
 }  // namespace ringmta::proto

@@ -55,4 +55,10 @@ bool iequals_ascii(std::string_view a, std::string_view b);
 std::vector<const HeaderField*> select_signed_headers(const std::vector<HeaderField>& fields,
                                                       const std::vector<std::string>& names);
 
+// from_domain: the lower-cased domain of the first address in the first
+// From: field of fields ("" when there is none). Enough of RFC 5322's
+// address syntax to find it: "<addr>" wins over bare text, comments and
+// quoted strings are skipped.
+std::string from_domain(const std::vector<HeaderField>& fields);
+
 }  // namespace ringmta::proto

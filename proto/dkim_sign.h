@@ -50,12 +50,6 @@ struct DkimSigner {
 absl::StatusOr<std::string> dkim_sign(std::span<const DkimSigner* const> signers, std::string_view prefix,
                                       std::string_view content, absl::Time now);
 
-// from_domain: the lower-cased domain of the first address in the first
-// From: field of fields ("" when there is none). Enough of RFC 5322's
-// address syntax to find it: "<addr>" wins over bare text, comments and
-// quoted strings are skipped.
-std::string from_domain(const std::vector<HeaderField>& fields);
-
 // parse_canonicalization reads "HEADER/BODY", each "relaxed" or "simple"
 // (the one-word c= form is not accepted: it means "/simple", which is
 // rarely what the one who writes it expects).
