@@ -45,8 +45,8 @@ void Signing::on_completion(const UserData&, io_uring_cqe*) {
     --_in_flight;
     if (r->ok) {
       _store.append_message(std::move(r->message), r->slot, r->gen);
-    } else if (r->slot != Store::kNoSession) {
-      _hooks.failed(r->slot, r->gen);
+    } else {
+      _hooks.failed(r->slot, r->gen);  // the session answers 451: nothing was stored
     }
   }
   arm_read();  // the eventfd stays armed for the shard's life, like the auth one
