@@ -61,7 +61,9 @@ entry e1 "$work/ed.key" >"$work/ed25519.toml"
 cat "$work/rsa2048.toml" "$work/ed25519.toml" >"$work/dual.toml"
 
 # run NAME [ringmta args...]: one measured run; appends
-# "NAME MSG_PER_S CPU_US_PER_MSG STALL_P999_US STALL_MAX_US" to $work/results.
+# "NAME MSG_PER_S CPU_US_PER_MSG STALL_P999_US STALL_MAX_US SHARD_US SIGN_US IOWQ_US"
+# to $work/results (the last three: CPU per message by thread kind, counted
+# from the start of ringmta, so they include its start-up).
 run() {
   local name=$1
   shift
@@ -88,6 +90,14 @@ run() {
   wait "$spid" || fail "$name: the sink did not get $messages messages: $(tail -3 "$work/sink.log")"
   t1=$(date +%s.%N)
   c1=$(awk '{print $14 + $15}' "/proc/$rpid/stat")
+  # Where the CPU went: signing threads (nice 10), io_uring's workers (the
+  # spool's RWF_DSYNC writes), the rest (shards, main).
+  local split
+  split=$(for t in /proc/$rpid/task/*; do
+      printf '%s %s\n' "$(tr ' ' _ <"$t/comm")" "$(awk '{print $14 + $15, $19}' "$t/stat")"
+    done | awk -v m="$messages" -v hz="$tick" '
+      { if ($3 == 10) s += $2; else if ($1 ~ /^iou-wrk/) w += $2; else o += $2 }
+      END { printf "%.1f %.1f %.1f", o / hz * 1e6 / m, s / hz * 1e6 / m, w / hz * 1e6 / m }')
   stop_pid "$rpid"
   if [[ $name != plain ]] && ! grep -q "dkim: $messages messages signed" "$work/ringmta.log"; then
     fail "$name: ringmta did not sign every message: $(grep 'dkim:' "$work/ringmta.log" | tail -1)"
@@ -99,8 +109,9 @@ run() {
     END { printf "%d %d", pm, mm }' "$work/ringmta.log")
   rm -rf "$spool"
   awk -v n="$name" -v m="$messages" -v t0="$t0" -v t1="$t1" -v c0="$c0" -v c1="$c1" -v hz="$tick" -v s="$stall" \
-    'BEGIN { printf "%s %.0f %.1f %s\n", n, m / (t1 - t0), (c1 - c0) / hz * 1e6 / m, s }' >>"$work/results"
-  tail -1 "$work/results" | awk '{printf "  %-8s %8s msg/s %7s us/msg  loop p99.9 %s us, max %s us\n", $1, $2, $3, $4, $5}' >&2
+    -v parts="$split" 'BEGIN { printf "%s %.0f %.1f %s %s\n", n, m / (t1 - t0), (c1 - c0) / hz * 1e6 / m, s, parts }' \
+    >>"$work/results"
+  tail -1 "$work/results" | awk '{printf "  %-8s %8s msg/s %7s us/msg (shards %s, signing %s, io workers %s)  loop p99.9 %s us, max %s us\n", $1, $2, $3, $6, $7, $8, $4, $5}' >&2
 }
 
 echo "dkim_compare: $messages messages x $rounds rounds, --shards $shards, $sessions sessions" >&2
@@ -121,8 +132,7 @@ work, messages, rounds, shards = sys.argv[1:5]
 print('Signs per second on one core (bench/dkim_crypto_benchmark; openssl speed in the same run)\n')
 rate = {}
 for row in csv.DictReader(l for l in open(work + '/crypto.csv') if not l.startswith('#')):
-    ns = float(row['cpu_time'])
-    rate[row['name']] = 1e9 / ns
+    rate[row['name'].replace('/threads:1', '')] = 1e9 / float(row['cpu_time'])
 speed = open(work + '/speed.txt').read()
 m_rsa = re.search(r'rsa 2048 bits\s+\S+\s+\S+\s+([\d.]+)', speed)
 m_ed = re.search(r'\(Ed25519\)\s+\S+\s+\S+\s+([\d.]+)', speed)
@@ -130,24 +140,28 @@ print('| signature | libcrypto (EVP) | wolfCrypt | openssl speed |')
 print('|---|---:|---:|---:|')
 print('| RSA-2048 (rsa-sha256) | %.0f | %.0f | %s |' % (rate['BM_OpenSSL_RSA2048_Sign'], rate['BM_WolfCrypt_RSA2048_Sign'],
                                                   m_rsa.group(1) if m_rsa else '?'))
-print('| Ed25519 (ed25519-sha256) | %.0f | %.0f | %s |' % (rate['BM_OpenSSL_Ed25519_Sign'], rate['BM_WolfCrypt_Ed25519_Sign'],
-                                                    m_ed.group(1) if m_ed else '?'))
+print('| Ed25519 (ed25519-sha256) | %.0f | %.0f (%.0f with the per-sign key import ringmta does) | %s |'
+      % (rate['BM_OpenSSL_Ed25519_Sign'], rate['BM_WolfCrypt_Ed25519_Sign'], rate['BM_WolfCrypt_Ed25519_ImportAndSign'],
+         m_ed.group(1) if m_ed else '?'))
+if 'BM_OpenSSL_RSA2048_Sign/threads:2' in rate:
+    print('| RSA-2048, libcrypto, two threads at once (per thread) | %.0f | | |' % rate['BM_OpenSSL_RSA2048_Sign/threads:2'])
 print('\nringmta uses libcrypto for RSA and wolfCrypt for Ed25519 (proto/dkim_key.h).\n')
 rows = {}
 for line in open(work + '/results'):
-    name, r, cpu, p999, mx = line.split()
-    rows.setdefault(name, []).append((float(r), float(cpu), int(p999), int(mx)))
+    name, r, cpu, p999, mx, sh, sg, wq = line.split()
+    rows.setdefault(name, []).append((float(r), float(cpu), int(p999), int(mx), float(sh), float(sg), float(wq)))
 label = {'plain': 'no signing', 'rsa2048': 'RSA-2048', 'ed25519': 'Ed25519', 'dual': 'RSA-2048 + Ed25519'}
 print('Relaying %s messages per run, %s rounds (medians; every run listed), ringmta --shards %s\n' % (messages, rounds, shards))
-print('| signing | msg/s | CPU us/msg | loop p99.9 us (max) | runs (msg/s, us/msg) |')
-print('|---|---:|---:|---:|---|')
+print('| signing | msg/s | CPU us/msg | of which shards / signing threads / io workers | loop p99.9 us (max) | runs (msg/s, us/msg) |')
+print('|---|---:|---:|---|---:|---|')
 med = {}
 for n in [n for n in ('plain', 'rsa2048', 'ed25519', 'dual') if n in rows]:
     v = rows[n]
     med[n] = (statistics.median(x[0] for x in v), statistics.median(x[1] for x in v))
     runs = ', '.join('%.0f / %.1f' % (x[0], x[1]) for x in v)
-    print('| %s | %.0f | %.1f | %d (%d) | %s |' % (label[n], med[n][0], med[n][1], max(x[2] for x in v),
-                                               max(x[3] for x in v), runs))
+    split = ' / '.join('%.0f' % statistics.median(x[k] for x in v) for k in (4, 5, 6))
+    print('| %s | %.0f | %.1f | %s | %d (%d) | %s |' % (label[n], med[n][0], med[n][1], split,
+                                                    max(x[2] for x in v), max(x[3] for x in v), runs))
 print()
 for n in ('rsa2048', 'ed25519', 'dual'):
     if n in med and 'plain' in med:
