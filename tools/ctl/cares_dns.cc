@@ -120,6 +120,11 @@ void on_answer(void* arg, int status, int /*timeouts*/, unsigned char* buf, int 
     case ARES_ENOTFOUND: p->result.status = DnsStatus::kNxDomain; return;
     case ARES_ENODATA: p->result.status = DnsStatus::kNoData; return;
     case ARES_ETIMEOUT: p->result.status = DnsStatus::kTimeout; return;
+    case ARES_ESERVFAIL:
+    case ARES_EREFUSED:
+      p->result.status = DnsStatus::kError;
+      p->result.error = status == ARES_ESERVFAIL ? "the server answered SERVFAIL" : "the server answered REFUSED";
+      return;
     default:
       p->result.status = DnsStatus::kError;
       p->result.error = ares_strerror(status);
@@ -137,8 +142,13 @@ absl::StatusOr<std::unique_ptr<CaresDns>> CaresDns::create(const std::string& se
   ares_options opts{};
   opts.timeout = kTimeoutMs;
   opts.tries = 1;  // the second try is ours (ask_once twice), with the same 2 s
+  // NOCHECKRESP: a SERVFAIL or REFUSED comes back as such (c-ares would
+  // otherwise try the next server and end with "could not contact"), so a
+  // line can say what the server said.
+  opts.flags = ARES_FLAG_NOCHECKRESP;
   ares_channel ch = nullptr;
-  if (int st = ares_init_options(&ch, &opts, ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES); st != ARES_SUCCESS) {
+  if (int st = ares_init_options(&ch, &opts, ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS);
+      st != ARES_SUCCESS) {
     return absl::InternalError(absl::StrCat("ares_init_options: ", ares_strerror(st)));
   }
   if (!servers.empty()) {

@@ -31,11 +31,17 @@ void CheckReport::add(const CheckLine& line) {
   if (!line.publish.empty()) {
     absl::StrAppend(&text, "; publish: ", line.publish);
   }
-  std::fprintf(_out, "%s\n", text.c_str());
-  std::fflush(_out);
+  _lines.push_back(line);
+  if (_out != nullptr) {
+    std::fprintf(_out, "%s\n", text.c_str());
+    std::fflush(_out);
+  }
 }
 
 void CheckReport::print_summary(std::string_view domain) const {
+  if (_out == nullptr) {
+    return;
+  }
   std::string text = absl::StrCat(av(domain), ": ", _ok + _missing + _wrong + _unknown + _skip, " checks: ", _ok, " OK");
   for (auto [n, name] : {std::pair{_missing, "MISSING"}, std::pair{_wrong, "WRONG"}, std::pair{_unknown, "UNKNOWN"},
                          std::pair{_skip, "SKIP"}}) {

@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ringmta::ctl {
 
@@ -33,6 +34,7 @@ struct CheckLine {
 // progress) and counts them.
 class CheckReport {
  public:
+  // out: where lines go; null keeps them only in lines() (the tests).
   explicit CheckReport(std::FILE* out) : _out(out) {}
 
   void add(const CheckLine& line);
@@ -40,9 +42,11 @@ class CheckReport {
   bool passed() const { return _missing + _wrong + _unknown == 0; }
   // print_summary: "example.com: 9 checks: 7 OK, 1 WRONG, 1 MISSING".
   void print_summary(std::string_view domain) const;
+  const std::vector<CheckLine>& lines() const { return _lines; }
 
  private:
   std::FILE* _out;
+  std::vector<CheckLine> _lines;
   int _ok = 0, _missing = 0, _wrong = 0, _unknown = 0, _skip = 0;
 };
 

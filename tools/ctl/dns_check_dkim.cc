@@ -61,13 +61,13 @@ CheckLine check_key(const DnsCheckInput& in, const DkimKeyToCheck& k, DnsLookup&
   if (!serves_email(*rec)) {
     return wrong("s= lists neither email nor *: the key may not sign mail");
   }
-  std::string raw;
-  if (!absl::Base64Unescape(rec->public_key, &raw) || (rec->key_type == "ed25519" && raw.size() != 32)) {
-    return wrong(absl::StrCat("p= is not a ", rec->key_type, " public key in base64"));
-  }
   if (known && rec->public_key != k.public_key) {
     return wrong(absl::StrCat("p= is another key, not the public half of ", k.key_file,
                               ": every signature ringmta makes with it fails"));
+  }
+  std::string raw;
+  if (!known && (!absl::Base64Unescape(rec->public_key, &raw) || (rec->key_type == "ed25519" && raw.size() != 32))) {
+    return wrong(absl::StrCat("p= is not a ", rec->key_type, " public key in base64"));
   }
   line.publish.clear();
   line.status = CheckStatus::kOk;

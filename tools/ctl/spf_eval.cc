@@ -149,8 +149,8 @@ class Evaluator {
     }
     if (r->missing() || r->records.empty()) {
       if (++_voids > kSpfMaxVoidLookups) {
-        *why = absl::StrCat("more than ", kSpfMaxVoidLookups, " lookups found nothing (RFC 7208 4.6.4), the last '",
-                            t.text, "': no ", rr_type_name(type), " at ", name);
+        *why = absl::StrCat("more than ", kSpfMaxVoidLookups, " void lookups (names without records, RFC 7208 "
+                            "4.6.4), the last '", t.text, "': no ", rr_type_name(type), " at ", name);
         return Match::kPermError;
       }
       return Match::kNo;
