@@ -280,6 +280,10 @@ class Walker {
       }
     }
     for (const SpfTerm& t : r.terms) {
+      // Over the limit, counting stops: one term past it is enough to say so.
+      if (p->dns_terms > kSpfMaxDnsTerms) {
+        return;
+      }
       if (!t.queries_dns()) {
         continue;
       }
@@ -296,7 +300,7 @@ class Walker {
       }
       return;
     }
-    if (++p->dns_terms > kSpfMaxDnsTerms) {
+    if (p->dns_terms > kSpfMaxDnsTerms || ++p->dns_terms > kSpfMaxDnsTerms) {
       return;
     }
     follow(absl::StrCat("redirect=", r.redirect), r.redirect, on_chain, depth, p);
@@ -406,6 +410,7 @@ SpfPolicy analyze_spf(std::string_view domain, const SpfRecord& record, DnsLooku
 
 std::string suggest_spf(const std::vector<std::string>& records, const std::vector<IpAddress>& add, bool soft) {
   std::vector<std::string> terms;
+  bool has_exp = false;  // a second exp= would make the record a permerror
   auto keep = [&](std::string term) {
     for (const std::string& t : terms) {
       if (absl::EqualsIgnoreCase(t, term)) {
@@ -426,7 +431,10 @@ std::string suggest_spf(const std::vector<std::string>& records, const std::vect
       }
       if (!one->redirect.empty()) {
         keep(absl::StrCat("include:", one->redirect));
-      } else if (!one->exp.empty() || !one->terms.empty()) {
+      } else if (!one->exp.empty() && !has_exp) {
+        has_exp = true;
+        keep(term);
+      } else if (!one->terms.empty()) {
         keep(term);
       }
     }
