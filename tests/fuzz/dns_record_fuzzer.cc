@@ -24,12 +24,12 @@ namespace {
 using namespace ringmta::ctl;
 
 // check: abort, naming what failed, so that a crash report says which.
-#define check(ok)                                                      \
-  do {                                                                 \
-    if (!(ok)) {                                                       \
+#define check(ok)                                                                 \
+  do {                                                                            \
+    if (!(ok)) {                                                                  \
       std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #ok); \
-      std::abort();                                                    \
-    }                                                                  \
+      std::abort();                                                               \
+    }                                                                             \
   } while (0)
 
 bool base64(const std::string& s) {

@@ -18,18 +18,19 @@
 
 #include "tools/ctl/spf.h"
 #include "tools/ctl/spf_eval.h"
+#include "tools/ctl/spf_policy.h"
 
 namespace {
 
 using namespace ringmta::ctl;
 
 // check: abort, naming what failed, so that a crash report says which.
-#define check(ok)                                                      \
-  do {                                                                 \
-    if (!(ok)) {                                                       \
+#define check(ok)                                                                 \
+  do {                                                                            \
+    if (!(ok)) {                                                                  \
       std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #ok); \
-      std::abort();                                                    \
-    }                                                                  \
+      std::abort();                                                               \
+    }                                                                             \
   } while (0)
 
 class EchoDns : public DnsLookup {
@@ -38,11 +39,16 @@ class EchoDns : public DnsLookup {
   DnsResult query(std::string_view name, RrType type) override {
     check(++_queries < 1000);  // evaluation must end long before this
     switch (type) {
-      case RrType::kTxt: return {DnsStatus::kOk, {_txt}, ""};
-      case RrType::kA: return {DnsStatus::kOk, {"192.0.2.1"}, ""};
-      case RrType::kAaaa: return {DnsStatus::kOk, {"2001:db8::1"}, ""};
-      case RrType::kMx: return {DnsStatus::kOk, {"mx.example.com"}, ""};
-      case RrType::kPtr: return {DnsStatus::kOk, {std::string(name.substr(0, 20)) + ".example.com"}, ""};
+      case RrType::kTxt:
+        return {DnsStatus::kOk, {_txt}, ""};
+      case RrType::kA:
+        return {DnsStatus::kOk, {"192.0.2.1"}, ""};
+      case RrType::kAaaa:
+        return {DnsStatus::kOk, {"2001:db8::1"}, ""};
+      case RrType::kMx:
+        return {DnsStatus::kOk, {"mx.example.com"}, ""};
+      case RrType::kPtr:
+        return {DnsStatus::kOk, {std::string(name.substr(0, 20)) + ".example.com"}, ""};
     }
     return {};
   }

@@ -18,11 +18,16 @@ namespace {
 
 int wire_type(RrType t) {
   switch (t) {
-    case RrType::kA: return ns_t_a;
-    case RrType::kAaaa: return ns_t_aaaa;
-    case RrType::kMx: return ns_t_mx;
-    case RrType::kTxt: return ns_t_txt;
-    case RrType::kPtr: return ns_t_ptr;
+    case RrType::kA:
+      return ns_t_a;
+    case RrType::kAaaa:
+      return ns_t_aaaa;
+    case RrType::kMx:
+      return ns_t_mx;
+    case RrType::kTxt:
+      return ns_t_txt;
+    case RrType::kPtr:
+      return ns_t_ptr;
   }
   return ns_t_a;
 }
@@ -117,9 +122,15 @@ void on_answer(void* arg, int status, int /*timeouts*/, unsigned char* buf, int 
     case ARES_SUCCESS:
       p->result.status = p->result.records.empty() ? DnsStatus::kNoData : DnsStatus::kOk;
       return;
-    case ARES_ENOTFOUND: p->result.status = DnsStatus::kNxDomain; return;
-    case ARES_ENODATA: p->result.status = DnsStatus::kNoData; return;
-    case ARES_ETIMEOUT: p->result.status = DnsStatus::kTimeout; return;
+    case ARES_ENOTFOUND:
+      p->result.status = DnsStatus::kNxDomain;
+      return;
+    case ARES_ENODATA:
+      p->result.status = DnsStatus::kNoData;
+      return;
+    case ARES_ETIMEOUT:
+      p->result.status = DnsStatus::kTimeout;
+      return;
     case ARES_ESERVFAIL:
     case ARES_EREFUSED:
       p->result.status = DnsStatus::kError;

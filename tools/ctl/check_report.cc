@@ -8,22 +8,37 @@ namespace ringmta::ctl {
 
 const char* check_status_name(CheckStatus s) {
   switch (s) {
-    case CheckStatus::kOk: return "OK";
-    case CheckStatus::kMissing: return "MISSING";
-    case CheckStatus::kWrong: return "WRONG";
-    case CheckStatus::kUnknown: return "UNKNOWN";
-    case CheckStatus::kSkip: return "SKIP";
+    case CheckStatus::kOk:
+      return "OK";
+    case CheckStatus::kMissing:
+      return "MISSING";
+    case CheckStatus::kWrong:
+      return "WRONG";
+    case CheckStatus::kUnknown:
+      return "UNKNOWN";
+    case CheckStatus::kSkip:
+      return "SKIP";
   }
   return "?";
 }
 
 void CheckReport::add(const CheckLine& line) {
   switch (line.status) {
-    case CheckStatus::kOk: ++_ok; break;
-    case CheckStatus::kMissing: ++_missing; break;
-    case CheckStatus::kWrong: ++_wrong; break;
-    case CheckStatus::kUnknown: ++_unknown; break;
-    case CheckStatus::kSkip: ++_skip; break;
+    case CheckStatus::kOk:
+      ++_ok;
+      break;
+    case CheckStatus::kMissing:
+      ++_missing;
+      break;
+    case CheckStatus::kWrong:
+      ++_wrong;
+      break;
+    case CheckStatus::kUnknown:
+      ++_unknown;
+      break;
+    case CheckStatus::kSkip:
+      ++_skip;
+      break;
   }
   std::string text = check_status_name(line.status);
   text.resize(8, ' ');
@@ -42,7 +57,8 @@ void CheckReport::print_summary(std::string_view domain) const {
   if (_out == nullptr) {
     return;
   }
-  std::string text = absl::StrCat(av(domain), ": ", _ok + _missing + _wrong + _unknown + _skip, " checks: ", _ok, " OK");
+  std::string text =
+      absl::StrCat(av(domain), ": ", _ok + _missing + _wrong + _unknown + _skip, " checks: ", _ok, " OK");
   for (auto [n, name] : {std::pair{_missing, "MISSING"}, std::pair{_wrong, "WRONG"}, std::pair{_unknown, "UNKNOWN"},
                          std::pair{_skip, "SKIP"}}) {
     if (n > 0) {

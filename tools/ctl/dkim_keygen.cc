@@ -63,9 +63,10 @@ void print_result(const std::string& domain, const std::string& selector, const 
   const bool rsa = key.algorithm() == DkimAlgorithm::kRsaSha256;
   const std::string name = absl::StrCat(selector, "._domainkey.", domain, ".");
   const std::string value = dkim_record_text(rsa ? "rsa" : "ed25519", key.public_key_base64());
-  std::printf("Wrote the %s private key (%d bits) to %s (mode 0600).\n", std::string(proto::algorithm_name(key.algorithm())).c_str(),
-              key.bits(), path.c_str());
-  std::printf("ringmta reads it as root at start and as its --user on SIGHUP: chown that user (ringmta) for reloads.\n\n");
+  std::printf("Wrote the %s private key (%d bits) to %s (mode 0600).\n",
+              std::string(proto::algorithm_name(key.algorithm())).c_str(), key.bits(), path.c_str());
+  std::printf(
+      "ringmta reads it as root at start and as its --user on SIGHUP: chown that user (ringmta) for reloads.\n\n");
   std::printf("Publish this TXT record in the DNS of %s:\n  name:  %s\n  value: %s\n\n", domain.c_str(), name.c_str(),
               value.c_str());
   std::printf("In a zone file (strings of at most %zu octets, which receivers join):\n%s\n\n", kTxtStringMax,
@@ -84,8 +85,8 @@ int run(const Command& c, const Flags& f) {
     return usage_error(c, absl::StrCat("--domain '", f.get("domain"), "' is not a domain name (e.g. example.com)"));
   }
   if (!valid_dns_name(selector)) {
-    return usage_error(c, absl::StrCat("--selector '", selector,
-                                       "' is not a selector (letters, digits, '-', '_', '.'; e.g. s2026)"));
+    return usage_error(
+        c, absl::StrCat("--selector '", selector, "' is not a selector (letters, digits, '-', '_', '.'; e.g. s2026)"));
   }
   DkimAlgorithm alg;
   if (!proto::parse_algorithm(f.get("algorithm", "rsa-sha256"), &alg)) {
@@ -105,8 +106,8 @@ int run(const Command& c, const Flags& f) {
   char dir[PATH_MAX];
   struct stat st;
   if (realpath(out.c_str(), dir) == nullptr) {
-    return usage_error(c, absl::StrCat("--out ", out, ": ", strerror(errno), " (create it first: mkdir -m 700 ", out,
-                                       ")"));
+    return usage_error(
+        c, absl::StrCat("--out ", out, ": ", strerror(errno), " (create it first: mkdir -m 700 ", out, ")"));
   }
   if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
     return usage_error(c, absl::StrCat("--out ", out, ": not a directory (it names where the key file goes)"));
@@ -148,11 +149,12 @@ const Command& dkim_keygen_command() {
           "SELECTOR._domainkey.DOMAIN (on one line, and as a zone file's strings of at most\n"
           "255 octets) and the [[dkim]] block for ringmta.toml.\n\n"
           "Example: ringmta-ctl dkim keygen --domain example.com --selector s2026 --out /etc/ringmta/dkim",
-      .flags = {{.name = "domain", .value = "D", .help = "the domain that signs (d=), e.g. example.com", .required = true},
-                {.name = "selector", .value = "S", .help = "the selector (s=), e.g. s2026", .required = true},
-                {.name = "algorithm", .value = "A", .help = "rsa-sha256 (default) or ed25519-sha256"},
-                {.name = "bits", .value = "N", .help = "RSA key size, 1024..4096 (default 2048)"},
-                {.name = "out", .value = "DIR", .help = "the directory the key file goes to", .required = true}},
+      .flags =
+          {{.name = "domain", .value = "D", .help = "the domain that signs (d=), e.g. example.com", .required = true},
+           {.name = "selector", .value = "S", .help = "the selector (s=), e.g. s2026", .required = true},
+           {.name = "algorithm", .value = "A", .help = "rsa-sha256 (default) or ed25519-sha256"},
+           {.name = "bits", .value = "N", .help = "RSA key size, 1024..4096 (default 2048)"},
+           {.name = "out", .value = "DIR", .help = "the directory the key file goes to", .required = true}},
       .run = run,
   };
   return kCommand;

@@ -16,9 +16,9 @@
 namespace ringmta::ctl {
 
 struct DkimKeyRecord {
-  bool has_version = false;       // v=DKIM1 was there (it is optional)
-  std::string key_type = "rsa";   // k=, "rsa" when absent
-  std::string public_key;         // p=, whitespace taken out; empty: the key is revoked
+  bool has_version = false;           // v=DKIM1 was there (it is optional)
+  std::string key_type = "rsa";       // k=, "rsa" when absent
+  std::string public_key;             // p=, whitespace taken out; empty: the key is revoked
   std::vector<std::string> hashes;    // h=, empty: any
   std::vector<std::string> services;  // s=, empty: "*"
   std::vector<std::string> flags;     // t= ("y": testing, "s": no subdomains)

@@ -36,7 +36,8 @@ absl::Status dkim_keys(const Flags& f, DnsCheckInput* in) {
     if (!valid_dns_name(s)) {
       return absl::InvalidArgumentError(absl::StrCat("--selector '", s, "' is not a selector (e.g. s2026)"));
     }
-    const bool known = std::any_of(in->dkim.begin(), in->dkim.end(), [&](const DkimKeyToCheck& k) { return k.selector == s; });
+    const bool known =
+        std::any_of(in->dkim.begin(), in->dkim.end(), [&](const DkimKeyToCheck& k) { return k.selector == s; });
     if (!known) {
       in->dkim.push_back({.selector = s});
     }
@@ -58,7 +59,8 @@ absl::Status sources(const Flags& f, DnsCheckInput* in) {
     if (!ip) {
       return absl::InvalidArgumentError(absl::StrCat("--ip '", text, "' is not an IPv4 or IPv6 address"));
     }
-    const bool known = std::any_of(in->sources.begin(), in->sources.end(), [&](const EgressAddress& e) { return e.address == *ip; });
+    const bool known =
+        std::any_of(in->sources.begin(), in->sources.end(), [&](const EgressAddress& e) { return e.address == *ip; });
     if (!known) {
       in->sources.push_back({.name = "--ip", .address = *ip});
     }
@@ -114,12 +116,19 @@ const Command& dns_check_command() {
           "Exit status: 0 every check passed, 1 some did not, 2 usage or config error.\n\n"
           "Example: ringmta-ctl dns check --domain example.com --config /etc/ringmta/ringmta.toml",
       .flags = {{.name = "domain", .value = "D", .help = "the domain to check, e.g. example.com", .required = true},
-                {.name = "config", .value = "FILE", .help = "ringmta.toml: its [[dkim]] keys and [egress.source] addresses"},
-                {.name = "selector", .value = "S", .help = "also check that a DKIM key record exists at S._domainkey.D",
+                {.name = "config",
+                 .value = "FILE",
+                 .help = "ringmta.toml: its [[dkim]] keys and [egress.source] addresses"},
+                {.name = "selector",
+                 .value = "S",
+                 .help = "also check that a DKIM key record exists at S._domainkey.D",
                  .repeatable = true},
-                {.name = "ip", .value = "ADDR", .help = "also check this sending address (SPF, reverse DNS)",
+                {.name = "ip",
+                 .value = "ADDR",
+                 .help = "also check this sending address (SPF, reverse DNS)",
                  .repeatable = true},
-                {.name = "resolver", .value = "IP:PORT",
+                {.name = "resolver",
+                 .value = "IP:PORT",
                  .help = "DNS server to ask (default: those of /etc/resolv.conf); 2 tries of 2 s per question"}},
       .run = run,
   };

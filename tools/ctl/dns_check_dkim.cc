@@ -39,8 +39,10 @@ CheckLine check_key(const DnsCheckInput& in, const DkimKeyToCheck& k, DnsLookup&
     return line;
   }
   if (r.records.size() > 1) {
-    return wrong(absl::StrCat(r.records.size(), " TXT records; a selector has one (RFC 6376 3.6.2.2: with more, "
-                              "verification is undefined): delete all but ", expected_text));
+    return wrong(absl::StrCat(r.records.size(),
+                              " TXT records; a selector has one (RFC 6376 3.6.2.2: with more, "
+                              "verification is undefined): delete all but ",
+                              expected_text));
   }
   absl::StatusOr<DkimKeyRecord> rec = parse_dkim_key_record(r.records[0]);
   if (!rec.ok()) {

@@ -26,13 +26,15 @@ void check_dmarc(const DnsCheckInput& in, DnsLookup& dns, CheckReport& report) {
     line.detail = absl::StrCat("TXT lookup: ", r.error);
   } else if (records.empty()) {
     line.status = CheckStatus::kMissing;
-    line.detail = absl::StrCat("no v=DMARC1 record",
-                               r.records.empty() ? "" : absl::StrCat(" (", r.records.size(), " other TXT records there)"),
-                               ": receivers apply no policy to mail that fails SPF and DKIM");
+    line.detail =
+        absl::StrCat("no v=DMARC1 record",
+                     r.records.empty() ? "" : absl::StrCat(" (", r.records.size(), " other TXT records there)"),
+                     ": receivers apply no policy to mail that fails SPF and DKIM");
     line.publish = suggested;
   } else if (records.size() > 1) {
     line.status = CheckStatus::kWrong;
-    line.detail = absl::StrCat(records.size(), " v=DMARC1 records: receivers apply none of them (RFC 7489 6.6.3); "
+    line.detail = absl::StrCat(records.size(),
+                               " v=DMARC1 records: receivers apply none of them (RFC 7489 6.6.3); "
                                "keep one");
     line.publish = suggested;
   } else if (absl::StatusOr<DmarcRecord> d = parse_dmarc_record(records[0]); !d.ok()) {
@@ -43,8 +45,9 @@ void check_dmarc(const DnsCheckInput& in, DnsLookup& dns, CheckReport& report) {
     line.status = CheckStatus::kOk;
     line.detail = absl::StrCat("p=", d->policy);
     if (d->policy == "none") {
-      absl::StrAppend(&line.detail, " only monitors: receivers act on nothing; once the reports show that your mail "
-                                    "passes, move to p=quarantine, then p=reject");
+      absl::StrAppend(&line.detail,
+                      " only monitors: receivers act on nothing; once the reports show that your mail "
+                      "passes, move to p=quarantine, then p=reject");
     }
     if (d->percent < 100) {
       absl::StrAppend(&line.detail, "; pct=", d->percent, ": the policy applies to that share of failing mail");

@@ -52,8 +52,9 @@ CheckLine check_source(const EgressAddress& s, DnsLookup& dns) {
     if (back) {
       confirmed.push_back(name);
     } else {
-      elsewhere.push_back(absl::StrCat(name, a.records.empty() ? absl::StrCat(" (no ", rr_type_name(addr_type), ")")
-                                                               : absl::StrCat(" (", absl::StrJoin(a.records, ", "), ")")));
+      elsewhere.push_back(absl::StrCat(name, a.records.empty()
+                                                 ? absl::StrCat(" (no ", rr_type_name(addr_type), ")")
+                                                 : absl::StrCat(" (", absl::StrJoin(a.records, ", "), ")")));
     }
   }
   if (confirmed.empty()) {
@@ -75,9 +76,9 @@ CheckLine check_source(const EgressAddress& s, DnsLookup& dns) {
     }
   }
   line.status = CheckStatus::kOk;
-  line.detail = absl::StrCat("PTR ", confirmed[0], " resolves back to ", ip,
-                             s.ehlo.empty() ? " (no ehlo configured: make the EHLO name this one)"
-                                            : ", and is the source's ehlo");
+  line.detail = absl::StrCat(
+      "PTR ", confirmed[0], " resolves back to ", ip,
+      s.ehlo.empty() ? " (no ehlo configured: make the EHLO name this one)" : ", and is the source's ehlo");
   return line;
 }
 
@@ -85,10 +86,11 @@ CheckLine check_source(const EgressAddress& s, DnsLookup& dns) {
 
 void check_fcrdns(const DnsCheckInput& in, DnsLookup& dns, CheckReport& report) {
   if (in.sources.empty()) {
-    report.add({.status = CheckStatus::kSkip,
-                .what = "FCrDNS",
-                .detail = absl::StrCat("no egress sources", in.config_file.empty() ? "" : absl::StrCat(" in ", in.config_file),
-                                       " and no --ip: no sending address to check")});
+    report.add(
+        {.status = CheckStatus::kSkip,
+         .what = "FCrDNS",
+         .detail = absl::StrCat("no egress sources", in.config_file.empty() ? "" : absl::StrCat(" in ", in.config_file),
+                                " and no --ip: no sending address to check")});
     return;
   }
   for (const EgressAddress& s : in.sources) {

@@ -9,6 +9,7 @@
 #include "engine/runtime/absl_compat.h"
 #include "tools/ctl/dns_checks.h"
 #include "tools/ctl/spf_eval.h"
+#include "tools/ctl/spf_policy.h"
 #include "tools/ctl/zone_text.h"
 
 namespace ringmta::ctl {
@@ -33,15 +34,15 @@ std::string ending_problem(const SpfPolicy& p) {
     case SpfQualifier::kNeutral:
       return absl::StrCat("'?all' in ", p.ending_domain,
                           " says nothing about senders it does not list (neutral); end it in -all (or ~all)");
-    default: return "";
+    default:
+      return "";
   }
 }
 
 // record_line: the check of the record itself. A suggested record adds
 // `needed` (the sources the policy does not list); `placeholder` when no
 // sending address is known at all.
-CheckLine record_line(const DnsCheckInput& in, const std::vector<IpAddress>& needed, bool placeholder,
-                      DnsLookup& dns) {
+CheckLine record_line(const DnsCheckInput& in, const std::vector<IpAddress>& needed, bool placeholder, DnsLookup& dns) {
   CheckLine line{.what = absl::StrCat("SPF ", in.domain)};
   SpfFetch f = fetch_spf(in.domain, dns);
   auto publish = [&](const std::vector<std::string>& records, bool soft) {
@@ -69,7 +70,8 @@ CheckLine record_line(const DnsCheckInput& in, const std::vector<IpAddress>& nee
       line.detail = absl::StrCat("\"", f.texts[0], "\": ", f.error, ": receivers get permerror");
       line.publish = publish(f.texts, false);
       return line;
-    case SpfFetch::kFound: break;
+    case SpfFetch::kFound:
+      break;
   }
   const SpfPolicy p = analyze_spf(in.domain, f.record, dns);
   std::vector<std::string> problems = p.problems;
@@ -116,7 +118,8 @@ void check_spf(const DnsCheckInput& in, DnsLookup& dns, CheckReport& report) {
     }
     if (!v.certain) {
       line.status = CheckStatus::kUnknown;
-      line.detail = absl::StrCat(result, "; not evaluated, and could change that: ", absl::StrJoin(v.not_evaluated, ", "));
+      line.detail =
+          absl::StrCat(result, "; not evaluated, and could change that: ", absl::StrJoin(v.not_evaluated, ", "));
     } else if (v.result == SpfResult::kPass) {
       line.status = CheckStatus::kOk;
       line.detail = absl::StrCat("authorized (", result, ")");
@@ -145,11 +148,11 @@ void check_spf(const DnsCheckInput& in, DnsLookup& dns, CheckReport& report) {
   }
   report.add(record);
   if (in.sources.empty()) {
-    report.add({.status = CheckStatus::kSkip,
-                .what = absl::StrCat("SPF ", in.domain, " senders"),
-                .detail = absl::StrCat("no egress sources",
-                                       in.config_file.empty() ? "" : absl::StrCat(" in ", in.config_file),
-                                       " and no --ip: which addresses send is not known (give --ip ADDR)")});
+    report.add(
+        {.status = CheckStatus::kSkip,
+         .what = absl::StrCat("SPF ", in.domain, " senders"),
+         .detail = absl::StrCat("no egress sources", in.config_file.empty() ? "" : absl::StrCat(" in ", in.config_file),
+                                " and no --ip: which addresses send is not known (give --ip ADDR)")});
     return;
   }
   for (const CheckLine& l : lines) {

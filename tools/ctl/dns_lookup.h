@@ -48,11 +48,16 @@ class DnsLookup {
 // rr_type_name: "A", "AAAA", "MX", "TXT", "PTR".
 inline const char* rr_type_name(RrType t) {
   switch (t) {
-    case RrType::kA: return "A";
-    case RrType::kAaaa: return "AAAA";
-    case RrType::kMx: return "MX";
-    case RrType::kTxt: return "TXT";
-    case RrType::kPtr: return "PTR";
+    case RrType::kA:
+      return "A";
+    case RrType::kAaaa:
+      return "AAAA";
+    case RrType::kMx:
+      return "MX";
+    case RrType::kTxt:
+      return "TXT";
+    case RrType::kPtr:
+      return "PTR";
   }
   return "?";
 }

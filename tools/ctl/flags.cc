@@ -46,7 +46,8 @@ bool parse_flags(const Command& c, int argc, char** argv, Flags* out) {
   for (int i = 0; i < argc; ++i) {
     std::string_view arg = argv[i];
     if (!absl::StartsWith(av(arg), "--") || arg.size() == 2) {
-      usage_error(c, absl::StrCat("unexpected argument '", av(arg), "' (every input is a --flag: ", flag_names(c), ")"));
+      usage_error(c,
+                  absl::StrCat("unexpected argument '", av(arg), "' (every input is a --flag: ", flag_names(c), ")"));
       return false;
     }
     arg.remove_prefix(2);

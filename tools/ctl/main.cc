@@ -110,8 +110,8 @@ int run(int argc, char** argv) {
     }
     return c->run(*c, flags);
   }
-  std::fprintf(stderr, "ringmta-ctl %s: unknown command '%s' (%s commands: %s; see ringmta-ctl %s --help)\n",
-               argv[1], argv[2], argv[1], command_names().c_str(), argv[1]);
+  std::fprintf(stderr, "ringmta-ctl %s: unknown command '%s' (%s commands: %s; see ringmta-ctl %s --help)\n", argv[1],
+               argv[2], argv[1], command_names().c_str(), argv[1]);
   return kExitUsage;
 }
 

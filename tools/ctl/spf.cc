@@ -1,9 +1,11 @@
-// tools/ctl/spf.cc — SPF record syntax (spf.h), RFC 7208 4.5, 5, 6, 7.1.
+// tools/ctl/spf.cc — SPF record syntax (spf.h), RFC 7208 4.5, 5, 6, 7.1,
+// and the suggested record.
 #include "tools/ctl/spf.h"
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "engine/runtime/absl_compat.h"
 
@@ -267,6 +269,44 @@ absl::StatusOr<SpfRecord> parse_spf(std::string_view txt) {
     r.terms.push_back(std::move(t));
   }
   return r;
+}
+
+std::string suggest_spf(const std::vector<std::string>& records, const std::vector<IpAddress>& add, bool soft) {
+  std::vector<std::string> terms;
+  bool has_exp = false;  // a second exp= would make the record a permerror
+  auto keep = [&](std::string term) {
+    for (const std::string& t : terms) {
+      if (absl::EqualsIgnoreCase(t, term)) {
+        return;
+      }
+    }
+    terms.push_back(std::move(term));
+  };
+  for (const std::string& rec : records) {
+    for (absl::string_view piece : absl::StrSplit(rec, ' ', absl::SkipEmpty())) {
+      std::string term(piece);
+      if (is_spf_record(term) && term.size() == 6) {
+        continue;  // the v=spf1 itself
+      }
+      absl::StatusOr<SpfRecord> one = parse_spf(absl::StrCat("v=spf1 ", term));
+      if (!one.ok() || one->has_all()) {
+        continue;
+      }
+      if (!one->redirect.empty()) {
+        keep(absl::StrCat("include:", one->redirect));
+      } else if (!one->exp.empty() && !has_exp) {
+        has_exp = true;
+        keep(term);
+      } else if (!one->terms.empty()) {
+        keep(term);
+      }
+    }
+  }
+  for (const IpAddress& a : add) {
+    keep(absl::StrCat(a.v6 ? "ip6:" : "ip4:", a.to_string()));
+  }
+  terms.push_back(soft ? "~all" : "-all");
+  return absl::StrCat("v=spf1 ", absl::StrJoin(terms, " "));
 }
 
 }  // namespace ringmta::ctl

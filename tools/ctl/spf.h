@@ -1,5 +1,6 @@
 // tools/ctl/spf.h — SPF records (RFC 7208): which TXT records are SPF's,
-// and the parse of one into its terms. Evaluation is spf_eval.h.
+// the parse of one into its terms, and the record to suggest when one is
+// wrong. Evaluation is spf_eval.h.
 //
 //   absl::StatusOr<SpfRecord> r = parse_spf("v=spf1 ip4:192.0.2.0/24 include:_spf.example.net -all");
 //   r->terms[0].mechanism == SpfMechanism::kIp4, r->terms[2].qualifier == SpfQualifier::kFail
@@ -30,9 +31,8 @@ struct SpfTerm {
 
   // queries_dns: a term that counts toward RFC 7208 4.6.4's limit of 10.
   bool queries_dns() const {
-    return mechanism == SpfMechanism::kInclude || mechanism == SpfMechanism::kA ||
-           mechanism == SpfMechanism::kMx || mechanism == SpfMechanism::kPtr ||
-           mechanism == SpfMechanism::kExists;
+    return mechanism == SpfMechanism::kInclude || mechanism == SpfMechanism::kA || mechanism == SpfMechanism::kMx ||
+           mechanism == SpfMechanism::kPtr || mechanism == SpfMechanism::kExists;
   }
 };
 
@@ -59,5 +59,12 @@ absl::StatusOr<SpfRecord> parse_spf(std::string_view txt);
 // and which ends in a top label (a letter among letters, digits and '-')
 // or a macro.
 bool valid_domain_spec(std::string_view spec);
+
+// suggest_spf: a record to publish so that every address in `add` is
+// authorized: the mechanisms of `records` (merged, when there are several)
+// in their order without their "all" and without terms that do not parse,
+// a redirect= turned into include: (an "all" would make it ignored), ip4:
+// or ip6: for each address, then "~all" when `soft`, else "-all".
+std::string suggest_spf(const std::vector<std::string>& records, const std::vector<IpAddress>& add, bool soft);
 
 }  // namespace ringmta::ctl

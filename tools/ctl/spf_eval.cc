@@ -1,11 +1,8 @@
-// tools/ctl/spf_eval.cc — check_host and the whole-policy walk (spf_eval.h).
+// tools/ctl/spf_eval.cc — check_host and the SPF record at a name (spf_eval.h).
 #include "tools/ctl/spf_eval.h"
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include "engine/runtime/absl_compat.h"
 #include "tools/ctl/spf_macro.h"
 
@@ -62,7 +59,8 @@ class Evaluator {
       case SpfFetch::kBadSyntax:
         *reason = absl::StrCat(domain, ": ", f.error);
         return SpfResult::kPermError;
-      case SpfFetch::kFound: break;
+      case SpfFetch::kFound:
+        break;
     }
     for (const SpfTerm& t : f.record.terms) {
       if (t.queries_dns() && ++_dns_terms > kSpfMaxDnsTerms) {
@@ -72,7 +70,8 @@ class Evaluator {
       }
       std::string why;
       switch (match(t, domain, depth, &why)) {
-        case Match::kNo: continue;
+        case Match::kNo:
+          continue;
         case Match::kYes:
           // An include's own deciding term has set _by_all already.
           if (t.mechanism != SpfMechanism::kInclude) {
@@ -80,8 +79,12 @@ class Evaluator {
           }
           *reason = absl::StrCat("'", t.text, "' in ", domain, why.empty() ? "" : " (", why, why.empty() ? "" : ")");
           return spf_result_of(t.qualifier);
-        case Match::kTempError: *reason = why; return SpfResult::kTempError;
-        case Match::kPermError: *reason = why; return SpfResult::kPermError;
+        case Match::kTempError:
+          *reason = why;
+          return SpfResult::kTempError;
+        case Match::kPermError:
+          *reason = why;
+          return SpfResult::kPermError;
         case Match::kUnknown:
           _skipped.push_back(absl::StrCat("'", t.text, "' in ", domain, " (", why, " is not known to a DNS check)"));
           if (depth == 0) {
@@ -97,8 +100,8 @@ class Evaluator {
       return SpfResult::kNeutral;
     }
     if (++_dns_terms > kSpfMaxDnsTerms) {
-      *reason = absl::StrCat("more than ", kSpfMaxDnsTerms, " DNS-querying terms (RFC 7208 4.6.4), at redirect= in ",
-                             domain);
+      *reason =
+          absl::StrCat("more than ", kSpfMaxDnsTerms, " DNS-querying terms (RFC 7208 4.6.4), at redirect= in ", domain);
       return SpfResult::kPermError;
     }
     SpfExpansion e = expand_domain_spec(f.record.redirect, _id, domain);
@@ -107,8 +110,8 @@ class Evaluator {
       return SpfResult::kPermError;
     }
     if (e.kind == SpfExpansion::kUnknown) {
-      _skipped.push_back(absl::StrCat("redirect=", f.record.redirect, " in ", domain, " (", e.why,
-                                      " is not known to a DNS check)"));
+      _skipped.push_back(
+          absl::StrCat("redirect=", f.record.redirect, " in ", domain, " (", e.why, " is not known to a DNS check)"));
       _skipped_deep = true;
       *reason = absl::StrCat("redirect= in ", domain, " not evaluated");
       return SpfResult::kNeutral;
@@ -149,8 +152,10 @@ class Evaluator {
     }
     if (r->missing() || r->records.empty()) {
       if (++_voids > kSpfMaxVoidLookups) {
-        *why = absl::StrCat("more than ", kSpfMaxVoidLookups, " void lookups (names without records, RFC 7208 "
-                            "4.6.4), the last '", t.text, "': no ", rr_type_name(type), " at ", name);
+        *why = absl::StrCat("more than ", kSpfMaxVoidLookups,
+                            " void lookups (names without records, RFC 7208 "
+                            "4.6.4), the last '",
+                            t.text, "': no ", rr_type_name(type), " at ", name);
         return Match::kPermError;
       }
       return Match::kNo;
@@ -176,17 +181,22 @@ class Evaluator {
     std::string name;
     DnsResult r;
     switch (t.mechanism) {
-      case SpfMechanism::kAll: return Match::kYes;
+      case SpfMechanism::kAll:
+        return Match::kYes;
       case SpfMechanism::kIp4:
-      case SpfMechanism::kIp6: return _id.ip.in_network(t.network, prefix) ? Match::kYes : Match::kNo;
-      default: break;
+      case SpfMechanism::kIp6:
+        return _id.ip.in_network(t.network, prefix) ? Match::kYes : Match::kNo;
+      default:
+        break;
     }
     if (Match m = target(t, domain, &name, why); m != Match::kYes) {
       return m;
     }
     switch (t.mechanism) {
-      case SpfMechanism::kInclude: return include(t, domain, name, depth, why);
-      case SpfMechanism::kExists: return lookup(t, name, RrType::kA, &r, why);
+      case SpfMechanism::kInclude:
+        return include(t, domain, name, depth, why);
+      case SpfMechanism::kExists:
+        return lookup(t, name, RrType::kA, &r, why);
       case SpfMechanism::kA: {
         if (Match m = lookup(t, name, address_type(_id.ip), &r, why); m != Match::kYes) {
           return m;
@@ -228,7 +238,8 @@ class Evaluator {
         }
         return Match::kNo;
       }
-      default: return Match::kNo;
+      default:
+        return Match::kNo;
     }
   }
 
@@ -237,11 +248,16 @@ class Evaluator {
   Match include(const SpfTerm& t, const std::string& domain, const std::string& name, int depth, std::string* why) {
     std::string inner;
     switch (eval(name, depth + 1, &inner)) {
-      case SpfResult::kPass: *why = inner; return Match::kYes;
+      case SpfResult::kPass:
+        *why = inner;
+        return Match::kYes;
       case SpfResult::kFail:
       case SpfResult::kSoftFail:
-      case SpfResult::kNeutral: return Match::kNo;
-      case SpfResult::kTempError: *why = inner; return Match::kTempError;
+      case SpfResult::kNeutral:
+        return Match::kNo;
+      case SpfResult::kTempError:
+        *why = inner;
+        return Match::kTempError;
       case SpfResult::kPermError:
         *why = absl::StrCat("'", t.text, "' in ", domain, ": ", inner);
         return Match::kPermError;
@@ -262,107 +278,38 @@ class Evaluator {
   bool _by_all = false;
 };
 
-// Walker: analyze_spf's walk over every include and redirect.
-class Walker {
- public:
-  explicit Walker(DnsLookup& dns) : _dns(dns) {}
-
-  void walk(const std::string& domain, const SpfRecord& r, bool on_chain, int depth, SpfPolicy* p) {
-    if (on_chain) {
-      // The first "all" decides for everything not listed before it; found
-      // before the walk, which may stop at the lookup limit.
-      for (const SpfTerm& t : r.terms) {
-        if (t.mechanism == SpfMechanism::kAll) {
-          p->ending = t.qualifier;
-          p->ending_domain = domain;
-          break;
-        }
-      }
-    }
-    for (const SpfTerm& t : r.terms) {
-      // Over the limit, counting stops: one term past it is enough to say so.
-      if (p->dns_terms > kSpfMaxDnsTerms) {
-        return;
-      }
-      if (!t.queries_dns()) {
-        continue;
-      }
-      if (++p->dns_terms > kSpfMaxDnsTerms) {
-        return;
-      }
-      if (t.mechanism == SpfMechanism::kInclude) {
-        follow(absl::StrCat("include:", t.domain), t.domain, false, depth, p);
-      }
-    }
-    if (r.has_all() || r.redirect.empty()) {
-      if (on_chain && !r.has_all()) {
-        p->ending_domain = domain;  // no all, no redirect: neutral
-      }
-      return;
-    }
-    if (p->dns_terms > kSpfMaxDnsTerms || ++p->dns_terms > kSpfMaxDnsTerms) {
-      return;
-    }
-    follow(absl::StrCat("redirect=", r.redirect), r.redirect, on_chain, depth, p);
-  }
-
- private:
-  void follow(const std::string& term, const std::string& spec, bool on_chain, int depth, SpfPolicy* p) {
-    if (p->dns_terms > kSpfMaxDnsTerms || depth >= 2 * kSpfMaxDnsTerms) {
-      return;
-    }
-    if (spec.find('%') != std::string::npos) {
-      p->problems.push_back(absl::StrCat("'", term, "' has macros: not followed"));
-      if (on_chain) {
-        p->ending_domain = spec;
-      }
-      return;
-    }
-    std::string name = absl::AsciiStrToLower(spec);
-    if (!name.empty() && name.back() == '.') {
-      name.pop_back();
-    }
-    SpfFetch f = fetch_spf(name, _dns);
-    switch (f.kind) {
-      case SpfFetch::kFound: walk(name, f.record, on_chain, depth + 1, p); return;
-      case SpfFetch::kNone: p->problems.push_back(absl::StrCat("'", term, "': no SPF record at ", name)); break;
-      case SpfFetch::kMultiple:
-        p->problems.push_back(absl::StrCat("'", term, "': ", name, " has ", f.texts.size(), " v=spf1 records"));
-        break;
-      case SpfFetch::kBadSyntax: p->problems.push_back(absl::StrCat("'", term, "': ", name, ": ", f.error)); break;
-      case SpfFetch::kDnsFailed:
-        p->problems.push_back(absl::StrCat("'", term, "': TXT lookup of ", name, ": ", f.error));
-        break;
-    }
-    if (on_chain) {
-      p->ending_domain = name;
-    }
-  }
-
-  DnsLookup& _dns;
-};
-
 }  // namespace
 
 const char* spf_result_name(SpfResult r) {
   switch (r) {
-    case SpfResult::kNone: return "none";
-    case SpfResult::kNeutral: return "neutral";
-    case SpfResult::kPass: return "pass";
-    case SpfResult::kFail: return "fail";
-    case SpfResult::kSoftFail: return "softfail";
-    case SpfResult::kTempError: return "temperror";
-    case SpfResult::kPermError: return "permerror";
+    case SpfResult::kNone:
+      return "none";
+    case SpfResult::kNeutral:
+      return "neutral";
+    case SpfResult::kPass:
+      return "pass";
+    case SpfResult::kFail:
+      return "fail";
+    case SpfResult::kSoftFail:
+      return "softfail";
+    case SpfResult::kTempError:
+      return "temperror";
+    case SpfResult::kPermError:
+      return "permerror";
   }
   return "?";
 }
 
 SpfResult spf_result_of(SpfQualifier q) {
   switch (q) {
-    case SpfQualifier::kPass: return SpfResult::kPass;
-    case SpfQualifier::kFail: return SpfResult::kFail;
-    case SpfQualifier::kSoftFail: return SpfResult::kSoftFail;
-    case SpfQualifier::kNeutral: return SpfResult::kNeutral;
+    case SpfQualifier::kPass:
+      return SpfResult::kPass;
+    case SpfQualifier::kFail:
+      return SpfResult::kFail;
+    case SpfQualifier::kSoftFail:
+      return SpfResult::kSoftFail;
+    case SpfQualifier::kNeutral:
+      return SpfResult::kNeutral;
   }
   return SpfResult::kNeutral;
 }
@@ -400,50 +347,5 @@ SpfFetch fetch_spf(std::string_view domain, DnsLookup& dns) {
 }
 
 SpfVerdict check_host(const SpfIdentity& id, DnsLookup& dns) { return Evaluator(id, dns).run(); }
-
-SpfPolicy analyze_spf(std::string_view domain, const SpfRecord& record, DnsLookup& dns) {
-  SpfPolicy p;
-  p.ending_domain = std::string(domain);
-  Walker(dns).walk(std::string(domain), record, true, 0, &p);
-  return p;
-}
-
-std::string suggest_spf(const std::vector<std::string>& records, const std::vector<IpAddress>& add, bool soft) {
-  std::vector<std::string> terms;
-  bool has_exp = false;  // a second exp= would make the record a permerror
-  auto keep = [&](std::string term) {
-    for (const std::string& t : terms) {
-      if (absl::EqualsIgnoreCase(t, term)) {
-        return;
-      }
-    }
-    terms.push_back(std::move(term));
-  };
-  for (const std::string& rec : records) {
-    for (absl::string_view piece : absl::StrSplit(rec, ' ', absl::SkipEmpty())) {
-      std::string term(piece);
-      if (is_spf_record(term) && term.size() == 6) {
-        continue;  // the v=spf1 itself
-      }
-      absl::StatusOr<SpfRecord> one = parse_spf(absl::StrCat("v=spf1 ", term));
-      if (!one.ok() || one->has_all()) {
-        continue;
-      }
-      if (!one->redirect.empty()) {
-        keep(absl::StrCat("include:", one->redirect));
-      } else if (!one->exp.empty() && !has_exp) {
-        has_exp = true;
-        keep(term);
-      } else if (!one->terms.empty()) {
-        keep(term);
-      }
-    }
-  }
-  for (const IpAddress& a : add) {
-    keep(absl::StrCat(a.v6 ? "ip6:" : "ip4:", a.to_string()));
-  }
-  terms.push_back(soft ? "~all" : "-all");
-  return absl::StrCat("v=spf1 ", absl::StrJoin(terms, " "));
-}
 
 }  // namespace ringmta::ctl

@@ -1,11 +1,10 @@
 // tools/ctl/spf_eval.h — SPF evaluation (RFC 7208 4, 5, 7): does a domain's
-// SPF policy authorize an address, and is the policy sound (within the
-// lookup limit, ending in -all or ~all). DNS is asked through DnsLookup, so
-// the unit tests answer from a table.
+// SPF policy authorize an address. DNS is asked through DnsLookup, so the
+// unit tests answer from a table. Whether the policy as a whole is sound is
+// spf_policy.h.
 //
 //   SpfVerdict v = check_host({.ip = *IpAddress::parse("192.0.2.10"), .domain = "example.com"}, dns);
 //   v.result == SpfResult::kPass; v.reason == "'ip4:192.0.2.0/24' in example.com"
-//   SpfPolicy p = analyze_spf("example.com", dns);   // p.dns_terms, p.ending
 #pragma once
 
 #include <optional>
@@ -66,27 +65,5 @@ struct SpfFetch {
   std::string error;               // kBadSyntax: the parse error; kDnsFailed: the DNS error
 };
 SpfFetch fetch_spf(std::string_view domain, DnsLookup& dns);
-
-// SpfPolicy: the policy seen whole, every include and redirect followed
-// (what a receiver may have to walk for an address listed nowhere).
-struct SpfPolicy {
-  int dns_terms = 0;  // stops counting once over kSpfMaxDnsTerms
-  // problems: included or redirected-to names without one good SPF record
-  // (each a permerror for any receiver that gets there), terms not followed.
-  std::vector<std::string> problems;
-  // ending: the qualifier of the "all" that ends the policy (the record's,
-  // or that of the record its redirect= leads to); nullopt: no "all" and no
-  // redirect, so an unlisted address gets neutral.
-  std::optional<SpfQualifier> ending;
-  std::string ending_domain;  // where that "all" (or its absence) is
-};
-SpfPolicy analyze_spf(std::string_view domain, const SpfRecord& record, DnsLookup& dns);
-
-// suggest_spf: a record to publish so that every address in `add` is
-// authorized: the mechanisms of `records` (merged, when there are several)
-// in their order without their "all" and without terms that do not parse,
-// a redirect= turned into include: (an "all" would make it ignored), ip4:
-// or ip6: for each address, then "~all" when `soft`, else "-all".
-std::string suggest_spf(const std::vector<std::string>& records, const std::vector<IpAddress>& add, bool soft);
 
 }  // namespace ringmta::ctl

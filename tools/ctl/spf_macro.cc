@@ -19,14 +19,23 @@ namespace {
 // and a lookup of its own).
 bool value_of(char letter, const SpfIdentity& id, std::string_view current, std::string* out) {
   switch (absl::ascii_tolower(static_cast<unsigned char>(letter))) {
-    case 'd': *out = std::string(current); return true;
-    case 'o': *out = id.domain; return true;
-    case 'i': *out = id.ip.dotted(); return true;
-    case 'v': *out = id.ip.v6 ? "ip6" : "in-addr"; return true;
+    case 'd':
+      *out = std::string(current);
+      return true;
+    case 'o':
+      *out = id.domain;
+      return true;
+    case 'i':
+      *out = id.ip.dotted();
+      return true;
+    case 'v':
+      *out = id.ip.v6 ? "ip6" : "in-addr";
+      return true;
     case 'h':
       *out = id.helo;
       return !id.helo.empty();
-    default: return false;
+    default:
+      return false;
   }
 }
 

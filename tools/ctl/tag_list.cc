@@ -73,10 +73,12 @@ absl::StatusOr<TagList> parse_tag_list(std::string_view text) {
       return absl::InvalidArgumentError(absl::StrCat("'", av(name), "' is not a tag name"));
     }
     if (!tag_value(value)) {
-      return absl::InvalidArgumentError(absl::StrCat("the value of ", av(name), "= holds a character that is not printable ASCII"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("the value of ", av(name), "= holds a character that is not printable ASCII"));
     }
     if (find_tag(tags, name) != nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat("the tag ", av(name), "= appears twice (RFC 6376 3.2: the record is invalid)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("the tag ", av(name), "= appears twice (RFC 6376 3.2: the record is invalid)"));
     }
     tags.push_back(Tag{std::string(name), std::string(value)});
     if (last) {

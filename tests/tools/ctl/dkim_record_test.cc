@@ -44,7 +44,7 @@ TEST(DkimRecord, AnEmptyKeyIsARevokedKeyNotAnError) {
 TEST(DkimRecord, RefusesRecordsThatAreNotKeyRecords) {
   EXPECT_FALSE(parse_dkim_key_record("k=rsa; v=DKIM1; p=abc").ok());  // v= not first
   EXPECT_FALSE(parse_dkim_key_record("v=DKIM2; p=abc").ok());
-  EXPECT_FALSE(parse_dkim_key_record("v=DKIM1; k=rsa").ok());  // no p=
+  EXPECT_FALSE(parse_dkim_key_record("v=DKIM1; k=rsa").ok());   // no p=
   EXPECT_FALSE(parse_dkim_key_record("v=DKIM1; p=ab!c").ok());  // not base64
   EXPECT_FALSE(parse_dkim_key_record("v=spf1 -all").ok());
   EXPECT_NE(std::string(parse_dkim_key_record("k=rsa; v=DKIM1; p=abc").status().message()).find("first"),

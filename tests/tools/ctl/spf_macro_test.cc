@@ -33,7 +33,8 @@ TEST(SpfMacro, Rfc7208Examples) {
 }
 
 TEST(SpfMacro, WhatACheckCannotKnowIsUnknownNotWrong) {
-  for (const char* spec : {"%{s}", "%{l}.example.com", "%{lr-}.lp._spf.%{d2}", "%{p}.example.com", "%{h}.example.com"}) {
+  for (const char* spec :
+       {"%{s}", "%{l}.example.com", "%{lr-}.lp._spf.%{d2}", "%{p}.example.com", "%{h}.example.com"}) {
     SpfExpansion e = expand_domain_spec(spec, rfc_identity("192.0.2.3"), "email.example.com");
     EXPECT_EQ(e.kind, SpfExpansion::kUnknown) << spec;
   }

@@ -1,4 +1,5 @@
-// tests/tools/ctl/spf_test.cc — SPF record syntax (RFC 7208 4.5, 5, 6, 7.1).
+// tests/tools/ctl/spf_test.cc — SPF record syntax (RFC 7208 4.5, 5, 6, 7.1)
+// and the suggested record.
 #include "tools/ctl/spf.h"
 
 #include <gtest/gtest.h>
@@ -67,13 +68,28 @@ TEST(Spf, ModifiersRedirectExpAndUnknownOnes) {
 }
 
 TEST(Spf, SyntaxErrorsArePermErrorsThatNameTheTerm) {
-  for (const char* bad : {"v=spf1 ip4:192.0.2.0/33", "v=spf1 ip4:2001:db8::1", "v=spf1 ip6:192.0.2.1",
-                          "v=spf1 ip4:192.0.2.0/024", "v=spf1 ip4", "v=spf1 include", "v=spf1 include:",
-                          "v=spf1 include:localhost", "v=spf1 include:example.123", "v=spf1 a:example.com/abc",
-                          "v=spf1 mx/", "v=spf1 all:x", "v=spf1 foo", "v=spf1 -redirect=example.com",
-                          "v=spf1 redirect=a.example.com redirect=b.example.com", "v=spf1 exists:%{x}.example.com",
-                          "v=spf1 exists:%{i.example.com", "v=spf1 include:%.example.com", "v=spf1 +",
-                          "v=spf1 exists:%{c}.example.com", "v=spf1 unknown=%z", "v=spf1 ip6:2001:db8::/129"}) {
+  for (const char* bad : {"v=spf1 ip4:192.0.2.0/33",
+                          "v=spf1 ip4:2001:db8::1",
+                          "v=spf1 ip6:192.0.2.1",
+                          "v=spf1 ip4:192.0.2.0/024",
+                          "v=spf1 ip4",
+                          "v=spf1 include",
+                          "v=spf1 include:",
+                          "v=spf1 include:localhost",
+                          "v=spf1 include:example.123",
+                          "v=spf1 a:example.com/abc",
+                          "v=spf1 mx/",
+                          "v=spf1 all:x",
+                          "v=spf1 foo",
+                          "v=spf1 -redirect=example.com",
+                          "v=spf1 redirect=a.example.com redirect=b.example.com",
+                          "v=spf1 exists:%{x}.example.com",
+                          "v=spf1 exists:%{i.example.com",
+                          "v=spf1 include:%.example.com",
+                          "v=spf1 +",
+                          "v=spf1 exists:%{c}.example.com",
+                          "v=spf1 unknown=%z",
+                          "v=spf1 ip6:2001:db8::/129"}) {
     EXPECT_FALSE(parse_spf(bad).ok()) << bad;
   }
   EXPECT_NE(std::string(parse_spf("v=spf1 ip4:10.0.0.1 foo:bar -all").status().message()).find("'foo:bar'"),
@@ -92,6 +108,19 @@ TEST(Spf, DomainSpecsEndInATopLabelOrAMacro) {
   EXPECT_FALSE(valid_domain_spec("example.123"));
   EXPECT_FALSE(valid_domain_spec(""));
   EXPECT_FALSE(valid_domain_spec("%{t}.example.com"));  // c, r, t are for exp= only
+}
+
+TEST(SuggestSpf, AddsAddressesKeepsTermsAndEndsInAll) {
+  const std::vector<IpAddress> add = {*IpAddress::parse("192.0.2.10"), *IpAddress::parse("2001:db8::1")};
+  EXPECT_EQ(suggest_spf({}, add, false), "v=spf1 ip4:192.0.2.10 ip6:2001:db8::1 -all");
+  EXPECT_EQ(suggest_spf({"v=spf1 mx include:_spf.esp.example ~all"}, add, true),
+            "v=spf1 mx include:_spf.esp.example ip4:192.0.2.10 ip6:2001:db8::1 ~all");
+  EXPECT_EQ(suggest_spf({"v=spf1 ip4:192.0.2.10 +all"}, {*IpAddress::parse("192.0.2.10")}, false),
+            "v=spf1 ip4:192.0.2.10 -all");
+  EXPECT_EQ(suggest_spf({"v=spf1 redirect=_spf.example.com"}, add, false),
+            "v=spf1 include:_spf.example.com ip4:192.0.2.10 ip6:2001:db8::1 -all");
+  // Two records merged; a term that does not parse is left out.
+  EXPECT_EQ(suggest_spf({"v=spf1 mx -all", "v=spf1 a mx bogus:x ?all"}, {}, false), "v=spf1 mx a -all");
 }
 
 }  // namespace

@@ -32,7 +32,7 @@ TEST(TagList, RefusesWhatMakesTheWholeListInvalid) {
   EXPECT_FALSE(parse_tag_list("v-x=1").ok());             // '-' is not ALNUMPUNC
   EXPECT_FALSE(parse_tag_list("just text").ok());         // no '='
   EXPECT_FALSE(parse_tag_list(std::string("p=a\x01")).ok());
-  EXPECT_FALSE(parse_tag_list("p=\xc3\xa9").ok());         // not ASCII
+  EXPECT_FALSE(parse_tag_list("p=\xc3\xa9").ok());  // not ASCII
   EXPECT_NE(std::string(parse_tag_list("a=1; a=2").status().message()).find("twice"), std::string::npos);
 }
 

@@ -39,12 +39,11 @@ TEST(ZoneText, ALongValueWithoutAKeyIsCutEvery255Octets) {
 
 TEST(ZoneText, QuotesForAZoneFile) {
   EXPECT_EQ(quoted("a\"b\\c"), "\"a\\\"b\\\\c\"");
-  EXPECT_EQ(zone_txt_line("_dmarc.example.com", "v=DMARC1; p=none"),
-            "_dmarc.example.com. IN TXT \"v=DMARC1; p=none\"");
+  EXPECT_EQ(zone_txt_line("_dmarc.example.com", "v=DMARC1; p=none"), "_dmarc.example.com. IN TXT \"v=DMARC1; p=none\"");
   EXPECT_EQ(zone_txt_line("example.com.", "v=spf1 -all"), "example.com. IN TXT \"v=spf1 -all\"");
   EXPECT_EQ(zone_txt_block("s._domainkey.example.com", "v=DKIM1; k=rsa; p=" + std::string(300, 'K')),
-            "s._domainkey.example.com. IN TXT ( \"v=DKIM1; k=rsa; \"\n    \"p=" + std::string(253, 'K') +
-                "\"\n    \"" + std::string(47, 'K') + "\" )");
+            "s._domainkey.example.com. IN TXT ( \"v=DKIM1; k=rsa; \"\n    \"p=" + std::string(253, 'K') + "\"\n    \"" +
+                std::string(47, 'K') + "\" )");
 }
 
 }  // namespace
