@@ -81,7 +81,7 @@ CheckLine record_line(const DnsCheckInput& in, const std::vector<IpAddress>& nee
                                     "every include): receivers stop with permerror (RFC 7208 4.6.4); replace "
                                     "includes with the ip4:/ip6: they list"));
   }
-  if (std::string e = ending_problem(p); !e.empty()) {
+  if (std::string e = p.ending_known ? ending_problem(p) : ""; !e.empty()) {
     problems.push_back(std::move(e));
   }
   const bool soft = p.ending == SpfQualifier::kSoftFail;
@@ -92,6 +92,12 @@ CheckLine record_line(const DnsCheckInput& in, const std::vector<IpAddress>& nee
     if (p.dns_terms <= kSpfMaxDnsTerms) {
       line.publish = publish(f.texts, soft);
     }
+    return line;
+  }
+  if (!p.unresolved.empty()) {
+    line.status = CheckStatus::kUnknown;
+    line.detail = absl::StrCat("\"", f.texts[0], "\": ", p.dns_terms,
+                               " DNS-querying terms counted, but not followed: ", absl::StrJoin(p.unresolved, ", "));
     return line;
   }
   line.status = CheckStatus::kOk;

@@ -58,9 +58,10 @@ class Walker {
       return;
     }
     if (spec.find('%') != std::string::npos) {
-      p->problems.push_back(absl::StrCat("'", term, "' has macros: not followed"));
+      p->unresolved.push_back(absl::StrCat("'", term, "' (a macro: the name depends on the sender)"));
       if (on_chain) {
         p->ending_domain = spec;
+        p->ending_known = false;
       }
       return;
     }
@@ -83,7 +84,10 @@ class Walker {
         p->problems.push_back(absl::StrCat("'", term, "': ", name, ": ", f.error));
         break;
       case SpfFetch::kDnsFailed:
-        p->problems.push_back(absl::StrCat("'", term, "': TXT lookup of ", name, ": ", f.error));
+        p->unresolved.push_back(absl::StrCat("'", term, "' (TXT lookup of ", name, ": ", f.error, ")"));
+        if (on_chain) {
+          p->ending_known = false;
+        }
         break;
     }
     if (on_chain) {

@@ -42,5 +42,16 @@ TEST_F(SpfPolicyTest, AnalyzeReportsIncludesWithoutRecordsAndMissingAll) {
   EXPECT_EQ(*loop.ending, SpfQualifier::kFail);
 }
 
+TEST_F(SpfPolicyTest, WhatCannotBeFollowedIsUnresolvedNotAProblem) {
+  dns.fail("slow.example", RrType::kTxt, DnsStatus::kTimeout);
+  SpfPolicy p = analyze_spf("example.com", *parse_spf("v=spf1 include:slow.example include:%{d}.x.example -all"), dns);
+  EXPECT_TRUE(p.problems.empty());
+  ASSERT_EQ(p.unresolved.size(), 2u);
+  EXPECT_NE(p.unresolved[0].find("timeout"), std::string::npos) << p.unresolved[0];
+  EXPECT_TRUE(p.ending_known);
+  SpfPolicy r = analyze_spf("example.com", *parse_spf("v=spf1 redirect=slow.example"), dns);
+  EXPECT_FALSE(r.ending_known);
+}
+
 }  // namespace
 }  // namespace ringmta::ctl
