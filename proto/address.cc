@@ -328,6 +328,27 @@ std::string address_text(const Address& address) {
   return s;
 }
 
+bool valid_dns_name(std::string_view s) {
+  if (s.empty() || s.size() > 253) {
+    return false;
+  }
+  size_t label = 0;
+  for (char c : s) {
+    if (c == '.') {
+      if (label == 0) {
+        return false;
+      }
+      label = 0;
+      continue;
+    }
+    const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if ((!alnum && c != '-' && c != '_') || ++label > 63) {
+      return false;
+    }
+  }
+  return label > 0;
+}
+
 bool ascii_iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) {
     return false;

@@ -67,6 +67,11 @@ bool valid_utf8(std::string_view text);
 // [IPv6:...]); `utf8` allows U-labels (RFC 6531).
 bool valid_domain(std::string_view domain, bool utf8);
 
+// valid_dns_name checks a plain DNS name as DKIM uses them (a d= domain, a
+// selector): dot-separated labels of letters, digits, '-' and '_', 1..63
+// octets each, 253 in all, no trailing dot.
+bool valid_dns_name(std::string_view s);
+
 // ascii_lower returns `text` with A-Z lower-cased (other octets kept).
 std::string ascii_lower(std::string_view text);
 

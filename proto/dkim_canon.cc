@@ -1,6 +1,9 @@
 // proto/dkim_canon.cc — DKIM canonicalization (dkim_canon.h).
 #include "proto/dkim_canon.h"
 
+#include "proto/address.h"
+#include "proto/header_scan.h"
+
 namespace ringmta::proto {
 namespace {
 
@@ -12,23 +15,6 @@ char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 
 size_t line_end(std::string_view text, size_t pos) {
   size_t nl = text.find('\n', pos);
   return nl == std::string_view::npos ? text.size() : nl + 1;
-}
-
-// field_name_of: the name of a field line ("Name:", or the obsolete
-// "Name  :"), or empty when the line is not a field.
-std::string_view field_name_of(std::string_view line) {
-  size_t i = 0;
-  while (i < line.size() && line[i] > 32 && line[i] < 127 && line[i] != ':') {
-    ++i;
-  }
-  size_t name_len = i;
-  while (i < line.size() && wsp(line[i])) {
-    ++i;
-  }
-  if (name_len == 0 || i >= line.size() || line[i] != ':') {
-    return {};
-  }
-  return line.substr(0, name_len);
 }
 
 // Relaxed body output goes through a buffer: hashing one word at a time
@@ -68,18 +54,6 @@ class Buffered {
 
 }  // namespace
 
-bool iequals_ascii(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) {
-      return false;
-    }
-  }
-  return true;
-}
-
 std::vector<HeaderField> split_header_fields(std::string_view text, size_t* body_start) {
   std::vector<HeaderField> fields;
   size_t pos = 0;
@@ -97,7 +71,7 @@ std::vector<HeaderField> split_header_fields(std::string_view text, size_t* body
       pos = end;
       continue;
     }
-    std::string_view name = field_name_of(line);
+    std::string_view name = header_field_name(line);
     if (name.empty()) {
       break;  // not a field: the body starts here (RFC 5322 2.1)
     }
@@ -203,11 +177,11 @@ std::vector<const HeaderField*> select_signed_headers(const std::vector<HeaderFi
   for (size_t i = 0; i < names.size(); ++i) {
     size_t skip = 0;  // instances of this name the names before i took
     for (size_t j = 0; j < i; ++j) {
-      skip += iequals_ascii(names[j], names[i]) ? 1 : 0;
+      skip += ascii_iequals(names[j], names[i]) ? 1 : 0;
     }
     const HeaderField* pick = nullptr;
     for (size_t k = fields.size(); k-- > 0;) {
-      if (iequals_ascii(fields[k].name, names[i])) {
+      if (ascii_iequals(fields[k].name, names[i])) {
         if (skip == 0) {
           pick = &fields[k];
           break;
@@ -223,7 +197,7 @@ std::vector<const HeaderField*> select_signed_headers(const std::vector<HeaderFi
 std::string from_domain(const std::vector<HeaderField>& fields) {
   const HeaderField* from = nullptr;
   for (const HeaderField& f : fields) {
-    if (iequals_ascii(f.name, "From")) {
+    if (ascii_iequals(f.name, "From")) {
       from = &f;
       break;
     }
@@ -267,11 +241,7 @@ std::string from_domain(const std::vector<HeaderField>& fields) {
   if (at == std::string::npos || at + 1 == addr.size()) {
     return "";
   }
-  std::string d;
-  for (char c : std::string_view(addr).substr(at + 1)) {
-    d.push_back(lower(c));
-  }
-  return d;
+  return ascii_lower(std::string_view(addr).substr(at + 1));
 }
 
 }  // namespace ringmta::proto

@@ -44,9 +44,6 @@ void canon_header(Canon c, const HeaderField& f, std::string* out);
 // A last line without CRLF gets one.
 void canon_body(Canon c, std::string_view body, absl::FunctionRef<void(std::string_view)> sink);
 
-// iequals_ascii compares header names: ASCII case-insensitive.
-bool iequals_ascii(std::string_view a, std::string_view b);
-
 // select_signed_headers picks, for each name in `names` (a name may repeat),
 // the field it signs: RFC 6376 5.4.2 takes instances from the bottom of
 // the header up, and a name with no instance left signs nothing (a null

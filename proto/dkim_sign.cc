@@ -8,13 +8,12 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "proto/address.h"
 
 namespace ringmta::proto {
 namespace {
 
 constexpr size_t kWidth = 78;  // RFC 5322 2.1.1's recommended line length
-
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c; }
 
 // Folder writes a header field, folding (CRLF TAB) before an atom that
 // would pass kWidth. A tab counts as one column: near enough for a limit
@@ -85,7 +84,7 @@ std::vector<std::string> signed_names(const std::vector<HeaderField>& fields, co
   for (const std::string& n : cfg) {
     bool seen = false;
     for (const std::string& o : order) {
-      seen = seen || iequals_ascii(o, n);
+      seen = seen || ascii_iequals(o, n);
     }
     if (!seen) {
       order.push_back(n);
@@ -95,12 +94,9 @@ std::vector<std::string> signed_names(const std::vector<HeaderField>& fields, co
   for (const std::string& n : order) {
     size_t count = 0;
     for (const HeaderField& f : fields) {
-      count += iequals_ascii(f.name, n) ? 1 : 0;
+      count += ascii_iequals(f.name, n) ? 1 : 0;
     }
-    std::string lowered;
-    for (char c : n) {
-      lowered.push_back(lower(c));
-    }
+    const std::string lowered = ascii_lower(n);
     for (size_t i = 0; i <= count; ++i) {
       names.push_back(lowered);
     }

@@ -23,24 +23,6 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
-// field_name returns the name of a header field line ("Name:" or the
-// obsolete "Name  :"), or an empty view when the line is not a field.
-std::string_view field_name(std::string_view line) {
-  size_t i = 0;
-  // ftext of RFC 5322 3.6.8: printable ASCII except ':'.
-  while (i < line.size() && line[i] > 32 && line[i] < 127 && line[i] != ':') {
-    ++i;
-  }
-  std::string_view name = line.substr(0, i);
-  while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) {
-    ++i;
-  }
-  if (name.empty() || i >= line.size() || line[i] != ':') {
-    return {};
-  }
-  return name;
-}
-
 // is_token: what we print of the engine's TLS strings. wolfSSL names are
 // short tokens ("TLSv1.3", "TLS_AES_256_GCM_SHA384"); anything else is
 // left out rather than risk breaking the header.
@@ -112,6 +94,22 @@ void strip_ranges(const std::vector<std::pair<size_t, size_t>>& ranges, std::str
   body->resize(out);
 }
 
+std::string_view header_field_name(std::string_view line) {
+  size_t i = 0;
+  // ftext of RFC 5322 3.6.8: printable ASCII except ':'.
+  while (i < line.size() && line[i] > 32 && line[i] < 127 && line[i] != ':') {
+    ++i;
+  }
+  std::string_view name = line.substr(0, i);
+  while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) {
+    ++i;
+  }
+  if (name.empty() || i >= line.size() || line[i] != ':') {
+    return {};
+  }
+  return name;
+}
+
 HeaderScan scan_headers(std::string_view body) {
   HeaderScan scan;
   size_t pos = 0;
@@ -137,7 +135,7 @@ HeaderScan scan_headers(std::string_view body) {
     }
     if (line[0] != ' ' && line[0] != '\t') {
       close_value(pos);
-      std::string_view name = field_name(line);
+      std::string_view name = header_field_name(line);
       if (name.empty()) {
         break;
       }

@@ -44,6 +44,10 @@ struct HeaderScan {
   std::vector<std::pair<size_t, size_t>> control;
 };
 
+// header_field_name returns the name of a header field line ("Name:" or
+// the obsolete "Name  :"), or an empty view when the line is not a field.
+std::string_view header_field_name(std::string_view line);
+
 // scan_headers reads header fields up to the first empty line, or up to the
 // first line that is neither a field nor a continuation (then the message
 // has no header section past that point: RFC 5322 2.1).

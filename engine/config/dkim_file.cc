@@ -11,23 +11,10 @@
 #include "absl/strings/str_cat.h"
 #include "engine/config/toml_support.h"
 #include "engine/outbound/shaping.h"
+#include "proto/address.h"
 
 namespace ringmta {
 namespace {
-
-// A DNS name as a d= domain or a selector needs it: dot-separated labels
-// of letters, digits, '-' and '_' (selectors may hold '_' and '.').
-bool dns_name(std::string_view s) {
-  if (s.empty() || s.size() > 253 || s.front() == '.' || s.back() == '.') {
-    return false;
-  }
-  for (char c : s) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') {
-      return false;
-    }
-  }
-  return s.find("..") == std::string_view::npos;
-}
 
 // field_name: RFC 5322 ftext, printable ASCII but ':'.
 bool field_name(std::string_view s) {
@@ -83,12 +70,12 @@ absl::Status read_entry(const toml::table& t, const std::string& where, DkimEntr
     const std::string at = absl::StrCat(where, ".", av(key));
     const std::optional<std::string> s = v.value<std::string>();
     if (key == "domain") {
-      if (!s || !dns_name(*s)) {
+      if (!s || !proto::valid_dns_name(*s)) {
         return toml_key_error(at, "expected a domain name such as \"example.com\"");
       }
       e->signer.domain = absl::AsciiStrToLower(*s);
     } else if (key == "selector") {
-      if (!s || !dns_name(*s)) {
+      if (!s || !proto::valid_dns_name(*s)) {
         return toml_key_error(at, "expected a selector such as \"s2026\" (letters, digits, '-', '_', '.')");
       }
       e->signer.selector = *s;
@@ -129,7 +116,7 @@ absl::Status read_entry(const toml::table& t, const std::string& where, DkimEntr
       }
       for (std::string& d : e->sign_for) {
         d = absl::AsciiStrToLower(d);
-        if (d != "*" && !dns_name(d)) {
+        if (d != "*" && !proto::valid_dns_name(d)) {
           return toml_key_error(at, absl::StrCat("'", d, "' is neither a domain nor \"*\""));
         }
       }

@@ -1,6 +1,6 @@
 // tools/ctl/dns_name.h — the domain names and selectors the commands take
-// on their command line, checked before they go into a file name or a
-// DNS question.
+// on their command line, checked (proto::valid_dns_name) before they go
+// into a file name or a DNS question, and made canonical.
 #pragma once
 
 #include <string>
@@ -8,34 +8,11 @@
 
 #include "absl/strings/ascii.h"
 #include "engine/runtime/absl_compat.h"
+#include "proto/address.h"
 
 namespace ringmta::ctl {
 
-// valid_dns_name: dot-separated labels of letters, digits, '-' and '_'
-// (a selector may hold '_' and '.'), 1..63 octets each, 253 in all; a
-// trailing dot is not part of it.
-inline bool valid_dns_name(std::string_view s) {
-  if (s.empty() || s.size() > 253) {
-    return false;
-  }
-  size_t label = 0;
-  for (char c : s) {
-    if (c == '.') {
-      if (label == 0) {
-        return false;
-      }
-      label = 0;
-      continue;
-    }
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') {
-      return false;
-    }
-    if (++label > 63) {
-      return false;
-    }
-  }
-  return label > 0;
-}
+using proto::valid_dns_name;  // the names the commands take are checked by it
 
 // normal_domain: lower case, without a trailing dot.
 inline std::string normal_domain(std::string_view s) {
