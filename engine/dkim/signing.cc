@@ -34,10 +34,14 @@ void Signing::submit(std::unique_ptr<proto::CompletedMessage> m, uint32_t slot, 
 }
 
 void Signing::poll() {
+  if (_service == nullptr) {
+    return;
+  }
   while (!_waiting.empty() && _service->submit(_ctx.id, _waiting.front())) {
     _waiting.pop_front();
     ++_in_flight;
   }
+  _service->flush(_ctx.id);  // what this iteration submitted, in one wake-up per thread
 }
 
 void Signing::on_completion(const UserData&, io_uring_cqe*) {

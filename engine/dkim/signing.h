@@ -40,7 +40,10 @@ class Signing : public Component {
   void start();
   void submit(std::unique_ptr<proto::CompletedMessage> m, uint32_t slot, uint32_t gen);
 
-  void poll() override;  // hands over what waited for room in a lane
+  // poll hands over what waited for room in a lane, then flushes: the
+  // threads are woken once per loop iteration, however many messages it
+  // submitted.
+  void poll() override;
   void on_completion(const UserData& ud, io_uring_cqe* cqe) override;
   bool drained() const override { return _in_flight == 0 && _waiting.empty(); }
 

@@ -116,9 +116,15 @@ bool SigningService::submit(unsigned shard, SigningJob& job) {
     return false;
   }
   ++l.pending;
-  l.requests.publish();
-  signal_fd(_workers[best].wake_fd);
   return true;
+}
+
+void SigningService::flush(unsigned shard) {
+  for (unsigned t = 0; t < _workers.size(); ++t) {
+    if (lane(shard, t).requests.publish()) {
+      signal_fd(_workers[t].wake_fd);
+    }
+  }
 }
 
 std::optional<SigningJob> SigningService::take(unsigned shard) {

@@ -5,6 +5,7 @@
 //
 //   SigningService signing(signers, shards, threads);   // starts the threads
 //   shard i:  if (!signing.submit(i, {std::move(msg), slot, gen})) { keep it, retry later }
+//             once per loop iteration: signing.flush(i);   // publish, wake the threads
 //             arm a read of signing.ready_fd(i); when it completes:
 //             while (auto r = signing.take(i)) { store r->message }
 //
@@ -12,8 +13,9 @@
 // and one result SPSC queue per (shard, thread) pair, so every queue has
 // one producer and one consumer; a shard gives each message to its lane
 // with the fewest outstanding, so all threads serve all shards. Eventfds
-// carry the wake-ups: each thread sleeps on its own, each shard has one
-// that all threads signal.
+// carry the wake-ups: each thread sleeps on its own (a shard writes it once
+// per loop iteration that gave it work), each shard has one that all
+// threads signal.
 //
 // Why threads and not a signing stage in each shard's loop: one RSA-4096
 // signature alone is past the 1 ms a loop may stall, so a shard could not
@@ -66,9 +68,14 @@ class SigningService {
   SigningService(const SigningService&) = delete;
   SigningService& operator=(const SigningService&) = delete;
 
-  // submit hands a message over; false (and the job untouched) when every
-  // lane of this shard already holds kMaxPending. Shard `shard` only.
+  // submit queues a message for a thread; false (and the job untouched)
+  // when every lane of this shard already holds kMaxPending. The threads
+  // see it at flush(). Shard `shard` only.
   bool submit(unsigned shard, SigningJob& job);
+  // flush publishes what submit queued and wakes each thread that got
+  // some: one eventfd write per thread per loop iteration, not one per
+  // message. Shard `shard` only.
+  void flush(unsigned shard);
   // take returns a finished message, if any. Shard `shard` only.
   std::optional<SigningJob> take(unsigned shard);
   // ready_fd becomes readable when results wait for shard `shard`.
