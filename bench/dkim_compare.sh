@@ -32,20 +32,9 @@ for b in "$ringmta" "$smtpblast" "$crypto"; do
   [[ -x $b ]] || { echo "dkim_compare: no $b: build first (ninja -C $build)" >&2; exit 1; }
 done
 command -v openssl >/dev/null || { echo "dkim_compare: openssl missing: run tools/setup.sh" >&2; exit 1; }
-. "$here/lib.sh"  # free_port, wait_port, stop_pid
+. "$here/lib.sh"  # free_port, wait_port, stop_pid, bench_work
 
-work=$(mktemp -d /var/tmp/ringmta-dkim.XXXXXX)
-chmod 755 "$work"  # ringmta started as root drops to its own user and must reach the spool
-pids=()
-cleanup() {
-  set +e
-  for p in "${pids[@]}"; do stop_pid "$p"; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'echo "interrupted" >&2; exit 130' INT TERM
-tick=$(getconf CLK_TCK)
-fail() { echo "dkim_compare: $*" >&2; exit 1; }
+bench_work dkim_compare  # $work, $pids, $tick, fail (lib.sh)
 
 echo "dkim_compare: signs per second, one core" >&2
 "$crypto" --benchmark_min_time=1 --benchmark_filter='Sign' --benchmark_format=csv 2>/dev/null >"$work/crypto.csv" ||

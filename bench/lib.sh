@@ -12,3 +12,23 @@ stop_pid() {
   kill -KILL "$1" 2>/dev/null || true
   wait "$1" 2>/dev/null || true
 }
+
+# bench_work NAME: a work directory ($work, removed at exit) that ringmta
+# started as root can reach, $pids (started processes, stopped at exit),
+# $tick (clock ticks per second, for /proc CPU times) and fail MESSAGE
+# (prints "NAME: MESSAGE", exits 1). For scripts whose clean-up is just that.
+bench_work() {
+  bench_name=$1
+  work=$(mktemp -d "/var/tmp/ringmta-$1.XXXXXX")
+  chmod 755 "$work"  # ringmta started as root drops to its own user and must reach the spool
+  pids=()
+  trap bench_cleanup EXIT
+  trap 'echo "interrupted" >&2; exit 130' INT TERM
+  tick=$(getconf CLK_TCK)
+  fail() { echo "$bench_name: $*" >&2; exit 1; }
+}
+bench_cleanup() {
+  set +e
+  for p in "${pids[@]}"; do stop_pid "$p"; done
+  rm -rf "$work"
+}

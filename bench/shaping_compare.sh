@@ -43,20 +43,9 @@ for b in "$ringmta" "$smtpblast"; do
 done
 command -v dnsmasq >/dev/null || PATH=$PATH:/usr/sbin
 command -v dnsmasq >/dev/null || { echo "shaping_compare: dnsmasq missing: run tools/setup.sh" >&2; exit 1; }
-. "$here/lib.sh"  # free_port, wait_port, stop_pid
+. "$here/lib.sh"  # free_port, wait_port, stop_pid, bench_work
 
-work=$(mktemp -d /var/tmp/ringmta-shaping.XXXXXX)
-chmod 755 "$work"  # ringmta started as root drops to its own user and must reach the spool
-pids=()
-cleanup() {
-  set +e
-  for p in "${pids[@]}"; do stop_pid "$p"; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'echo "interrupted" >&2; exit 130' INT TERM
-tick=$(getconf CLK_TCK)
-fail() { echo "shaping_compare: $*" >&2; exit 1; }
+bench_work shaping_compare  # $work, $pids, $tick, fail (lib.sh)
 
 # DNS: 10,000 domains, one MX host.
 dns_port=$(free_port)
