@@ -6,11 +6,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/runtime/log.h"
+#include "proto/json_text.h"
 #include "engine/runtime/ring.h"
 #include "engine/runtime/user_data.h"
 
 namespace ringmta {
 namespace {
+
+using proto::append_json_string;
 
 // A log that cannot keep up (a stalled disk) must not grow without bound:
 // past this, new lines are dropped and counted.
@@ -21,41 +24,6 @@ void append_time(std::string* out, absl::Time t) {
 }
 
 }  // namespace
-
-void append_json_string(std::string* out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out->push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      default:
-        if (c < 0x20) {
-          out->append("\\u00");
-          out->push_back(kHex[c >> 4]);
-          out->push_back(kHex[c & 15]);
-        } else {
-          // UTF-8 passes through as is (SMTPUTF8 addresses); remote replies
-          // are 7-bit by RFC 5321, and anything else is the peer's bytes.
-          out->push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out->push_back('"');
-}
 
 void EventLog::add(const DeliveryEvent& e) {
   if (_fd < 0) {

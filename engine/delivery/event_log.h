@@ -84,7 +84,5 @@ class EventLog : public Component {
   uint64_t _lost_bytes = 0;
 };
 
-// append_json_string writes s as a JSON string literal (quotes included).
-void append_json_string(std::string* out, std::string_view s);
 
 }  // namespace ringmta
