@@ -11,6 +11,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "engine/admin/admin_api.h"
+#include "engine/admin/admin_server.h"
 #include "engine/delivery/delivery.h"
 #include "engine/dkim/signing.h"
 #include "engine/inbound/inbound.h"
@@ -24,6 +26,7 @@
 #include "engine/store/retention.h"
 #include "engine/store/segments.h"
 #include "engine/store/store.h"
+#include "spool/queue_id.h"
 
 namespace ringmta {
 namespace {
@@ -41,11 +44,12 @@ constexpr int kTickMs = 1000;
 }  // namespace
 
 Shard::Shard(unsigned id, const Config& config, std::vector<int> listen_fds, std::vector<bool> listen_tls,
-             Mesh* mesh, int stop_fd, StoreStart store_start, int event_log_fd, ShardServices* services)
+             std::vector<int> admin_fds, Mesh* mesh, int stop_fd, StoreStart store_start, int event_log_fd, ShardServices* services)
     : _id(id),
       _config(config),
       _listen_fds(std::move(listen_fds)),
       _listen_tls(std::move(listen_tls)),
+      _admin_fds(std::move(admin_fds)),
       _mesh(mesh),
       _stop_fd(stop_fd),
       _store_start(std::move(store_start)),
@@ -54,6 +58,7 @@ Shard::Shard(unsigned id, const Config& config, std::vector<int> listen_fds, std
 
 Shard::~Shard() {
   // Components go first (they close their fds), the ring last.
+  _admin.reset();
   _inbound.reset();
   _signing.reset();
   _delivery.reset();
@@ -105,6 +110,11 @@ absl::Status Shard::setup() {
   _inbound = std::make_unique<Inbound>(*_ctx, std::move(_listen_fds), std::move(_listen_tls), *_services,
                                        *_signing, *_store);
   _listen_fds.clear();
+  if (!_admin_fds.empty()) {
+    _admin_api = std::make_unique<AdminApi>(*_ctx, _services->metrics);
+    _admin = std::make_unique<AdminServer>(*_ctx, std::move(_admin_fds), _services->admin_access, *_admin_api);
+    _admin_fds.clear();
+  }
   wire();
 
   // The writer makes the shard's directory; Segments opens it after.
@@ -149,6 +159,10 @@ void Shard::wire() {
   // Poll and tick order: results and retries first, then what they queued.
   _components = {_delivery.get(), _retention.get(), _outbound.get(), _signing.get(), _store.get(),
                  _loader.get(),   _segments.get(),  _inbound.get(),   _events.get()};
+  if (_admin) {
+    own({Op::kAdminAccept, Op::kAdminRecv, Op::kAdminSend}, _admin.get());
+    _components.push_back(_admin.get());
+  }
 }
 
 void Shard::own(std::initializer_list<Op> ops, Component* c) {
@@ -164,6 +178,9 @@ absl::Status Shard::run() {
   }
   _inbound->start();
   _signing->start();
+  if (_admin) {
+    _admin->start();
+  }
   // One poll on the shared stop eventfd; nobody reads it, so it stays
   // readable and every shard's poll fires.
   io_uring_sqe* sqe = _ring->sqe();
@@ -197,6 +214,7 @@ void Shard::loop() {
     const int64_t busy_end_us = monotonic_us();
     if (busy_start_us != 0) {
       _busy_us.record_us(static_cast<uint64_t>(busy_end_us - busy_start_us));
+      _busy_buckets.observe(static_cast<double>(busy_end_us - busy_start_us) / 1e6);
     }
     int r = _ring->submit_and_wait(1, timeout_us);
     busy_start_us = monotonic_us();
@@ -210,11 +228,15 @@ void Shard::loop() {
     for (Component* c : _components) {
       c->after_wait(now);
     }
-    if (now >= _next_tick_ms) {
+    const bool tick = now >= _next_tick_ms;
+    if (tick) {
       for (Component* c : _components) {
         c->on_tick(now);
       }
       _next_tick_ms = now + kTickMs;
+    }
+    if (tick || now >= _next_publish_ms) {
+      publish_metrics(now, tick);
     }
   }
   // Whatever is still queued (cancel requests) goes out before the ring closes.
@@ -278,6 +300,43 @@ void Shard::begin_stop() {
 
 bool Shard::drained() const {
   return std::all_of(_components.begin(), _components.end(), [](const Component* c) { return c->drained(); });
+}
+
+// publish_metrics hands /metrics a copy of this shard's counters (every
+// MetricsBoard::kPublishMs); the site depths and the oldest message, which
+// cost a walk over every queue and message, are redone only at the tick.
+void Shard::publish_metrics(int64_t now_ms, bool tick) {
+  _next_publish_ms = now_ms + MetricsBoard::kPublishMs;
+  if (_services->metrics == nullptr) {
+    return;
+  }
+  if (tick || !_site_depths) {
+    _site_depths = std::make_shared<const std::vector<SiteDepth>>(_outbound->site_depths());
+    std::string_view oldest;
+    _table.for_each([&](uint64_t, const LiveMessage& lm) {
+      if (oldest.empty() || lm.id.prefix() < oldest) {
+        oldest = lm.id.prefix();
+      }
+    });
+    const auto parts = spool::parse_queue_id(oldest);
+    _oldest_arrival_s = parts ? absl::ToUnixSeconds(spool::queue_id_time(*parts)) : 0;
+  }
+  auto snap = std::make_shared<ShardSnapshot>();
+  snap->shard = _id;
+  snap->messages_received = _store->stats().messages;
+  snap->connections_in_total = _inbound->connections();
+  snap->connections_out_total = _outbound->connects();
+  snap->connections_in = static_cast<int64_t>(_inbound->open_connections());
+  snap->connections_out = static_cast<int64_t>(_outbound->open_connections());
+  snap->memory_content_bytes = _loader->body_bytes();
+  snap->deferred_messages = _delivery->waiting_retries();
+  snap->oldest_arrival_s = _oldest_arrival_s;
+  snap->deliveries = _delivery->stats().by_class;
+  snap->spool_sync = _store->stats().sync;
+  snap->delivery_latency = _delivery->stats().latency;
+  snap->loop_iteration = _busy_buckets;
+  snap->sites = _site_depths;
+  _services->metrics->publish(_id, std::move(snap));
 }
 
 ShardStats Shard::stats() const {

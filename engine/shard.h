@@ -9,7 +9,7 @@
 //                                 retries, DSNs, event log
 //   outbound  (engine/outbound/)  destinations, pools, client sessions, DNS
 //
-//   Shard s(id, config, listen_fds, listen_tls, mesh, stop_fd, max_id, log_fd, services);
+//   Shard s(id, config, listen_fds, listen_tls, admin_fds, mesh, stop_fd, max_id, log_fd, services);
 //   std::thread t([&] { s.run(); });        // returns after a stop
 //
 // The shard itself is the reactor (Seastar's model): it keeps the ring,
@@ -34,6 +34,7 @@
 #include "engine/delivery/message_table.h"
 #include "engine/inbound/inbound_services.h"
 #include "engine/runtime/component.h"
+#include "engine/observe/metrics.h"
 #include "engine/runtime/latency_histogram.h"
 #include "engine/runtime/mesh_outbox.h"
 #include "engine/runtime/shard_mesh.h"
@@ -45,6 +46,8 @@ namespace ringmta {
 
 using Mesh = ShardMesh<ShardMessage>;
 
+class AdminApi;
+class AdminServer;
 class BufferRing;
 class ContentLoader;
 class Delivery;
@@ -84,8 +87,9 @@ class Shard {
   // listen_tls[i]: listener i speaks implicit TLS. store_start: the
   // highest queue id and segment number recovery saw, so that new ones sort
   // above them. event_log_fd: the shared O_APPEND event log, or -1.
+  // admin_fds: this shard's admin API sockets (none: no admin listener).
   Shard(unsigned id, const Config& config, std::vector<int> listen_fds, std::vector<bool> listen_tls,
-        Mesh* mesh, int stop_fd, StoreStart store_start, int event_log_fd, ShardServices* services);
+        std::vector<int> admin_fds, Mesh* mesh, int stop_fd, StoreStart store_start, int event_log_fd, ShardServices* services);
   ~Shard();
   Shard(const Shard&) = delete;
   Shard& operator=(const Shard&) = delete;
@@ -114,11 +118,13 @@ class Shard {
   void begin_stop();
   bool drained() const;
   int64_t wait_us(int64_t now_ms) const;
+  void publish_metrics(int64_t now_ms, bool tick);
 
   const unsigned _id;
   const Config& _config;
   std::vector<int> _listen_fds;  // handed to Inbound at setup
   std::vector<bool> _listen_tls;
+  std::vector<int> _admin_fds;  // handed to the AdminServer at setup
   Mesh* const _mesh;
   const int _stop_fd;
   const StoreStart _store_start;
@@ -133,6 +139,11 @@ class Shard {
   // in microseconds: what a stall looks like (a slow handler, a long
   // parse); printed at stop. Two clock reads per iteration.
   LatencyHistogram _busy_us;
+  BucketHistogram _busy_buckets{kLoopBounds};  // the same, for /metrics
+  // What publish_metrics gathers once a second (the heavier parts).
+  std::shared_ptr<const std::vector<SiteDepth>> _site_depths;
+  int64_t _oldest_arrival_s = 0;
+  int64_t _next_publish_ms = 0;
   std::unique_ptr<Ring> _ring;
   std::unique_ptr<BufferRing> _buffers;
   std::unique_ptr<ShardContext> _ctx;
@@ -147,6 +158,8 @@ class Shard {
   std::unique_ptr<Outbound> _outbound;
   std::unique_ptr<Delivery> _delivery;
   std::unique_ptr<Inbound> _inbound;
+  std::unique_ptr<AdminApi> _admin_api;     // with _admin, when there are admin sockets
+  std::unique_ptr<AdminServer> _admin;
   std::array<Component*, static_cast<size_t>(Op::kCount)> _owner{};  // by op
   std::vector<Component*> _components;  // poll and tick order
   int64_t _next_tick_ms = 0;

@@ -11,7 +11,7 @@ build_pkgs=(
   meson ninja-build pkg-config g++ cmake
   liburing-dev libwolfssl-dev libmimalloc-dev libabsl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libtomlplusplus-dev libc-ares-dev libcrypt-dev libre2-dev libssl-dev
+  libtomlplusplus-dev libc-ares-dev libcrypt-dev libre2-dev libssl-dev libhttp-parser-dev
 )
 # Real peers the tests start themselves, clang for the libFuzzer harnesses,
 # and stress-ng for running the integration tests beside load (README, "Tests").
@@ -20,6 +20,7 @@ test_pkgs=(
   swaks libnet-ssleay-perl libauthen-sasl-perl curl postfix python3-aiosmtpd dnsmasq-base openssl
   gnuplot-nox whois stress-ng
   python3-dkim python3-nacl python3-dnspython opendkim-tools
+  prometheus wrk
 )
 
 # What the Quick start's example after tools/run.sh uses.

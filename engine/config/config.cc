@@ -36,6 +36,7 @@ absl::StatusOr<ParsedConfig> parse_config(int argc, char** argv) {
   Config& c = out.config;
   for (std::string_view d : {"127.0.0.0/8", "::1/128"}) {
     c.relay_networks.push_back(*Cidr::parse(d));
+    c.admin_trusted_networks.push_back(*Cidr::parse(d));
   }
   // First pass: --help, --version and --config, so that the file is applied
   // before the flags, whatever their order.

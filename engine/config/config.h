@@ -31,6 +31,15 @@ struct Config {
   std::vector<std::string> listen = {"127.0.0.1:2525", "[::1]:2525"};
   bool listen_is_default = true;  // a default address that cannot bind is only a warning
   std::vector<std::string> listen_tls;  // implicit TLS (RFC 8314, port 465 style)
+  // The HTTP admin and injection API (engine/admin/): its addresses (none:
+  // off), TLS with tls_cert, the largest request body, who may use it
+  // without a token, and the file of bearer tokens for everyone else.
+  std::vector<std::string> admin_listen = {"127.0.0.1:8025"};
+  bool admin_listen_is_default = true;
+  bool admin_tls = false;
+  uint64_t admin_max_body = 64ull << 20;
+  std::vector<Cidr> admin_trusted_networks;  // filled with the defaults by parse_config
+  std::string admin_tokens_file;
   std::string tls_cert;  // PEM chain, leaf first; enables STARTTLS
   std::string tls_key;
   std::string auth_users;        // "user:crypt-hash" lines; "" = no AUTH

@@ -61,6 +61,44 @@ const std::vector<Option>& options() {
          c.listen_tls.insert(c.listen_tls.end(), v.begin(), v.end());
          return absl::OkStatus();
        }},
+      {"admin-listen", "admin.listen", Kind::kList, "127.0.0.1:8025",
+       "address for the HTTP admin and injection API and /metrics; repeat for more; \"\" turns it off",
+       [](Config& c, const std::vector<std::string>& v) {
+         if (c.admin_listen_is_default) {
+           c.admin_listen.clear();
+           c.admin_listen_is_default = false;
+         }
+         c.admin_listen.insert(c.admin_listen.end(), v.begin(), v.end());
+         return absl::OkStatus();
+       }},
+      {"admin-tls", "admin.tls", Kind::kString, "false",
+       "true: the admin API speaks HTTPS with --tls-cert and --tls-key",
+       [](Config& c, const std::vector<std::string>& v) { return set_bool(&c.admin_tls, v); }},
+      {"admin-max-body", "admin.max_body", Kind::kUint, "67108864",
+       "largest admin API request body in bytes (413 beyond)",
+       [](Config& c, const std::vector<std::string>& v) {
+         return set_uint(&c.admin_max_body, v, 1024, uint64_t{1} << 32);
+       }},
+      {"admin-trusted-networks", "admin.trusted_networks", Kind::kList, "127.0.0.0/8,::1/128",
+       "clients that may use the admin API without a token, CIDR list (replaces the default)",
+       [](Config& c, const std::vector<std::string>& v) {
+         c.admin_trusted_networks.clear();
+         for (const std::string& s : v) {
+           absl::StatusOr<Cidr> n = Cidr::parse(s);
+           if (!n.ok()) {
+             return n.status();
+           }
+           c.admin_trusted_networks.push_back(*n);
+         }
+         return absl::OkStatus();
+       }},
+      {"admin-tokens-file", "admin.tokens_file", Kind::kString, "(none: only the trusted networks)",
+       "file of bearer tokens, one per line: a client outside --admin-trusted-networks sends "
+       "Authorization: Bearer TOKEN",
+       [](Config& c, const std::vector<std::string>& v) {
+         c.admin_tokens_file = v[0];
+         return absl::OkStatus();
+       }},
       {"tls-cert", "tls.cert", Kind::kString, "(none: no STARTTLS)",
        "PEM certificate chain (leaf first) for STARTTLS and --listen-tls",
        [](Config& c, const std::vector<std::string>& v) {

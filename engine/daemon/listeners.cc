@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
+#include "engine/runtime/absl_compat.h"
 #include "engine/runtime/listener.h"
 #include "engine/runtime/log.h"
 
@@ -16,13 +17,14 @@ namespace {
 // open_listeners opens shards × addresses sockets. With port 0 the first
 // socket's kernel-chosen port is reused for the others, so every shard
 // listens on the same address.
-absl::StatusOr<std::vector<std::vector<int>>> open_listeners(const std::vector<std::string>& addrs,
+absl::StatusOr<std::vector<std::vector<int>>> open_listeners(std::string_view flag,
+                                                             const std::vector<std::string>& addrs,
                                                              bool may_skip, unsigned shards) {
   std::vector<std::vector<int>> fds(shards);
   for (const std::string& text : addrs) {
     absl::StatusOr<Endpoint> ep = parse_endpoint(text);
     if (!ep.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("--listen: ", ep.status().message()));
+      return absl::InvalidArgumentError(absl::StrCat(av(flag), ": ", ep.status().message()));
     }
     std::vector<int> opened;
     absl::Status failed;
@@ -43,15 +45,16 @@ absl::StatusOr<std::vector<std::vector<int>>> open_listeners(const std::vector<s
         close(fd);
       }
       if (may_skip) {
-        log_warn("not listening on %s: %s", text, failed.message());
+        log_warn("not listening on %s (%s): %s", text, flag, failed.message());
         continue;
       }
-      return failed;
+      return absl::Status(failed.code(), absl::StrCat(av(flag), " ", text, ": ", failed.message()));
     }
     int port = ep->addr.ss_family == AF_INET
                    ? ntohs(reinterpret_cast<sockaddr_in*>(&ep->addr)->sin_port)
                    : ntohs(reinterpret_cast<sockaddr_in6*>(&ep->addr)->sin6_port);
-    log_info("listening on %s (port %d, %u shards)", text, port, shards);
+    log_info("listening on %s (port %d, %u shards%s)", text, port, shards,
+             flag == "--admin-listen" ? ", admin API" : "");
     for (unsigned s = 0; s < shards; ++s) {
       fds[s].push_back(opened[s]);
     }
@@ -63,11 +66,11 @@ absl::StatusOr<std::vector<std::vector<int>>> open_listeners(const std::vector<s
 
 absl::StatusOr<ShardListeners> open_shard_listeners(const Config& config, unsigned shards) {
   absl::StatusOr<std::vector<std::vector<int>>> plain =
-      open_listeners(config.listen, config.listen_is_default, shards);
+      open_listeners("--listen", config.listen, config.listen_is_default, shards);
   if (!plain.ok()) {
     return plain.status();
   }
-  absl::StatusOr<std::vector<std::vector<int>>> tls = open_listeners(config.listen_tls, false, shards);
+  absl::StatusOr<std::vector<std::vector<int>>> tls = open_listeners("--listen-tls", config.listen_tls, false, shards);
   if (!tls.ok()) {
     return tls.status();
   }
@@ -81,6 +84,17 @@ absl::StatusOr<ShardListeners> open_shard_listeners(const Config& config, unsign
   if (out.is_tls.empty()) {
     return absl::FailedPreconditionError("no listen address could be opened");
   }
+  // The admin API's default address in use (a second ringmta on this
+  // host) is only a warning, like --listen's defaults.
+  absl::StatusOr<std::vector<std::vector<int>>> admin =
+      open_listeners("--admin-listen", config.admin_listen, config.admin_listen_is_default, shards);
+  if (!admin.ok()) {
+    for (const auto& fds : out.fds) {
+      for (int fd : fds) close(fd);
+    }
+    return admin.status();
+  }
+  out.admin_fds = std::move(*admin);
   return out;
 }
 

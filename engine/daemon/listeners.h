@@ -21,6 +21,7 @@ namespace ringmta {
 struct ShardListeners {
   std::vector<std::vector<int>> fds;
   std::vector<bool> is_tls;
+  std::vector<std::vector<int>> admin_fds;  // admin_fds[s]: shard s's --admin-listen sockets
 };
 
 // open_shard_listeners opens every --listen and --listen-tls address once

@@ -80,10 +80,19 @@ int run(int argc, char** argv) {
   ClientLimits limits({static_cast<uint32_t>(config.max_connections_per_ip),
                        static_cast<uint32_t>(config.max_connect_rate),
                        static_cast<uint32_t>(config.max_auth_failures)});
+  // The admin API's tokens are read here, as root, like the TLS key.
+  absl::StatusOr<AdminAccess> admin_access = AdminAccess::load(config);
+  if (!admin_access.ok()) {
+    log_error("%s", admin_access.status().message());
+    return 1;
+  }
+  MetricsBoard metrics(shards);
   std::vector<std::unique_ptr<ShardServices>> services;
   for (unsigned i = 0; i < shards; ++i) {
     auto s = std::make_unique<ShardServices>();
     s->limits = &limits;
+    s->metrics = &metrics;
+    s->admin_access = &*admin_access;
     if (!contexts->empty()) {
       s->tls_server = std::move((*contexts)[i]);
     }

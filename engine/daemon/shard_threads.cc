@@ -22,7 +22,8 @@ void make_shards(Shards& out, const Config& config, const ShardListeners& listen
     if (auto it = report.highest_segment.find(i); it != report.highest_segment.end()) {
       start.highest_segment = it->second;
     }
-    out.objs.push_back(std::make_unique<Shard>(i, config, listeners.fds[i], listeners.is_tls, mesh, stop_fd,
+    out.objs.push_back(std::make_unique<Shard>(i, config, listeners.fds[i], listeners.is_tls,
+                                               listeners.admin_fds[i], mesh, stop_fd,
                                                std::move(start), event_log_fd, services[i].get()));
     out.objs.back()->set_recovered(recovered);
   }

@@ -27,6 +27,7 @@
 #include "engine/delivery/retry_queue.h"
 #include "engine/outbound/egress.h"
 #include "engine/outbound/shaping_tables.h"
+#include "engine/observe/metrics.h"
 #include "engine/runtime/component.h"
 #include "engine/runtime/mesh_outbox.h"
 #include "engine/shard_context.h"
@@ -41,6 +42,8 @@ struct DeliveryStats {
   uint64_t delivered = 0;
   uint64_t deferred = 0;
   uint64_t bounced = 0;
+  std::array<std::array<uint64_t, kBounceClassCount>, kOutcomes> by_class{};  // [outcome][class]
+  BucketHistogram latency{kDeliveryBounds};  // arrival to a final outcome
 };
 
 // live_from_recovered: the metadata of a message recovery found, as a live
@@ -65,6 +68,7 @@ class Delivery : public Component {
   void on_load_failed(uint64_t handle);
 
   const DeliveryStats& stats() const { return _stats; }
+  size_t waiting_retries() const { return _retries.size(); }
   void on_tick(int64_t now_ms) override;
 
  private:

@@ -79,6 +79,10 @@ void Delivery::record_outcome(LiveMessage& lm, RcptOutcome& o, const DeliveryRes
   // Classified once, here on the origin: the event, the DSN and later
   // suppression all read it from the outcome.
   o.bounce_class = class_of(_ctx.config, o);
+  ++_stats.by_class[static_cast<size_t>(o.outcome)][static_cast<size_t>(o.bounce_class)];
+  if (o.outcome != Outcome::kDeferred) {
+    _stats.latency.observe(absl::ToDoubleSeconds(now - m.arrival));
+  }
   switch (o.outcome) {
     case Outcome::kDelivered:
       st.status = spool::RcptStatus::kDelivered;

@@ -47,6 +47,7 @@ class Inbound : public Component {
   // durable (ok) or failed.
   void on_stored(uint32_t slot, uint32_t gen, bool ok);
   uint64_t connections() const { return _accepted; }
+  size_t open_connections() const { return _conns.in_use(); }
 
   void on_completion(const UserData& ud, io_uring_cqe* cqe) override;
   int64_t wait_bound_us(int64_t now_ms) const override;

@@ -6,9 +6,11 @@
 #include <atomic>
 #include <memory>
 
+#include "engine/admin/admin_access.h"
 #include "engine/auth/auth_service.h"
 #include "engine/dkim/signing_service.h"
 #include "engine/inbound/client_limits.h"
+#include "engine/observe/metrics.h"
 #include "engine/outbound/shaping.h"
 #include "engine/tls/tls_context.h"
 
@@ -28,6 +30,12 @@ struct ShardServices {
   // SIGHUP: freshly read shaping tables; the shard's Outbound takes them at
   // its next tick (queued mail and the queues' state stay).
   std::atomic<Shaping*> shaping_reload{nullptr};
+  // Where the shard publishes its counters for /metrics (all shards share
+  // one board, which main owns). Null: nobody reads them.
+  MetricsBoard* metrics = nullptr;
+  // Who may use the admin API (main reads the tokens file as root). Null:
+  // anyone who can connect.
+  const AdminAccess* admin_access = nullptr;
 
   ~ShardServices() {
     delete tls_reload.load();

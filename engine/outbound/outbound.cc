@@ -328,3 +328,18 @@ void Outbound::on_tick(int64_t now_ms) {
 }
 
 }  // namespace ringmta
+
+namespace ringmta {
+
+std::vector<SiteDepth> Outbound::site_depths() const {
+  std::vector<SiteDepth> out;
+  out.reserve(_sites.size());
+  for (const auto& [key, q] : _sites) {
+    if (!q->jobs.empty()) {
+      out.push_back(SiteDepth{q->site, q->source, q->jobs.size()});
+    }
+  }
+  return out;
+}
+
+}  // namespace ringmta

@@ -37,6 +37,7 @@
 #include "engine/outbound/site_queue.h"
 #include "engine/outbound/shaping_tables.h"
 #include "engine/outbound/site_route.h"
+#include "engine/observe/metrics.h"
 #include "engine/runtime/component.h"
 #include "engine/runtime/mesh_outbox.h"
 #include "engine/runtime/slot_pool.h"
@@ -61,6 +62,12 @@ class Outbound : public Component {
   int64_t wait_bound_us(int64_t now_ms) const override;
   void on_tick(int64_t now_ms) override;
   bool drained() const override { return _conns.in_use() == 0; }
+
+  // For /metrics: connections opened so far, open now, and the size of
+  // each site queue this shard owns.
+  uint64_t connects() const { return _connects; }
+  size_t open_connections() const { return _conns.in_use(); }
+  std::vector<SiteDepth> site_depths() const;
 
  private:
   const Shaping& shaping() const { return _tables.current(); }
@@ -136,6 +143,7 @@ class Outbound : public Component {
   SiteLimits _base_limits;  // the delivery flags' defaults
   absl::flat_hash_map<std::string, RouteEntry> _routes;
   absl::flat_hash_map<std::string, std::unique_ptr<SiteQueue>> _sites;
+  uint64_t _connects = 0;
   // Sites a rate held back, by when to pump them again (earliest first;
   // an entry whose site has since moved on is skipped).
   using Wake = std::pair<int64_t, std::string>;

@@ -89,6 +89,7 @@ void Outbound::connect_next(uint32_t slot) {
   io_uring_prep_link_timeout(sqe, &_connect_timeout, 0);
   io_uring_sqe_set_data64(sqe, encode(Op::kCancel));
   c.connecting = true;
+  ++_connects;
 }
 
 void Outbound::on_connect(uint32_t slot, int res) {

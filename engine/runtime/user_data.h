@@ -40,6 +40,10 @@ enum class Op : uint8_t {
   kOutRecv,     // slot = outbound connection
   kOutSend,     // slot = outbound connection
   kDns,         // slot = c-ares socket fd, gen = poll generation (dns_channel.h)
+  // Admin API (engine/admin/).
+  kAdminAccept, // slot = listener index
+  kAdminRecv,   // slot = connection
+  kAdminSend,   // slot = connection
   kCount,       // not an operation: the number of them
 };
 

@@ -52,6 +52,7 @@ class ContentLoader : public Component {
   void set_hooks(Hooks hooks) { _hooks = std::move(hooks); }
 
   // fits: a new message of `bytes` may keep its content within the budget.
+  uint64_t body_bytes() const { return _body_bytes; }
   bool fits(uint64_t bytes) const { return _body_bytes + bytes <= _ctx.config.memory_budget; }
   // hold / forget count content kept in memory outside a read.
   void hold(uint64_t bytes);

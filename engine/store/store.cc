@@ -134,7 +134,9 @@ void Store::on_write(uint32_t batch, int res) {
 
 void Store::batch_durable() {
   absl::Status s = _writer->on_sync_done(0);
-  _stats.sync_us += static_cast<uint64_t>(monotonic_us() - _batch_start_us);
+  const int64_t sync_us = monotonic_us() - _batch_start_us;
+  _stats.sync_us += static_cast<uint64_t>(sync_us);
+  _stats.sync.observe(static_cast<double>(sync_us) / 1e6);
   _stats.batch_records += _writer->durable_through() + 1 - _batch_first_ticket;
   if (!s.ok()) {
     log_error("shard %u: spool sync of %s failed: %s", _ctx.id, _writer->segment_path(), s.message());

@@ -28,6 +28,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "engine/observe/metrics.h"
 #include "engine/runtime/component.h"
 #include "engine/shard_context.h"
 #include "engine/store/segments.h"
@@ -46,6 +47,7 @@ struct StoreStats {
   uint64_t batches = 0;
   uint64_t batch_records = 0;  // records those batches carried
   uint64_t sync_us = 0;        // total time from write submission to sync completion
+  BucketHistogram sync{kSyncBounds};  // the same, per batch, for /metrics
 };
 
 class Store : public Component {

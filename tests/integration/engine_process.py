@@ -82,7 +82,7 @@ class Engine:
     """One ringmta process on a loopback port."""
 
     def __init__(self, spool, args=(), shards=2, host='127.0.0.1', workdir=None, raw=False,
-                 port=None, deliver=False):
+                 port=None, deliver=False, admin=False):
         # raw: the command line is exactly args (with --config, say); then
         # port must be the port the config listens on.
         self.raw = raw
@@ -90,6 +90,10 @@ class Engine:
         # The acceptance tests check what stays in the spool, so by default
         # the engine holds mail (--hold true); delivery tests pass deliver=True.
         self.deliver = deliver
+        # admin: the admin API on a free port of host (admin_url); without,
+        # none (so that no test depends on the default port being free).
+        self.admin = admin
+        self.admin_port = None
         self.spool = spool
         self.args = list(args)
         self.shards = shards
@@ -109,12 +113,18 @@ class Engine:
                '--spool', self.spool, '--hostname', 'mta.ringmta.test']
         if self.shards is not None:
             cmd += ['--shards', str(self.shards)]
+        if self.admin:
+            cmd += ['--admin-listen', '%s:%d' % (self.host, self.admin_port)]
+        elif '--admin-listen' not in self.args:
+            cmd += ['--admin-listen', '']
         return cmd + self.args + hold
 
     def start(self, deadline=START_DEADLINE):
         """Starts the engine and waits until its port accepts connections."""
         for attempt in range(3):
             self.port = self.fixed_port or free_port(self.host)
+            if self.admin:
+                self.admin_port = free_port(self.host)
             fd, self._log_path = tempfile.mkstemp(prefix='ringmta-', suffix='.log',
                                                   dir=self.workdir)
             os.close(fd)
@@ -156,6 +166,10 @@ class Engine:
         self.kill()
         return ('ringmta did not accept connections on %s:%d within %.0f s\n--- its log ---\n%s'
                 % (self.host, self.port, deadline, self.log()))
+
+    @property
+    def admin_url(self):
+        return 'http://%s:%d' % (self.host, self.admin_port)
 
     @property
     def address(self):

@@ -111,9 +111,9 @@ class EngineTestCase(unittest.TestCase):
         return path
 
     def start_engine(self, *args, spool=None, shards=2, host='127.0.0.1', raw=False, port=None,
-                     deliver=False):
+                     deliver=False, admin=False):
         eng = Engine(spool or os.path.join(self.tmp, 'spool'), args=args, shards=shards, deliver=deliver,
-                     host=host, workdir=self.tmp, raw=raw, port=port)
+                     host=host, workdir=self.tmp, raw=raw, port=port, admin=admin)
         os.makedirs(eng.spool, exist_ok=True)
         self.engines.append(eng)
         eng.start()

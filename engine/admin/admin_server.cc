@@ -1,0 +1,326 @@
+// engine/admin/admin_server.cc — the admin API's connections (admin_server.h).
+#include "engine/admin/admin_server.h"
+
+#include <liburing.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "engine/runtime/clock.h"
+#include "engine/runtime/listener.h"
+#include "engine/runtime/log.h"
+#include "engine/runtime/user_data.h"
+#include "proto/http_response.h"
+
+namespace ringmta {
+namespace {
+
+// Connections per shard; beyond, a new one gets 503 and is closed.
+constexpr uint32_t kMaxConnections = 256;
+// A connection with no request in progress is closed after this long,
+// one inside a request (headers or body trickling in) after the same.
+constexpr int64_t kIdleMs = 60'000;
+// A pipelining client is buffered up to one full request beyond the one
+// being answered; past that it is told to slow down.
+constexpr size_t kHeadroom = 1 << 20;
+
+}  // namespace
+
+AdminServer::AdminServer(const ShardContext& ctx, std::vector<int> listen_fds, const AdminAccess* access,
+                         AdminApi& api)
+    : _ctx(ctx), _listen_fds(std::move(listen_fds)), _access(access), _api(api) {
+  _limits.max_body = ctx.config.admin_max_body;
+}
+
+AdminServer::~AdminServer() {
+  for (uint32_t slot = 0; slot < _conns.size(); ++slot) {
+    if (_conns[slot].io.fd >= 0) {
+      _conns[slot].io.release();
+    }
+  }
+  for (int fd : _listen_fds) {
+    close(fd);
+  }
+}
+
+void AdminServer::start() {
+  for (uint32_t i = 0; i < _listen_fds.size(); ++i) {
+    arm_accept(i);
+  }
+}
+
+void AdminServer::arm_accept(uint32_t listener) {
+  io_uring_sqe* sqe = _ctx.ring.sqe();
+  io_uring_prep_multishot_accept(sqe, _listen_fds[listener], nullptr, nullptr, SOCK_CLOEXEC);
+  io_uring_sqe_set_data64(sqe, encode(Op::kAdminAccept, listener));
+}
+
+void AdminServer::on_completion(const UserData& ud, io_uring_cqe* cqe) {
+  switch (ud.op) {
+    case Op::kAdminAccept:
+      on_accept(ud.slot, cqe);
+      return;
+    case Op::kAdminRecv:
+    case Op::kAdminSend:
+      if (ud.slot >= _conns.size() || _conns[ud.slot].gen != ud.gen || _conns[ud.slot].io.fd < 0) {
+        if (ud.op == Op::kAdminRecv && (cqe->flags & IORING_CQE_F_BUFFER)) {
+          _ctx.buffers.recycle(static_cast<uint16_t>(cqe->flags >> IORING_CQE_BUFFER_SHIFT));
+        }
+        return;
+      }
+      ud.op == Op::kAdminRecv ? on_recv(ud.slot, cqe) : on_send(ud.slot, cqe);
+      return;
+    default:
+      return;
+  }
+}
+
+void AdminServer::on_accept(uint32_t listener, io_uring_cqe* cqe) {
+  if (!(cqe->flags & IORING_CQE_F_MORE) && !_ctx.stopping && cqe->res != -ECANCELED) {
+    arm_accept(listener);
+  }
+  if (cqe->res < 0) {
+    if (cqe->res != -ECANCELED) {
+      log_warn("shard %u: admin accept: %s", _ctx.id, strerror(-cqe->res));
+    }
+    return;
+  }
+  const int fd = cqe->res;
+  if (_ctx.stopping || _conns.in_use() >= kMaxConnections) {
+    const std::string r = proto::http_error(503, _ctx.stopping ? "stopping" : "too many admin connections", false);
+    [[maybe_unused]] ssize_t w = ::send(fd, r.data(), r.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    close(fd);
+    return;
+  }
+  const uint32_t slot = _conns.acquire();
+  Conn& c = _conns[slot];
+  ++c.gen;
+  c.io = SocketIo{.fd = fd};
+  c.parser = std::make_unique<proto::HttpParser>(proto::HttpParser::Kind::kRequest, _limits);
+  c.input.clear();
+  c.out.clear();
+  c.waiting = false;
+  c.keep_alive = true;
+  c.closing = false;
+  c.shut = false;
+  socklen_t len = sizeof c.peer;
+  getpeername(fd, reinterpret_cast<sockaddr*>(&c.peer), &len);
+  c.last_activity_ms = monotonic_ms();
+  c.io.arm_recv(_ctx.ring, _ctx.buffers.group(), encode(Op::kAdminRecv, slot, c.gen));
+}
+
+void AdminServer::on_recv(uint32_t slot, io_uring_cqe* cqe) {
+  Conn& c = _conns[slot];
+  const bool more = cqe->flags & IORING_CQE_F_MORE;
+  if (!more) {
+    c.io.recv_armed = false;
+  }
+  if (cqe->res > 0) {
+    const auto id = static_cast<uint16_t>(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
+    if (!c.shut && !c.closing) {
+      c.input.append(_ctx.buffers.data(id), static_cast<size_t>(cqe->res));
+      c.last_activity_ms = monotonic_ms();
+    }
+    _ctx.buffers.recycle(id);
+    if (!c.shut && !c.closing) {
+      if (c.waiting && c.input.size() > _limits.max_body + kHeadroom) {
+        // Pipelined far past the request still being answered.
+        c.out += proto::http_error(429, "too many pipelined requests waiting", false);
+        c.closing = true;
+      } else {
+        serve(slot);
+      }
+      flush(slot);
+    }
+    if (!more && !c.shut) {
+      c.io.arm_recv(_ctx.ring, _ctx.buffers.group(), encode(Op::kAdminRecv, slot, c.gen));
+    }
+  } else if (cqe->res == -ENOBUFS) {
+    if (!c.shut) {
+      c.io.arm_recv(_ctx.ring, _ctx.buffers.group(), encode(Op::kAdminRecv, slot, c.gen));
+    }
+  } else {
+    // The peer closed (or the socket failed). A request still waiting for
+    // its answer (an injection's spool batch) completes all the same.
+    if (!c.shut && c.parser->in_message()) {
+      log_debug("shard %u: admin client left in the middle of a request", _ctx.id);
+    }
+    shut(slot);
+  }
+  maybe_release(slot);
+}
+
+// serve parses and answers requests from the input, one at a time, until
+// the input holds no complete request or one is waiting for its answer.
+void AdminServer::serve(uint32_t slot) {
+  Conn& c = _conns[slot];
+  size_t pos = 0;
+  while (!c.waiting && !c.closing) {
+    pos += c.parser->feed(std::string_view(c.input).substr(pos));
+    if (c.parser->failed()) {
+      const proto::HttpError& e = c.parser->error();
+      c.out += proto::http_error(e.status, e.message, false);
+      c.closing = true;
+      break;
+    }
+    if (c.parser->take_continue()) {
+      c.out += "HTTP/1.1 100 Continue\r\n\r\n";
+    }
+    if (!c.parser->done()) {
+      break;
+    }
+    proto::HttpMessage req = c.parser->take();
+    c.keep_alive = req.keep_alive && !_ctx.stopping;
+    const bool head = req.method == "HEAD";
+    if (_access != nullptr) {
+      switch (_access->check(reinterpret_cast<const sockaddr*>(&c.peer), req.header("Authorization"))) {
+        case AdminAccess::Verdict::kAllowed:
+          break;
+        case AdminAccess::Verdict::kNoToken:
+          answer(c, json_error(401, "this client is outside admin.trusted_networks: send Authorization: "
+                                    "Bearer TOKEN with a token of admin.tokens_file"),
+                 head);
+          continue;
+        case AdminAccess::Verdict::kBadToken:
+          answer(c, json_error(401, "the bearer token is not one of admin.tokens_file"), head);
+          continue;
+      }
+    }
+    std::optional<AdminResponse> r = _api.handle(req, AdminRequestRef{slot, c.gen});
+    if (r) {
+      answer(c, *r, head);
+    } else {
+      c.waiting = true;  // respond() comes later
+    }
+  }
+  c.input.erase(0, pos);
+}
+
+void AdminServer::answer(Conn& c, const AdminResponse& r, bool head) {
+  std::vector<std::pair<std::string, std::string>> extra;
+  if (r.status == 401) {
+    extra.emplace_back("WWW-Authenticate", "Bearer realm=\"ringmta\"");
+  }
+  std::string bytes = proto::http_response(r.status, r.content_type, r.body, c.keep_alive, extra);
+  if (head) {
+    bytes.resize(bytes.size() - r.body.size());
+  }
+  c.out += bytes;
+  if (!c.keep_alive) {
+    c.closing = true;
+  }
+}
+
+void AdminServer::respond(AdminRequestRef ref, const AdminResponse& r) {
+  if (ref.slot >= _conns.size()) {
+    return;
+  }
+  Conn& c = _conns[ref.slot];
+  if (c.gen != ref.gen || c.io.fd < 0 || !c.waiting) {
+    return;
+  }
+  c.waiting = false;
+  if (c.shut) {
+    maybe_release(ref.slot);
+    return;
+  }
+  answer(c, r, false);
+  serve(ref.slot);  // pipelined requests behind it
+  flush(ref.slot);
+}
+
+void AdminServer::flush(uint32_t slot) {
+  Conn& c = _conns[slot];
+  if (c.shut || c.io.send_in_flight) {
+    return;
+  }
+  if (c.out.empty()) {
+    if (c.closing) {
+      shut(slot);
+    }
+    return;
+  }
+  c.io.sending.swap(c.out);
+  c.out.clear();
+  c.io.start_send(_ctx.ring, encode(Op::kAdminSend, slot, c.gen));
+}
+
+void AdminServer::on_send(uint32_t slot, io_uring_cqe* cqe) {
+  Conn& c = _conns[slot];
+  switch (c.io.on_send(_ctx.ring, c.shut ? -ECANCELED : cqe->res, encode(Op::kAdminSend, slot, c.gen))) {
+    case SocketIo::SendState::kMore:
+      return;
+    case SocketIo::SendState::kError:
+      shut(slot);
+      break;
+    case SocketIo::SendState::kDone:
+      flush(slot);
+      break;
+  }
+  maybe_release(slot);
+}
+
+void AdminServer::shut(uint32_t slot) {
+  Conn& c = _conns[slot];
+  if (c.shut) {
+    return;
+  }
+  c.shut = true;
+  c.input.clear();
+  c.out.clear();
+  c.io.shut(_ctx.ring, encode(Op::kAdminRecv, slot, c.gen));
+  maybe_release(slot);
+}
+
+void AdminServer::maybe_release(uint32_t slot) {
+  Conn& c = _conns[slot];
+  // A request AdminApi holds keeps its slot until respond(): its ref must
+  // not name a reused connection.
+  if (c.io.fd < 0 || !c.shut || !c.io.idle() || c.waiting) {
+    return;
+  }
+  c.io.release();
+  c.parser.reset();
+  c.input = std::string();
+  c.out = std::string();
+  _conns.release(slot);
+}
+
+void AdminServer::on_tick(int64_t now_ms) {
+  for (uint32_t slot = 0; slot < _conns.size(); ++slot) {
+    Conn& c = _conns[slot];
+    if (c.io.fd < 0 || c.shut || c.waiting || c.io.send_in_flight) {
+      continue;
+    }
+    // Stopping: whatever is not being answered closes (nothing of it was
+    // acknowledged, so a client simply retries elsewhere or later).
+    if (now_ms - c.last_activity_ms >= kIdleMs || _ctx.stopping) {
+      if (c.parser->in_message() && !_ctx.stopping) {
+        c.out += proto::http_error(408, "request not completed in time", false);
+        c.closing = true;
+        flush(slot);
+      } else {
+        shut(slot);
+      }
+    }
+  }
+}
+
+void AdminServer::begin_stop() {
+  for (uint32_t i = 0; i < _listen_fds.size(); ++i) {
+    io_uring_sqe* sqe = _ctx.ring.sqe();
+    io_uring_prep_cancel64(sqe, encode(Op::kAdminAccept, i), 0);
+    io_uring_sqe_set_data64(sqe, encode(Op::kCancel));
+  }
+  for (uint32_t slot = 0; slot < _conns.size(); ++slot) {
+    Conn& c = _conns[slot];
+    if (c.io.fd >= 0 && !c.shut && !c.waiting && !c.io.send_in_flight && !c.parser->in_message()) {
+      shut(slot);
+    }
+  }
+}
+
+}  // namespace ringmta

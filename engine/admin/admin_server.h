@@ -1,0 +1,79 @@
+// engine/admin/admin_server.h — a shard's HTTP/1.1 admin listener: accept
+// (multishot, on the shard's own SO_REUSEPORT socket, like SMTP), requests
+// read with proto::HttpParser, keep-alive and pipelining (answers go out
+// in request order: the next request is parsed only once the one before
+// it is answered), access by network or bearer token, idle and stop
+// timeouts. What a request gets is AdminApi's business.
+//
+//   AdminServer admin(ctx, listen_fds, access, api);
+//   admin.start();
+//   ... api answers a request it held later: admin.respond(ref, response)
+#pragma once
+
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/admin/admin_access.h"
+#include "engine/admin/admin_api.h"
+#include "engine/runtime/component.h"
+#include "engine/runtime/slot_pool.h"
+#include "engine/runtime/socket_io.h"
+#include "engine/shard_context.h"
+#include "proto/http_parse.h"
+
+namespace ringmta {
+
+class AdminServer : public Component {
+ public:
+  AdminServer(const ShardContext& ctx, std::vector<int> listen_fds, const AdminAccess* access, AdminApi& api);
+  ~AdminServer();
+  AdminServer(const AdminServer&) = delete;
+  AdminServer& operator=(const AdminServer&) = delete;
+
+  void start();
+  // respond answers the request AdminApi held (a no-op if its client left).
+  void respond(AdminRequestRef ref, const AdminResponse& r);
+
+  void on_completion(const UserData& ud, io_uring_cqe* cqe) override;
+  void on_tick(int64_t now_ms) override;
+  void begin_stop() override;
+  bool drained() const override { return _conns.in_use() == 0; }
+
+ private:
+  struct Conn {
+    SocketIo io;
+    uint32_t gen = 0;
+    std::unique_ptr<proto::HttpParser> parser;
+    std::string input;       // received, not yet parsed (pipelined requests wait here)
+    std::string out;         // answers not yet handed to a send
+    bool waiting = false;    // AdminApi holds the current request
+    bool keep_alive = true;  // of the request being answered
+    bool closing = false;    // close once `out` is sent
+    bool shut = false;
+    sockaddr_storage peer{};
+    int64_t last_activity_ms = 0;
+  };
+
+  void arm_accept(uint32_t listener);
+  void on_accept(uint32_t listener, io_uring_cqe* cqe);
+  void on_recv(uint32_t slot, io_uring_cqe* cqe);
+  void serve(uint32_t slot);
+  void answer(Conn& c, const AdminResponse& r, bool head);
+  void flush(uint32_t slot);
+  void on_send(uint32_t slot, io_uring_cqe* cqe);
+  void shut(uint32_t slot);
+  void maybe_release(uint32_t slot);
+
+  const ShardContext& _ctx;
+  std::vector<int> _listen_fds;
+  const AdminAccess* const _access;  // null: everyone is allowed (tests of the server alone)
+  AdminApi& _api;
+  proto::HttpLimits _limits;
+  SlotPool<Conn> _conns;
+};
+
+}  // namespace ringmta
