@@ -50,6 +50,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "proto/message_parts.h"
 #include "proto/template.h"
 
 namespace ringmta::proto {
@@ -63,16 +64,6 @@ struct InjectLimits {
   size_t max_substitutions = 256;          // keys per substitutions object
   size_t max_value_size = 64 * 1024;       // octets per substitution value
   size_t max_content_size = 20 * 1024 * 1024;  // raw content, or each body
-};
-
-// MessageParts is the "content" object: mime_build.h makes the message.
-struct MessageParts {
-  std::string from;  // "News <news@example.com>" or "news@example.com"
-  std::string subject;
-  std::string text_body;  // "" when absent
-  std::string html_body;  // "" when absent
-  std::optional<std::string> reply_to;
-  std::vector<std::pair<std::string, std::string>> headers;  // in given order
 };
 
 struct InjectRecipient {
