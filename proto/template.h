@@ -31,7 +31,10 @@
 // render() refuses such a value (InvalidArgument naming the variable) and
 // that recipient fails; the value is never silently changed, because a
 // sender who sees a fail count learns of the bad data, one whose
-// "Subject" quietly lost a line does not.
+// "Subject" quietly lost a line does not. One shape a value can still
+// change: a header line that is nothing but a variable ("{{extra}}\r\n")
+// becomes an empty line when the value is empty, and ends the header
+// section there; write "X-Extra: {{extra}}" instead.
 #pragma once
 
 #include <cstddef>
