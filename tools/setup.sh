@@ -12,6 +12,7 @@ build_pkgs=(
   liburing-dev libwolfssl-dev libmimalloc-dev libabsl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libtomlplusplus-dev libc-ares-dev libcrypt-dev libre2-dev libssl-dev libhttp-parser-dev
+  libsimdjson-dev nlohmann-json3-dev
 )
 # Real peers the tests start themselves, clang for the libFuzzer harnesses,
 # and stress-ng for running the integration tests beside load (README, "Tests").

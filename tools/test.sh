@@ -66,8 +66,9 @@ if ((quick == 0)); then
     CXX=clang++ meson setup build-fuzz -Dfuzz=true -Dbenchmarks=false -Dtests=true --buildtype=debugoptimized \
       >build-fuzz.setup.log 2>&1 || { cat build-fuzz.setup.log; failed=$((failed + 1)); }
   fi
-  if [[ -f build-fuzz/build.ninja ]] && ninja -C build-fuzz -j"$jobs" tests/fuzz/command_fuzzer tests/fuzz/data_decoder_fuzzer tests/fuzz/dkim_canon_fuzzer tests/fuzz/header_scan_fuzzer tests/fuzz/spf_fuzzer tests/fuzz/dns_record_fuzzer tests/fuzz/http_parse_fuzzer >build-fuzz.build.log 2>&1; then
-    for f in command data_decoder dkim_canon header_scan spf dns_record http_parse; do
+  fuzzers=(command data_decoder dkim_canon header_scan spf dns_record http_parse inject_request template)
+  if [[ -f build-fuzz/build.ninja ]] && ninja -C build-fuzz -j"$jobs" "${fuzzers[@]/#/tests/fuzz/}" >build-fuzz.build.log 2>&1; then
+    for f in "${fuzzers[@]}"; do
       corpus=$(mktemp -d)
       cp tests/fuzz/corpus/${f%_decoder}/* "$corpus"/ 2>/dev/null
       if build-fuzz/tests/fuzz/${f}_fuzzer -max_total_time="$fuzz_seconds" -max_len=4096 "$corpus" \
