@@ -111,7 +111,10 @@ absl::Status Shard::setup() {
                                        *_signing, *_store);
   _listen_fds.clear();
   if (!_admin_fds.empty()) {
-    _admin_api = std::make_unique<AdminApi>(*_ctx, _services->metrics);
+    _admin_api = std::make_unique<AdminApi>(*_ctx, _services->metrics, *_signing, *_store,
+                                            [this](AdminRequestRef ref, const AdminResponse& r) {
+                                              _admin->respond(ref, r);
+                                            });
     _admin = std::make_unique<AdminServer>(*_ctx, std::move(_admin_fds), _services->admin_access, *_admin_api);
     _admin_fds.clear();
   }
@@ -138,13 +141,13 @@ absl::Status Shard::setup() {
 // messages, loaded content) and says which component owns which ops.
 void Shard::wire() {
   _store->set_hooks({
-      [this](uint32_t slot, uint32_t gen, bool ok) { _inbound->on_stored(slot, gen, ok); },
+      [this](uint32_t slot, uint32_t gen, bool ok) { on_stored(slot, gen, ok); },
       [this](std::unique_ptr<proto::CompletedMessage> m, SpoolRef ref, bool generated) {
         _delivery->deliver(std::move(m), ref, generated);
       },
       [this](bool ok, uint64_t through) { _retention->on_settled(ok, through); },
   });
-  _signing->set_hooks({[this](uint32_t slot, uint32_t gen) { _inbound->on_stored(slot, gen, false); }});
+  _signing->set_hooks({[this](uint32_t slot, uint32_t gen) { on_stored(slot, gen, false); }});
   _loader->set_hooks({
       [this](uint64_t handle) { _delivery->on_loaded(handle); },
       [this](uint64_t handle) { _delivery->on_load_failed(handle); },
@@ -163,6 +166,16 @@ void Shard::wire() {
     own({Op::kAdminAccept, Op::kAdminRecv, Op::kAdminSend}, _admin.get());
     _components.push_back(_admin.get());
   }
+}
+
+// on_stored: a message someone waits for is durable or failed: an SMTP
+// session's, or an HTTP injection's (its slot has kAdminSlotBit).
+void Shard::on_stored(uint32_t slot, uint32_t gen, bool ok) {
+  if (slot != Store::kNoSession && (slot & kAdminSlotBit) && _admin_api) {
+    _admin_api->injection().on_stored(slot & ~kAdminSlotBit, gen, ok);
+    return;
+  }
+  _inbound->on_stored(slot, gen, ok);
 }
 
 void Shard::own(std::initializer_list<Op> ops, Component* c) {

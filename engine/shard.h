@@ -119,6 +119,7 @@ class Shard {
   bool drained() const;
   int64_t wait_us(int64_t now_ms) const;
   void publish_metrics(int64_t now_ms, bool tick);
+  void on_stored(uint32_t slot, uint32_t gen, bool ok);
 
   const unsigned _id;
   const Config& _config;

@@ -67,7 +67,9 @@ if ((quick == 0)); then
       >build-fuzz.setup.log 2>&1 || { cat build-fuzz.setup.log; failed=$((failed + 1)); }
   fi
   fuzzers=(command data_decoder dkim_canon header_scan spf dns_record http_parse inject_request template)
-  if [[ -f build-fuzz/build.ninja ]] && ninja -C build-fuzz -j"$jobs" "${fuzzers[@]/#/tests/fuzz/}" >build-fuzz.build.log 2>&1; then
+  targets=()
+  for f in "${fuzzers[@]}"; do targets+=("tests/fuzz/${f}_fuzzer"); done
+  if [[ -f build-fuzz/build.ninja ]] && ninja -C build-fuzz -j"$jobs" "${targets[@]}" >build-fuzz.build.log 2>&1; then
     for f in "${fuzzers[@]}"; do
       corpus=$(mktemp -d)
       cp tests/fuzz/corpus/${f%_decoder}/* "$corpus"/ 2>/dev/null

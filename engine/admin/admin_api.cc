@@ -21,12 +21,17 @@ AdminResponse json_error(int status, std::string_view message) {
   return r;
 }
 
-std::optional<AdminResponse> AdminApi::handle(const proto::HttpMessage& req, AdminRequestRef /*ref*/) {
+std::optional<AdminResponse> AdminApi::handle(const proto::HttpMessage& req, AdminRequestRef ref,
+                                              std::string_view client_addr) {
   const std::string_view path = req.path();
   const bool get = req.method == "GET" || req.method == "HEAD";
   if (path == "/metrics") {
     if (!get) return json_error(405, "use GET for /metrics");
     return metrics();
+  }
+  if (path == "/api/v1/inject") {
+    if (req.method != "POST") return json_error(405, "use POST for /api/v1/inject");
+    return _injection.start(req, ref, client_addr);
   }
   if (path == "/api/v1/health") {
     if (!get) return json_error(405, "use GET for /api/v1/health");

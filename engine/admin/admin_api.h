@@ -9,7 +9,8 @@
 //
 // Routes (README "Admin API" has each with a curl example):
 //   GET  /metrics            Prometheus text format 0.0.4
-//   GET  /api/v1/health      {"status":"ok","shards":N}
+//   GET  /api/v1/health      {"status":"ok","shard":N}
+//   POST /api/v1/inject      messages from JSON (injection.h)
 #pragma once
 
 #include <cstdint>
@@ -17,33 +18,26 @@
 #include <optional>
 #include <string>
 
+#include "engine/admin/admin_api_types.h"
+#include "engine/admin/injection.h"
 #include "engine/observe/metrics.h"
 #include "engine/shard_context.h"
 #include "proto/http_parse.h"
 
 namespace ringmta {
 
-struct AdminResponse {
-  int status = 200;
-  std::string content_type = "application/json";
-  std::string body;
-};
-
-// AdminRequestRef names a request that waits for its answer: the
-// connection (slot, generation) it came on.
-struct AdminRequestRef {
-  uint32_t slot = 0;
-  uint32_t gen = 0;
-};
-
-// json_error: {"error": message} with status.
-AdminResponse json_error(int status, std::string_view message);
-
 class AdminApi {
  public:
-  AdminApi(const ShardContext& ctx, const MetricsBoard* board) : _ctx(ctx), _board(board) {}
+  // respond: how a request answered later reaches its connection
+  // (AdminServer::respond).
+  AdminApi(const ShardContext& ctx, const MetricsBoard* board, Signing& signing, Store& store,
+           Injection::Respond respond)
+      : _ctx(ctx), _board(board), _injection(ctx, signing, store, std::move(respond)) {}
 
-  std::optional<AdminResponse> handle(const proto::HttpMessage& req, AdminRequestRef ref);
+  // handle: client_addr is the peer's address as text (for Received:).
+  std::optional<AdminResponse> handle(const proto::HttpMessage& req, AdminRequestRef ref,
+                                      std::string_view client_addr);
+  Injection& injection() { return _injection; }
 
  private:
   AdminResponse metrics() const;
@@ -51,6 +45,7 @@ class AdminApi {
 
   const ShardContext& _ctx;
   const MetricsBoard* const _board;
+  Injection _injection;
 };
 
 }  // namespace ringmta

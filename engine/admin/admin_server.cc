@@ -189,7 +189,8 @@ void AdminServer::serve(uint32_t slot) {
           continue;
       }
     }
-    std::optional<AdminResponse> r = _api.handle(req, AdminRequestRef{slot, c.gen});
+    std::optional<AdminResponse> r =
+        _api.handle(req, AdminRequestRef{slot, c.gen}, peer_text(reinterpret_cast<const sockaddr*>(&c.peer)));
     if (r) {
       answer(c, *r, head);
     } else {
