@@ -76,7 +76,7 @@ Shard::~Shard() {
   }
 }
 
-void Shard::adopt(const spool::RecoveredMessage& r) { _adopted.push_back(_table.add(live_from_recovered(r))); }
+void Shard::adopt(const spool::RecoveredMessage& r) { _adopted.push_back(_table.add(live_from_recovered(r, _table.domains()))); }
 
 absl::Status Shard::setup() {
   // The ring is created here, on the shard's own thread: SINGLE_ISSUER ties
@@ -110,8 +110,12 @@ absl::Status Shard::setup() {
   _inbound = std::make_unique<Inbound>(*_ctx, std::move(_listen_fds), std::move(_listen_tls), *_services,
                                        *_signing, *_store);
   _listen_fds.clear();
+  if (_services->admin_state != nullptr) {
+    _outbound->set_blocks(_services->admin_state->blocks(absl::ToUnixSeconds(absl::Now())));
+  }
   if (!_admin_fds.empty()) {
-    _admin_api = std::make_unique<AdminApi>(*_ctx, _services->metrics, *_signing, *_store,
+    _admin_api = std::make_unique<AdminApi>(*_ctx, _services->metrics, _services->admin_state, *_signing, *_store,
+                                            *_outbox,
                                             [this](AdminRequestRef ref, const AdminResponse& r) {
                                               _admin->respond(ref, r);
                                             });
@@ -296,8 +300,42 @@ void Shard::dispatch(io_uring_cqe* cqe) {
 void Shard::on_mesh(ShardMessage&& m) {
   if (auto* job = std::get_if<DeliveryJob>(&m)) {
     _outbound->enqueue(std::move(*job));
+  } else if (auto* result = std::get_if<DeliveryResult>(&m)) {
+    _delivery->on_result(std::move(*result));
   } else {
-    _delivery->on_result(std::move(std::get<DeliveryResult>(m)));
+    AdminCallPtr call = std::move(std::get<AdminCallPtr>(m));
+    if (call->reply) {
+      if (_admin_api) {
+        _admin_api->calls().on_reply(std::move(call));
+      }
+      return;
+    }
+    answer_admin_call(*call);
+    const unsigned to = call->from;
+    call->reply = true;
+    _outbox->send(to, ShardMessage(std::move(call)));
+  }
+}
+
+// answer_admin_call: this shard's part of an admin API call (admin_call.h).
+void Shard::answer_admin_call(AdminCall& call) {
+  switch (call.kind) {
+    case AdminCall::Kind::kQueues:
+      call.sites = _outbound->site_rows(call.domain);
+      call.domains = _delivery->domain_rows(call.domain);
+      return;
+    case AdminCall::Kind::kFlush:
+      call.count = _delivery->flush(call.domain);
+      return;
+    case AdminCall::Kind::kSetBlocks:
+      // What is no longer blocked goes now, not at its next retry.
+      for (const std::string& domain : _outbound->set_blocks(call.blocks)) {
+        call.count += _delivery->flush(domain);
+      }
+      return;
+    case AdminCall::Kind::kShow:
+      call.message = _delivery->describe(call.queue_id);
+      return;
   }
 }
 

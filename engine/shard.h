@@ -120,6 +120,7 @@ class Shard {
   int64_t wait_us(int64_t now_ms) const;
   void publish_metrics(int64_t now_ms, bool tick);
   void on_stored(uint32_t slot, uint32_t gen, bool ok);
+  void answer_admin_call(AdminCall& call);
 
   const unsigned _id;
   const Config& _config;

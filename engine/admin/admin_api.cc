@@ -6,7 +6,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <tuple>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "engine/admin/queue_view.h"
+#include "proto/address.h"
 #include "absl/time/clock.h"
 #include "proto/json_text.h"
 
@@ -33,6 +40,33 @@ std::optional<AdminResponse> AdminApi::handle(const proto::HttpMessage& req, Adm
     if (req.method != "POST") return json_error(405, "use POST for /api/v1/inject");
     return _injection.start(req, ref, client_addr);
   }
+  if (path == "/api/v1/queues") {
+    if (!get) return json_error(405, "use GET for /api/v1/queues");
+    return queues(req, ref);
+  }
+  if (path.substr(0, 17) == "/api/v1/messages/") {
+    if (!get) return json_error(405, "use GET for /api/v1/messages/ID");
+    return show(path.substr(17), ref);
+  }
+  if (path == "/api/v1/suspensions") {
+    if (!get) return json_error(405, "use GET for /api/v1/suspensions");
+    AdminResponse r;
+    r.body = render_blocks(_state ? _state->blocks(absl::ToUnixSeconds(absl::Now())) : std::vector<AdminBlock>{},
+                           absl::ToUnixSeconds(absl::Now()));
+    return r;
+  }
+  const bool post = req.method == "POST";
+  if (path == "/api/v1/flush") {
+    if (!post) return json_error(405, "use POST for /api/v1/flush");
+    return flush(req, ref);
+  }
+  for (auto [name, hold, add] : {std::tuple{"/api/v1/suspend", false, true}, std::tuple{"/api/v1/resume", false, false},
+                                 std::tuple{"/api/v1/hold", true, true}, std::tuple{"/api/v1/release", true, false}}) {
+    if (path == name) {
+      if (!post) return json_error(405, absl::StrCat("use POST for ", name));
+      return block(req, ref, hold, add);
+    }
+  }
   if (path == "/api/v1/health") {
     if (!get) return json_error(405, "use GET for /api/v1/health");
     AdminResponse r;
@@ -41,6 +75,124 @@ std::optional<AdminResponse> AdminApi::handle(const proto::HttpMessage& req, Adm
   }
   return json_error(404, absl::StrCat("no such endpoint: ", req.method, " ", std::string(path),
                                       " (README \"Admin API\" lists them)"));
+}
+
+std::optional<AdminResponse> AdminApi::queues(const proto::HttpMessage& req, AdminRequestRef ref) {
+  AdminCall call;
+  call.kind = AdminCall::Kind::kQueues;
+  call.domain = absl::AsciiStrToLower(req.query_param("domain"));
+  _calls.broadcast(call, [this, ref](std::vector<AdminCallPtr> replies) {
+    const int64_t now_s = absl::ToUnixSeconds(absl::Now());
+    AdminResponse r;
+    r.body = render_queues(replies, _state ? _state->blocks(now_s) : std::vector<AdminBlock>{}, now_s);
+    _respond(ref, r);
+  });
+  return std::nullopt;
+}
+
+std::optional<AdminResponse> AdminApi::show(std::string_view id, AdminRequestRef ref) {
+  if (id.empty() || id.size() > 64) {
+    return json_error(400, "expected /api/v1/messages/QUEUEID");
+  }
+  AdminCall call;
+  call.kind = AdminCall::Kind::kShow;
+  call.queue_id = std::string(id);
+  _calls.broadcast(call, [this, ref, id = std::string(id)](std::vector<AdminCallPtr> replies) {
+    for (const AdminCallPtr& c : replies) {
+      if (!c->message.empty()) {
+        AdminResponse r;
+        r.body = c->message + "\n";
+        _respond(ref, r);
+        return;
+      }
+    }
+    _respond(ref, json_error(404, absl::StrCat("no live message ", id,
+                                               " (delivered, bounced, or never here; the event log has its fate)")));
+  });
+  return std::nullopt;
+}
+
+std::optional<AdminResponse> AdminApi::flush(const proto::HttpMessage& req, AdminRequestRef ref) {
+  AdminCall call;
+  call.kind = AdminCall::Kind::kFlush;
+  call.domain = absl::AsciiStrToLower(req.query_param("domain"));
+  _calls.broadcast(call, [this, ref](std::vector<AdminCallPtr> replies) {
+    uint64_t n = 0;
+    for (const AdminCallPtr& c : replies) n += c->count;
+    AdminResponse r;
+    r.body = absl::StrCat("{\"flushed_recipients\":", n, "}\n");
+    _respond(ref, r);
+  });
+  return std::nullopt;
+}
+
+namespace {
+
+// parse_duration: "90s", "15m", "1h", "2h30m", "1d".
+bool parse_duration(std::string_view text, absl::Duration* out) {
+  if (text.size() > 1 && text.back() == 'd') {
+    int64_t days = 0;
+    if (!absl::SimpleAtoi(absl::string_view(text.data(), text.size() - 1), &days) || days <= 0 || days > 365) {
+      return false;
+    }
+    *out = absl::Hours(24 * days);
+    return true;
+  }
+  return absl::ParseDuration(absl::string_view(text.data(), text.size()), out) && *out > absl::ZeroDuration();
+}
+
+}  // namespace
+
+std::optional<AdminResponse> AdminApi::block(const proto::HttpMessage& req, AdminRequestRef ref, bool hold,
+                                             bool add) {
+  if (_state == nullptr) {
+    return json_error(503, "suspensions and holds are not available here");
+  }
+  const std::string domain = absl::AsciiStrToLower(req.query_param("domain"));
+  if (!proto::valid_dns_name(domain)) {
+    return json_error(400, domain.empty() ? "domain=D is required" : absl::StrCat("not a domain name: ", domain));
+  }
+  const int64_t now_s = absl::ToUnixSeconds(absl::Now());
+  absl::Duration duration = absl::Hours(1);
+  if (const std::string d = req.query_param("duration"); add && !hold && !d.empty() && !parse_duration(d, &duration)) {
+    return json_error(400, absl::StrCat("duration: expected 90s, 15m, 1h, 2h30m or 1d, got ", d));
+  }
+  const std::string reason = req.query_param("reason").substr(0, 200);
+  bool found = false;
+  absl::StatusOr<std::vector<AdminBlock>> blocks = _state->change(
+      [&](std::vector<AdminBlock>& list) {
+        auto it = std::find_if(list.begin(), list.end(),
+                               [&](const AdminBlock& b) { return b.domain == domain && b.hold == hold; });
+        found = it != list.end();
+        if (!add) {
+          if (found) list.erase(it);
+          return;
+        }
+        AdminBlock b{domain, hold, hold ? 0 : now_s + absl::ToInt64Seconds(duration), reason, now_s};
+        if (found) {
+          *it = std::move(b);
+        } else {
+          list.push_back(std::move(b));
+        }
+      },
+      now_s);
+  if (!blocks.ok()) {
+    return json_error(500, absl::StrCat("could not record it durably: ", blocks.status().message()));
+  }
+  if (!add && !found) {
+    return json_error(404, absl::StrCat(domain, " is not ", hold ? "held" : "suspended"));
+  }
+  AdminCall call;
+  call.kind = AdminCall::Kind::kSetBlocks;
+  call.blocks = *blocks;
+  const int64_t until = hold ? 0 : now_s + absl::ToInt64Seconds(duration);
+  _calls.broadcast(call, [this, ref, domain, hold, add, until](std::vector<AdminCallPtr>) {
+    AdminResponse r;
+    r.body = absl::StrCat("{\"domain\":\"", domain, "\",\"", hold ? (add ? "held" : "released") : (add ? "suspended" : "resumed"),
+                          "\":true", add && !hold ? absl::StrCat(",\"until\":", until) : "", "}\n");
+    _respond(ref, r);
+  });
+  return std::nullopt;
 }
 
 AdminResponse AdminApi::metrics() const {

@@ -2,15 +2,21 @@
 // a method and a path, and their handlers. The HTTP connection around it
 // is admin_server.h's.
 //
-//   AdminApi api(ctx, board);
-//   std::optional<AdminResponse> r = api.handle(request, ref);
+//   AdminApi api(ctx, board, state, signing, store, outbox, respond);
+//   std::optional<AdminResponse> r = api.handle(request, ref, client_addr);
 //   // nullopt: answered later through the respond hook (an injection
-//   // waits for its spool batch)
+//   // waits for its spool batch; a queue question for every shard's part)
 //
 // Routes (README "Admin API" has each with a curl example):
-//   GET  /metrics            Prometheus text format 0.0.4
-//   GET  /api/v1/health      {"status":"ok","shard":N}
-//   POST /api/v1/inject      messages from JSON (injection.h)
+//   GET  /metrics                     Prometheus text format 0.0.4
+//   GET  /api/v1/health               {"status":"ok","shard":N}
+//   POST /api/v1/inject               messages from JSON (injection.h)
+//   GET  /api/v1/queues[?domain=D]    one line per queue (queue_view.h)
+//   GET  /api/v1/messages/ID          one message's recipients and their state
+//   POST /api/v1/flush[?domain=D]     deferred recipients are retried now
+//   POST /api/v1/suspend?domain=D[&duration=1h][&reason=R], /api/v1/resume?domain=D
+//   POST /api/v1/hold?domain=D[&reason=R], /api/v1/release?domain=D
+//   GET  /api/v1/suspensions          the suspensions and holds in force
 #pragma once
 
 #include <cstdint>
@@ -19,6 +25,8 @@
 #include <string>
 
 #include "engine/admin/admin_api_types.h"
+#include "engine/admin/admin_calls.h"
+#include "engine/admin/admin_state.h"
 #include "engine/admin/injection.h"
 #include "engine/observe/metrics.h"
 #include "engine/shard_context.h"
@@ -30,22 +38,35 @@ class AdminApi {
  public:
   // respond: how a request answered later reaches its connection
   // (AdminServer::respond).
-  AdminApi(const ShardContext& ctx, const MetricsBoard* board, Signing& signing, Store& store,
-           Injection::Respond respond)
-      : _ctx(ctx), _board(board), _injection(ctx, signing, store, std::move(respond)) {}
+  AdminApi(const ShardContext& ctx, const MetricsBoard* board, AdminState* state, Signing& signing, Store& store,
+           MeshOutbox<ShardMessage>& outbox, Injection::Respond respond)
+      : _ctx(ctx),
+        _board(board),
+        _state(state),
+        _respond(respond),
+        _injection(ctx, signing, store, std::move(respond)),
+        _calls(ctx, outbox) {}
 
   // handle: client_addr is the peer's address as text (for Received:).
   std::optional<AdminResponse> handle(const proto::HttpMessage& req, AdminRequestRef ref,
                                       std::string_view client_addr);
   Injection& injection() { return _injection; }
+  AdminCalls& calls() { return _calls; }
 
  private:
   AdminResponse metrics() const;
   uint64_t spool_bytes() const;
+  std::optional<AdminResponse> queues(const proto::HttpMessage& req, AdminRequestRef ref);
+  std::optional<AdminResponse> show(std::string_view id, AdminRequestRef ref);
+  std::optional<AdminResponse> flush(const proto::HttpMessage& req, AdminRequestRef ref);
+  std::optional<AdminResponse> block(const proto::HttpMessage& req, AdminRequestRef ref, bool hold, bool add);
 
   const ShardContext& _ctx;
   const MetricsBoard* const _board;
+  AdminState* const _state;  // null: no suspensions or holds (tests of the server alone)
+  Injection::Respond _respond;
   Injection _injection;
+  AdminCalls _calls;
 };
 
 }  // namespace ringmta

@@ -87,12 +87,18 @@ int run(int argc, char** argv) {
     return 1;
   }
   MetricsBoard metrics(shards);
+  absl::StatusOr<std::unique_ptr<AdminState>> admin_state = AdminState::open(config.spool_dir);
+  if (!admin_state.ok()) {
+    log_error("%s", admin_state.status().message());
+    return 1;
+  }
   std::vector<std::unique_ptr<ShardServices>> services;
   for (unsigned i = 0; i < shards; ++i) {
     auto s = std::make_unique<ShardServices>();
     s->limits = &limits;
     s->metrics = &metrics;
     s->admin_access = &*admin_access;
+    s->admin_state = admin_state->get();
     if (!contexts->empty()) {
       s->tls_server = std::move((*contexts)[i]);
     }

@@ -34,13 +34,18 @@ const EgressPool* Delivery::pool_of(const proto::Envelope& e) const {
   return egress.pool_for(e.pool, sender_domain);
 }
 
-std::unique_ptr<LiveMessage> live_from_recovered(const spool::RecoveredMessage& r) {
+std::unique_ptr<LiveMessage> live_from_recovered(const spool::RecoveredMessage& r, DomainIds& domains) {
   auto lm = std::make_unique<LiveMessage>();
   lm->record = SpoolRef{r.record_offset, static_cast<uint32_t>(r.record_size), SpoolRef::kRecovered | r.segment};
   lm->id = QueueIdKey(r.queue_id);
   lm->is_dsn = r.envelope.sender.empty();
-  for (const spool::RecipientState& st : r.rcpt_state) {
-    lm->rcpts.push_back(RcptState{st.status, st.attempts, st.next_retry});
+  for (size_t i = 0; i < r.rcpt_state.size(); ++i) {
+    const spool::RecipientState& st = r.rcpt_state[i];
+    const bool live = !spool::is_final(st.status) && i < r.envelope.recipients.size();
+    lm->rcpts.push_back(RcptState{.status = st.status,
+                                  .attempts = static_cast<uint16_t>(std::min<uint32_t>(st.attempts, UINT16_MAX)),
+                                  .domain = live ? domains.acquire(domain_of(r.envelope.recipients[i])) : 0,
+                                  .next_retry = st.next_retry});
   }
   // Copied into this shard's own segment as soon as it is read back, so
   // that the segments recovery found can be deleted (recovered_spool.h).
@@ -88,6 +93,9 @@ void Delivery::deliver(std::unique_ptr<proto::CompletedMessage> m, SpoolRef ref,
   }
   auto lm = std::make_unique<LiveMessage>();
   lm->rcpts.resize(m->envelope.recipients.size());
+  for (size_t i = 0; i < lm->rcpts.size(); ++i) {
+    lm->rcpts[i].domain = _table.domains().acquire(domain_of(m->envelope.recipients[i]));
+  }
   lm->id = QueueIdKey(m->queue_id);
   lm->record = ref;
   lm->is_dsn = generated || m->envelope.sender.empty();

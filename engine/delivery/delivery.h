@@ -48,7 +48,8 @@ struct DeliveryStats {
 
 // live_from_recovered: the metadata of a message recovery found, as a live
 // message (its content stays in the spool until it is read back).
-std::unique_ptr<LiveMessage> live_from_recovered(const spool::RecoveredMessage& r);
+// Its recipients' domains are interned in `domains` (the table's).
+std::unique_ptr<LiveMessage> live_from_recovered(const spool::RecoveredMessage& r, DomainIds& domains);
 
 class Delivery : public Component {
  public:
@@ -69,6 +70,15 @@ class Delivery : public Component {
 
   const DeliveryStats& stats() const { return _stats; }
   size_t waiting_retries() const { return _retries.size(); }
+
+  // The admin API (delivery_admin.cc). domain_rows: what waits on this
+  // origin shard (not in flight) by recipient domain; flush: deferred
+  // recipients (of `domain`, or all) are tried now, returns how many;
+  // describe: one message as a JSON object, "" when this shard does not
+  // have it.
+  std::vector<DomainRow> domain_rows(std::string_view domain) const;
+  size_t flush(std::string_view domain);
+  std::string describe(std::string_view queue_id) const;
   void on_tick(int64_t now_ms) override;
 
  private:
@@ -77,6 +87,7 @@ class Delivery : public Component {
   void dispatch(uint64_t handle);
   void record_outcome(LiveMessage& lm, RcptOutcome& o, const DeliveryResult& r, absl::Time now, bool expired);
   void finish_attempt(uint64_t handle);
+  void note_error(std::string_view rcpt, std::string_view text, absl::Time now);
   void finalize(uint64_t handle);
   void schedule_retry(uint64_t handle, const LiveMessage& lm);
   uint64_t send_dsn(LiveMessage& lm);
@@ -94,6 +105,13 @@ class Delivery : public Component {
   RetryQueue _retries;
   PoolCursor _pools;  // this shard's place in each pool's round robin
   DeliveryStats _stats;
+  // The last deferral or bounce text per recipient domain, for the admin
+  // API's queue rows; bounded (cleared when it grows past kMaxLastErrors).
+  struct LastError {
+    std::string text;
+    absl::Time time;
+  };
+  absl::flat_hash_map<std::string, LastError> _last_errors;
 };
 
 }  // namespace ringmta

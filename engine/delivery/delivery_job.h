@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "engine/admin/admin_call.h"
 #include "engine/delivery/bounce_class.h"
 #include "proto/client_session.h"
 #include "proto/server_session.h"
@@ -88,6 +89,9 @@ struct RcptOutcome {
   // internal: ringmta made this outcome itself (DNS, connect, TLS, timeout,
   // a held queue, queue lifetime), no remote server said it.
   bool internal = false;
+  // admin_hold: held by an operator's hold (ringmta-ctl hold): held mail
+  // does not expire (postsuper -h).
+  bool admin_hold = false;
   // bounce_class: what kind of failure it is (bounce_class.h), set by the
   // origin when it records the outcome; kUncategorized for a delivery.
   BounceClass bounce_class = BounceClass::kUncategorized;
@@ -134,6 +138,9 @@ struct DeliveryJob {
   }
 };
 
-using ShardMessage = std::variant<DeliveryJob, DeliveryResult>;
+// Jobs to owners, results back to origins, and the admin API's calls
+// (engine/admin/admin_call.h), which are rare: kept behind a pointer so
+// that they do not make every message on the mesh larger.
+using ShardMessage = std::variant<DeliveryJob, DeliveryResult, AdminCallPtr>;
 
 }  // namespace ringmta

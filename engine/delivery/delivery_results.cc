@@ -69,7 +69,7 @@ void Delivery::record_outcome(LiveMessage& lm, RcptOutcome& o, const DeliveryRes
   if (!o.held) {
     ++st.attempts;  // a held recipient was not tried: its backoff does not grow
   }
-  if (o.outcome == Outcome::kDeferred && expired) {
+  if (o.outcome == Outcome::kDeferred && expired && !o.admin_hold) {
     o.outcome = Outcome::kBounced;
     o.response = absl::StrCat("gave up after ", st.attempts, " attempts (queue lifetime ",
                               _ctx.config.queue_lifetime_s, "s); last error: ", o.response);
@@ -80,21 +80,30 @@ void Delivery::record_outcome(LiveMessage& lm, RcptOutcome& o, const DeliveryRes
   // suppression all read it from the outcome.
   o.bounce_class = class_of(_ctx.config, o);
   ++_stats.by_class[static_cast<size_t>(o.outcome)][static_cast<size_t>(o.bounce_class)];
+  if (o.outcome != Outcome::kDelivered) {
+    note_error(m.envelope.recipients[o.rcpt],
+               o.code != 0 ? absl::StrCat(o.code, " ", o.status, o.status.empty() ? "" : " ", o.response) : o.response,
+               now);
+  }
   if (o.outcome != Outcome::kDeferred) {
     _stats.latency.observe(absl::ToDoubleSeconds(now - m.arrival));
   }
   switch (o.outcome) {
     case Outcome::kDelivered:
       st.status = spool::RcptStatus::kDelivered;
+      _table.domains().release(st.domain);
+      st.domain = DomainIds::kNone;
       ++_stats.delivered;
       break;
     case Outcome::kDeferred:
       st.status = spool::RcptStatus::kDeferred;
-      st.next_retry = o.retry_at > now ? o.retry_at : now + backoff(_ctx.config, std::max(1u, st.attempts));
+      st.next_retry = o.retry_at > now ? o.retry_at : now + backoff(_ctx.config, std::max<uint32_t>(1, st.attempts));
       ++_stats.deferred;
       break;
     case Outcome::kBounced:
       st.status = spool::RcptStatus::kBounced;
+      _table.domains().release(st.domain);
+      st.domain = DomainIds::kNone;
       ++_stats.bounced;
       break;
   }

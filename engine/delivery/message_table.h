@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "absl/container/flat_hash_map.h"
+#include "engine/delivery/domain_ids.h"
 #include "engine/delivery/live_message.h"
 
 namespace ringmta {
@@ -35,6 +36,9 @@ class MessageTable {
   bool contains(uint64_t handle) const { return _live.contains(handle); }
   void erase(uint64_t handle) { _live.erase(handle); }
   size_t size() const { return _live.size(); }
+  // domains: the interned recipient domains (RcptState::domain).
+  DomainIds& domains() { return _domains; }
+  const DomainIds& domains() const { return _domains; }
   // for_each calls f(handle, LiveMessage&) for every message; f must not
   // add or erase.
   template <typename F>
@@ -46,6 +50,7 @@ class MessageTable {
 
  private:
   absl::flat_hash_map<uint64_t, std::unique_ptr<LiveMessage>> _live;
+  DomainIds _domains;
   uint64_t _next = 1;
 };
 

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "engine/admin/admin_access.h"
+#include "engine/admin/admin_state.h"
 #include "engine/auth/auth_service.h"
 #include "engine/dkim/signing_service.h"
 #include "engine/inbound/client_limits.h"
@@ -36,6 +37,9 @@ struct ShardServices {
   // Who may use the admin API (main reads the tokens file as root). Null:
   // anyone who can connect.
   const AdminAccess* admin_access = nullptr;
+  // The operator's suspensions and holds, durable (main opens it in the
+  // spool). Null: none.
+  AdminState* admin_state = nullptr;
 
   ~ShardServices() {
     delete tls_reload.load();

@@ -126,13 +126,21 @@ SiteQueue& Outbound::site_queue(const DeliveryJob& job) {
 void Outbound::queue(DeliveryJob&& job) {
   SiteQueue& q = site_queue(job);
   q.route = job.route;  // the freshest answer for connections opened from now on
-  if (shaping().rules && !job.domain.empty() && q.domains.size() < kMaxSiteDomains) {  // for rules' `domain`
+  // For rules' `domain`, and for the admin API's "what is queued for D".
+  if (!job.domain.empty() && q.domains.size() < kMaxSiteDomains) {
     q.domains.insert(job.domain);
   }
   if (!job.rule_domain.empty() &&
       std::find(q.rule_domains.begin(), q.rule_domains.end(), job.rule_domain) == q.rule_domains.end()) {
     q.rule_domains.push_back(job.rule_domain);
     refresh_limits(q);
+  }
+  if (blocked(job) != nullptr) {
+    // An operator's suspension or hold: answered at once, held.
+    q.jobs.push_back(JobInFlight{std::move(job), {}, 1});
+    q.queue.push_back(Chunk{std::prev(q.jobs.end()), 0, static_cast<uint32_t>(q.jobs.back().job.rcpts.size())});
+    hold_blocked(q);
+    return;
   }
   if (tenant_suspended(q, job)) {
     // Answered at once, held until the tenant's suspension ends.

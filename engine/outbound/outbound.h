@@ -69,6 +69,15 @@ class Outbound : public Component {
   size_t open_connections() const { return _conns.in_use(); }
   std::vector<SiteDepth> site_depths() const;
 
+  // The admin API (outbound_admin.cc). set_blocks: the operator's
+  // suspensions and holds in force, the whole list; mail queued for a
+  // newly blocked domain goes back to its origin as held. Returns the
+  // domains that are no longer blocked (their mail may go now).
+  std::vector<std::string> set_blocks(std::vector<AdminBlock> blocks);
+  // site_rows: this shard's site queues (those serving `domain`, or all
+  // when it is empty).
+  std::vector<SiteRow> site_rows(std::string_view domain) const;
+
  private:
   const Shaping& shaping() const { return _tables.current(); }
   void take_reload();
@@ -111,6 +120,8 @@ class Outbound : public Component {
   bool suspended(const SiteQueue& q) const;
   bool tenant_suspended(const SiteQueue& q, const DeliveryJob& job) const;
   void hold_queue(SiteQueue& q, const std::string* tenant = nullptr);
+  const AdminBlock* blocked(const DeliveryJob& job) const;
+  void hold_blocked(SiteQueue& q);
   void refresh_limits(SiteQueue& q);
   void end_actions(SiteQueue& q, int64_t now_ms);
 
@@ -144,6 +155,7 @@ class Outbound : public Component {
   absl::flat_hash_map<std::string, RouteEntry> _routes;
   absl::flat_hash_map<std::string, std::unique_ptr<SiteQueue>> _sites;
   uint64_t _connects = 0;
+  std::vector<AdminBlock> _blocks;  // the operator's, in force (set_blocks)
   // Sites a rate held back, by when to pump them again (earliest first;
   // an entry whose site has since moved on is skipped).
   using Wake = std::pair<int64_t, std::string>;

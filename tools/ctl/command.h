@@ -67,6 +67,9 @@ struct Group {
 // error it prints it (usage_error) and returns false.
 bool parse_flags(const Command& c, int argc, char** argv, Flags* out);
 
+// command_path: "dkim keygen", or "queue" for a command without a group.
+std::string command_path(const Command& c);
+
 // usage_error prints "ringmta-ctl GROUP NAME: MESSAGE" and where the help
 // is to stderr, and returns kExitUsage.
 int usage_error(const Command& c, std::string_view message);

@@ -9,4 +9,14 @@ namespace ringmta::ctl {
 const Command& dkim_keygen_command();  // dkim_keygen.cc
 const Command& dns_check_command();    // dns_check.cc
 
+// The running daemon's queue, through its admin API (queue_commands.cc).
+const Command& queue_command();
+const Command& show_command();
+const Command& flush_command();
+const Command& suspend_command();
+const Command& resume_command();
+const Command& suspend_list_command();
+const Command& hold_command();
+const Command& release_command();
+
 }  // namespace ringmta::ctl

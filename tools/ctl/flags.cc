@@ -90,16 +90,19 @@ bool parse_flags(const Command& c, int argc, char** argv, Flags* out) {
   return true;
 }
 
+std::string command_path(const Command& c) {
+  return c.group.empty() ? std::string(c.name) : absl::StrCat(av(c.group), " ", av(c.name));
+}
+
 int usage_error(const Command& c, std::string_view message) {
-  std::fprintf(stderr, "ringmta-ctl %.*s %.*s: %.*s\n(see: ringmta-ctl %.*s %.*s --help)\n",
-               static_cast<int>(c.group.size()), c.group.data(), static_cast<int>(c.name.size()), c.name.data(),
-               static_cast<int>(message.size()), message.data(), static_cast<int>(c.group.size()), c.group.data(),
-               static_cast<int>(c.name.size()), c.name.data());
+  const std::string path = command_path(c);
+  std::fprintf(stderr, "ringmta-ctl %s: %.*s\n(see: ringmta-ctl %s --help)\n", path.c_str(),
+               static_cast<int>(message.size()), message.data(), path.c_str());
   return kExitUsage;
 }
 
 void print_command_help(std::FILE* out, const Command& c) {
-  std::string usage = absl::StrCat("Usage: ringmta-ctl ", av(c.group), " ", av(c.name));
+  std::string usage = absl::StrCat("Usage: ringmta-ctl ", command_path(c));
   for (const FlagSpec& f : c.flags) {
     const std::string u = flag_usage(f);
     absl::StrAppend(&usage, " ", f.required ? u : absl::StrCat("[", u, "]"), f.repeatable ? "..." : "");

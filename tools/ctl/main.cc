@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string_view>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -18,6 +19,15 @@
 
 namespace ringmta::ctl {
 namespace {
+
+// Commands without a group: the running daemon's queue (`ringmta-ctl queue`).
+const std::vector<const Command*>& queue_commands() {
+  static const std::vector<const Command*> kCommands = {
+      &queue_command(),   &show_command(), &flush_command(), &suspend_command(), &resume_command(),
+      &suspend_list_command(), &hold_command(), &release_command(),
+  };
+  return kCommands;
+}
 
 const std::vector<Group>& groups() {
   static const std::vector<Group> kGroups = {
@@ -34,7 +44,14 @@ std::string group_names() {
 void print_help(std::FILE* out) {
   std::fprintf(out,
                "Usage: ringmta-ctl GROUP COMMAND [FLAGS]\n"
-               "ringmta-ctl sets up and checks what ringmta needs outside itself.\n\n");
+               "       ringmta-ctl COMMAND [FLAGS]\n"
+               "ringmta-ctl sets up and checks what ringmta needs outside itself, and works the\n"
+               "running daemon's queue through its admin API (--admin URL, default http://127.0.0.1:8025).\n\n");
+  for (const Command* c : queue_commands()) {
+    std::fprintf(out, "  %-14.*s %.*s\n", static_cast<int>(c->name.size()), c->name.data(),
+                 static_cast<int>(c->summary.size()), c->summary.data());
+  }
+  std::fprintf(out, "\n");
   for (const Group& g : groups()) {
     for (const Command* c : g.commands) {
       const std::string name = absl::StrCat(av(g.name), " ", av(c->name));
@@ -72,6 +89,33 @@ int run(int argc, char** argv) {
   if (first == "--version") {
     std::printf("ringmta-ctl %s\n", RINGMTA_VERSION);
     return kExitOk;
+  }
+  for (const Command* c : queue_commands()) {
+    if (c->name != first) {
+      continue;
+    }
+    // `show QUEUEID`: a first argument that is not a flag is the command's
+    // positional one.
+    std::vector<char*> args(argv + 2, argv + argc);
+    std::string positional;
+    if (!args.empty() && args[0][0] != '-') {
+      positional = args[0];
+      args.erase(args.begin());
+    }
+    for (char* a : args) {
+      if (help_flag(a)) {
+        print_command_help(stdout, *c);
+        return kExitOk;
+      }
+    }
+    Flags flags;
+    if (!parse_flags(*c, static_cast<int>(args.size()), args.data(), &flags)) {
+      return kExitUsage;
+    }
+    if (!positional.empty()) {
+      flags.add("", positional);
+    }
+    return c->run(*c, flags);
   }
   const Group* group = nullptr;
   for (const Group& g : groups()) {

@@ -54,7 +54,8 @@ TEST(LiveMessage, DeferredMessagesCostUnder200BytesEach) {
     std::vector<std::pair<absl::Time, uint64_t>> retry_heap;
     for (int i = 0; i < kMessages; ++i) {
       auto lm = std::make_unique<LiveMessage>();
-      lm->rcpts.push_back(RcptState{spool::RcptStatus::kDeferred, 1, absl::Now()});
+      lm->rcpts.push_back(RcptState{.status = spool::RcptStatus::kDeferred, .attempts = 1, .domain = 1,
+                                    .next_retry = absl::Now()});
       lm->record = SpoolRef{static_cast<uint64_t>(i) * 4096, 4000, 3};
       lm->id = QueueIdKey("0009A1F3C2D40100");
       live.emplace(i + 1, std::move(lm));

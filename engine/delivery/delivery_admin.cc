@@ -1,0 +1,183 @@
+// engine/delivery/delivery_admin.cc — the origin side of the admin API:
+// what waits here by domain, flushing deferred recipients, describing one
+// message (delivery.h). Each walks the shard's live messages: a question
+// an operator asks, not something on the delivery path.
+#include <algorithm>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "engine/delivery/delivery.h"
+#include "engine/runtime/absl_compat.h"
+#include "proto/json_text.h"
+#include "spool/queue_id.h"
+
+namespace ringmta {
+namespace {
+
+constexpr size_t kMaxLastErrors = 10000;
+
+const char* status_name(spool::RcptStatus s) {
+  switch (s) {
+    case spool::RcptStatus::kPending:
+      return "pending";
+    case spool::RcptStatus::kDeferred:
+      return "deferred";
+    case spool::RcptStatus::kDelivered:
+      return "delivered";
+    case spool::RcptStatus::kBounced:
+      return "bounced";
+  }
+  return "unknown";
+}
+
+int64_t arrival_s(const LiveMessage& lm) {
+  const auto parts = spool::parse_queue_id(lm.id.prefix());
+  return parts ? absl::ToUnixSeconds(spool::queue_id_time(*parts)) : 0;
+}
+
+void append_time(std::string* out, absl::Time t) {
+  if (t == absl::InfinitePast() || t == absl::InfiniteFuture()) {
+    out->append("null");
+    return;
+  }
+  proto::append_json_string(out, absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone()));
+}
+
+}  // namespace
+
+void Delivery::note_error(std::string_view rcpt, std::string_view text, absl::Time now) {
+  const size_t at = rcpt.rfind('@');
+  if (at == std::string_view::npos) {
+    return;
+  }
+  if (_last_errors.size() >= kMaxLastErrors) {
+    _last_errors.clear();
+  }
+  LastError& e = _last_errors[av(rcpt.substr(at + 1))];
+  e.text.assign(text.substr(0, 300));
+  e.time = now;
+}
+
+std::vector<DomainRow> Delivery::domain_rows(std::string_view domain) const {
+  const DomainIds& ids = _table.domains();
+  std::optional<uint32_t> only;
+  if (!domain.empty()) {
+    only = ids.find(domain);
+    if (!only) return {};
+  }
+  absl::flat_hash_map<uint32_t, std::pair<DomainRow, uint64_t>> rows;  // id -> (row, last handle counted)
+  _table.for_each([&](uint64_t handle, const LiveMessage& lm) {
+    if (lm.jobs_out != 0) {
+      return;  // in flight: the site queue that has it counts it
+    }
+    for (const RcptState& st : lm.rcpts) {
+      if (spool::is_final(st.status) || st.domain == DomainIds::kNone || (only && st.domain != *only)) {
+        continue;
+      }
+      auto& [r, last] = rows[st.domain];
+      ++r.recipients;
+      if (last != handle) {
+        last = handle;
+        ++r.messages;
+        const int64_t a = arrival_s(lm);
+        r.oldest_s = r.oldest_s == 0 ? a : std::min(r.oldest_s, a);
+      }
+      if (st.status == spool::RcptStatus::kDeferred) {
+        const int64_t t = absl::ToUnixSeconds(st.next_retry);
+        r.next_retry_s = r.next_retry_s == 0 ? t : std::min(r.next_retry_s, t);
+      }
+    }
+  });
+  std::vector<DomainRow> out;
+  out.reserve(rows.size());
+  for (auto& [id, entry] : rows) {
+    DomainRow& r = entry.first;
+    r.domain = std::string(ids.name(id));
+    if (auto it = _last_errors.find(av(r.domain)); it != _last_errors.end()) {
+      r.last_error = it->second.text;
+      r.last_error_s = absl::ToUnixSeconds(it->second.time);
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+size_t Delivery::flush(std::string_view domain) {
+  std::optional<uint32_t> only;
+  if (!domain.empty()) {
+    only = _table.domains().find(domain);
+    if (!only) return 0;
+  }
+  const absl::Time now = absl::Now();
+  size_t n = 0;
+  _table.for_each([&](uint64_t handle, LiveMessage& lm) {
+    if (lm.jobs_out != 0) {
+      return;
+    }
+    bool any = false;
+    for (RcptState& st : lm.rcpts) {
+      if (st.status == spool::RcptStatus::kDeferred && (!only || st.domain == *only)) {
+        st.next_retry = now;
+        any = true;
+        ++n;
+      }
+    }
+    if (any) {
+      _retries.push(now, handle);
+    }
+  });
+  return n;
+}
+
+std::string Delivery::describe(std::string_view queue_id) const {
+  std::string out;
+  _table.for_each([&](uint64_t, const LiveMessage& lm) {
+    if (!out.empty() || !lm.id.matches(queue_id)) {
+      return;
+    }
+    out = "{\"queue_id\":";
+    proto::append_json_string(&out, queue_id);
+    absl::StrAppend(&out, ",\"shard\":", _ctx.id, ",\"arrival\":");
+    append_time(&out, absl::FromUnixSeconds(arrival_s(lm)));
+    absl::StrAppend(&out, ",\"in_flight\":", lm.jobs_out != 0 ? "true" : "false",
+                    ",\"dsn\":", lm.is_dsn ? "true" : "false");
+    // The envelope is in memory only while the content is (an attempt);
+    // a deferred message keeps its recipients' domains and states.
+    const proto::CompletedMessage* m = lm.msg.get();
+    if (m != nullptr) {
+      out += ",\"sender\":";
+      proto::append_json_string(&out, m->envelope.sender);
+      out += ",\"campaign\":";
+      proto::append_json_string(&out, m->envelope.campaign);
+    }
+    out += ",\"recipients\":[";
+    for (size_t i = 0; i < lm.rcpts.size(); ++i) {
+      const RcptState& st = lm.rcpts[i];
+      if (i) out += ',';
+      absl::StrAppend(&out, "{\"index\":", i, ",\"status\":\"", status_name(st.status), "\",\"attempts\":", st.attempts);
+      if (m != nullptr && i < m->envelope.recipients.size()) {
+        out += ",\"address\":";
+        proto::append_json_string(&out, m->envelope.recipients[i]);
+      } else if (st.domain != DomainIds::kNone) {
+        out += ",\"domain\":";
+        proto::append_json_string(&out, _table.domains().name(st.domain));
+      }
+      if (st.status == spool::RcptStatus::kDeferred) {
+        out += ",\"next_retry\":";
+        append_time(&out, st.next_retry);
+        if (st.domain != DomainIds::kNone) {
+          if (auto it = _last_errors.find(av(_table.domains().name(st.domain))); it != _last_errors.end()) {
+            out += ",\"last_error\":";
+            proto::append_json_string(&out, it->second.text);
+          }
+        }
+      }
+      out += "}";
+    }
+    out += "]}";
+  });
+  return out;
+}
+
+}  // namespace ringmta
