@@ -238,7 +238,7 @@ class WebhookTest(harness.EngineTestCase):
 
         # Second run: only what is new is sent.
         eng = self.engine(cfg)
-        self.assertIn('from offset %d of the event log' % size, eng.log())
+        self.assertTrue(eng.wait_log('from offset %d of the event log' % size), eng.log())
         send(eng, 4, start=50)
         wait_for(lambda: len(log_events(self.events, self.TYPES)) >= len(first_run) + 5, 15, 'the event log')
         all_events = log_events(self.events, self.TYPES)
