@@ -12,7 +12,8 @@
 //   read    IORING_OP_READ of the file at the next offset (64 KiB at a
 //           time; at the end of the file, again after kTailMs), lines
 //           split, filtered by `events`, queued; reading stops while two
-//           batches (or kMaxAheadBytes) wait, so memory stays bounded.
+//           batches (or kMaxAheadBytes) wait, so memory stays bounded
+//           (that, plus one read's lines).
 //   batch   up to batch_size lines as a JSON array, once batch_size wait
 //           or the oldest has waited max_delay.
 //   POST    over one keep-alive HTTP/1.1 connection on the shard's ring
