@@ -68,6 +68,10 @@ class WebhookShipper : public Component {
   bool drained() const override;
 
  private:
+  // Progress over lines no webhook ships (and a failed update) is saved
+  // at most this often.
+  static constexpr int64_t kIdleSaveMs = 1000;
+
   struct Line {
     std::string text;  // without its '\n'
     uint64_t end;      // the file offset just past its '\n'
