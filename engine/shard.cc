@@ -16,6 +16,7 @@
 #include "engine/delivery/delivery.h"
 #include "engine/dkim/signing.h"
 #include "engine/inbound/inbound.h"
+#include "engine/observe/webhook_shipper.h"
 #include "engine/outbound/outbound.h"
 #include "engine/runtime/buffer_ring.h"
 #include "engine/runtime/clock.h"
@@ -58,6 +59,7 @@ Shard::Shard(unsigned id, const Config& config, std::vector<int> listen_fds, std
 
 Shard::~Shard() {
   // Components go first (they close their fds), the ring last.
+  _webhooks.reset();
   _admin.reset();
   _inbound.reset();
   _signing.reset();
@@ -122,6 +124,10 @@ absl::Status Shard::setup() {
     _admin = std::make_unique<AdminServer>(*_ctx, std::move(_admin_fds), _services->admin_access, *_admin_api);
     _admin_fds.clear();
   }
+  // One shard ships the shared event log for all (webhook_shipper.h).
+  if (_id == 0 && !_config.webhooks.empty() && _event_log_fd >= 0) {
+    _webhooks = std::make_unique<WebhookShipper>(*_ctx, _event_log_fd);
+  }
   wire();
 
   // The writer makes the shard's directory; Segments opens it after.
@@ -170,6 +176,10 @@ void Shard::wire() {
     own({Op::kAdminAccept, Op::kAdminRecv, Op::kAdminSend}, _admin.get());
     _components.push_back(_admin.get());
   }
+  if (_webhooks) {
+    own({Op::kHookRead, Op::kHookConnect, Op::kHookRecv, Op::kHookSend, Op::kHookOffset}, _webhooks.get());
+    _components.push_back(_webhooks.get());
+  }
 }
 
 // on_stored: a message someone waits for is durable or failed: an SMTP
@@ -197,6 +207,9 @@ absl::Status Shard::run() {
   _signing->start();
   if (_admin) {
     _admin->start();
+  }
+  if (_webhooks) {
+    _webhooks->start();
   }
   // One poll on the shared stop eventfd; nobody reads it, so it stays
   // readable and every shard's poll fires.

@@ -8,6 +8,8 @@
 //   delivery  (engine/delivery/)  live messages, jobs to owners, results,
 //                                 retries, DSNs, event log
 //   outbound  (engine/outbound/)  destinations, pools, client sessions, DNS
+//   admin     (engine/admin/)     the HTTP admin API
+//   webhooks  (engine/observe/)   the event log POSTed to [[webhook]]s (shard 0)
 //
 //   Shard s(id, config, listen_fds, listen_tls, admin_fds, mesh, stop_fd, max_id, log_fd, services);
 //   std::thread t([&] { s.run(); });        // returns after a stop
@@ -60,6 +62,7 @@ class Segments;
 class ShapingTables;
 class Signing;
 class Store;
+class WebhookShipper;
 struct ShardContext;
 
 // ShardStats: the counters main() and the stop log read, gathered from the
@@ -162,6 +165,7 @@ class Shard {
   std::unique_ptr<Inbound> _inbound;
   std::unique_ptr<AdminApi> _admin_api;     // with _admin, when there are admin sockets
   std::unique_ptr<AdminServer> _admin;
+  std::unique_ptr<WebhookShipper> _webhooks;  // shard 0, when the config has [[webhook]]s
   std::array<Component*, static_cast<size_t>(Op::kCount)> _owner{};  // by op
   std::vector<Component*> _components;  // poll and tick order
   int64_t _next_tick_ms = 0;

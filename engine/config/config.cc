@@ -18,6 +18,7 @@
 #include "engine/config/egress_file.h"
 #include "engine/config/shaping_file.h"
 #include "engine/config/validate.h"
+#include "engine/config/webhook_file.h"
 #include "engine/delivery/bounce_class.h"
 #include "engine/runtime/absl_compat.h"
 
@@ -121,6 +122,11 @@ absl::StatusOr<ParsedConfig> parse_config(int argc, char** argv) {
     return dkim.status();  // names the file, the [[dkim]] entry and the key's problem; main exits 2
   }
   c.dkim = std::move(*dkim);
+  absl::StatusOr<std::vector<Webhook>> hooks = load_webhooks(config_file);
+  if (!hooks.ok()) {
+    return hooks.status();  // names the file, the [[webhook]] entry and the key
+  }
+  c.webhooks = std::move(*hooks);
   absl::StatusOr<std::shared_ptr<const BounceClassifier>> classes =
       c.bounce_classes_file.empty() ? BounceClassifier::shipped() : BounceClassifier::load_file(c.bounce_classes_file);
   if (!classes.ok()) {

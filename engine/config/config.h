@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "engine/config/webhook_file.h"
 #include "engine/inbound/cidr.h"
 #include "engine/outbound/egress.h"
 #include "engine/outbound/shaping.h"
@@ -109,6 +110,9 @@ struct Config {
   // signing threads (0: one per shard).
   std::shared_ptr<const DkimSigners> dkim;
   uint64_t signing_threads = 0;
+  // Webhooks (engine/observe/webhook_shipper.h): the [[webhook]] tables of
+  // the config file; shard 0 POSTs the event log's lines to each.
+  std::vector<Webhook> webhooks;
   // Refuse (550 5.7.1) a message without List-Unsubscribe and
   // List-Unsubscribe-Post: List-Unsubscribe=One-Click (RFC 8058).
   bool require_list_unsubscribe = false;

@@ -21,8 +21,8 @@ absl::Status load_config_file(Config& c, const std::string& path) {
   // Unknown keys are errors: a misspelt key silently ignored is a setting
   // the operator believes is in force.
   for (auto& [table_name, node] : root) {
-    if (table_name.str() == "dkim") {
-      continue;  // [[dkim]], an array of tables with a reader of its own (dkim_file.h)
+    if (table_name.str() == "dkim" || table_name.str() == "webhook") {
+      continue;  // [[dkim]], [[webhook]]: arrays of tables with readers of their own (dkim_file.h, webhook_file.h)
     }
     toml::table* t = node.as_table();
     if (t == nullptr) {

@@ -27,7 +27,7 @@ std::string help_text() {
                   "  --help                         print this and exit\n"
                   "  --version                      print the version and exit\n"
                   "\n"
-                  "Tables of the --config file (README, \"Traffic shaping\", \"Egress\" and \"DKIM\"):\n"
+                  "Tables of the --config file (README, \"Traffic shaping\", \"Egress\", \"DKIM\" and \"Webhooks\"):\n"
                   "  [shaping.default], [shaping.domain.\"D\"], [shaping.domain.\"D\".source.\"S\"]\n"
                   "                                 connection_limit, max_connection_rate, max_message_rate,\n"
                   "                                 max_deliveries_per_connection, max_recipients_per_message,\n"
@@ -39,7 +39,9 @@ std::string help_text() {
                   "  [egress.pool.\"P\"]             sources = [{ name, weight }]\n"
                   "  [egress]                       default_pool, pool_by_sender_domain\n"
                   "  [[dkim]]                       domain, selector, key, algorithm (rsa-sha256|ed25519-sha256),\n"
-                  "                                 canonicalization, headers, expire, sign_for (README \"DKIM\")\n");
+                  "                                 canonicalization, headers, expire, sign_for (README \"DKIM\")\n"
+                  "  [[webhook]]                    url (http://HOST:PORT/PATH), events, batch_size, max_delay,\n"
+                  "                                 headers: the event log POSTed in batches (README \"Webhooks\")\n");
   return out;
 }
 

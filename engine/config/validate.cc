@@ -23,6 +23,10 @@ absl::Status validate(Config& c) {
   if (c.auth_required && c.auth_users.empty()) {
     return absl::InvalidArgumentError("--auth-required true needs --auth-users");
   }
+  if (!c.webhooks.empty() && c.event_log.empty()) {
+    return absl::InvalidArgumentError(
+        "[[webhook]] ships the lines of the event log: set --event-log FILE (config: delivery.event_log)");
+  }
   if (c.hostname.empty()) {
     char name[256] = {};
     gethostname(name, sizeof name - 1);

@@ -118,7 +118,10 @@ int run(int argc, char** argv) {
 
   int event_log_fd = -1;
   if (!config.event_log.empty()) {
-    event_log_fd = open(config.event_log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    // Read too when a [[webhook]] ships it (shard 0 reads through this fd,
+    // at explicit offsets, so O_APPEND's writes are not disturbed).
+    const int mode = config.webhooks.empty() ? O_WRONLY : O_RDWR;
+    event_log_fd = open(config.event_log.c_str(), mode | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
     if (event_log_fd < 0) {
       log_error("--event-log %s: open: %s", config.event_log, strerror(errno));
       return 1;

@@ -44,6 +44,12 @@ enum class Op : uint8_t {
   kAdminAccept, // slot = listener index
   kAdminRecv,   // slot = connection
   kAdminSend,   // slot = connection
+  // Webhooks (engine/observe/webhook_shipper.h), slot = the [[webhook]]'s index.
+  kHookRead,    // a read of the event log
+  kHookConnect, // gen = connection generation
+  kHookRecv,    // gen = connection generation
+  kHookSend,    // gen = connection generation
+  kHookOffset,  // gen = step of the offset file's update (openat, write, rename)
   kCount,       // not an operation: the number of them
 };
 
