@@ -349,6 +349,9 @@ void Shard::answer_admin_call(AdminCall& call) {
     case AdminCall::Kind::kShow:
       call.message = _delivery->describe(call.queue_id);
       return;
+    case AdminCall::Kind::kBounce:
+      call.count = _delivery->admin_bounce(call.bounce);
+      return;
   }
 }
 

@@ -56,6 +56,10 @@ std::optional<AdminResponse> AdminApi::handle(const proto::HttpMessage& req, Adm
     return r;
   }
   const bool post = req.method == "POST";
+  if (path == "/api/v1/bounce") {
+    if (!post) return json_error(405, "use POST for /api/v1/bounce");
+    return bounce(req, ref);
+  }
   if (path == "/api/v1/flush") {
     if (!post) return json_error(405, "use POST for /api/v1/flush");
     return flush(req, ref);
@@ -121,6 +125,38 @@ std::optional<AdminResponse> AdminApi::flush(const proto::HttpMessage& req, Admi
     for (const AdminCallPtr& c : replies) n += c->count;
     AdminResponse r;
     r.body = absl::StrCat("{\"flushed_recipients\":", n, "}\n");
+    _respond(ref, r);
+  });
+  return std::nullopt;
+}
+
+std::optional<AdminResponse> AdminApi::bounce(const proto::HttpMessage& req, AdminRequestRef ref) {
+  AdminCall call;
+  call.kind = AdminCall::Kind::kBounce;
+  AdminBounce& b = call.bounce;
+  b.domain = absl::AsciiStrToLower(req.query_param("domain"));
+  b.queue_id = req.query_param("queue_id");
+  b.sender = req.query_param("sender");
+  b.campaign = req.query_param("campaign");
+  b.reason = req.query_param("reason").substr(0, 200);
+  const std::string dsn = req.query_param("dsn");
+  if (dsn != "" && dsn != "true" && dsn != "false") {
+    return json_error(400, absl::StrCat("dsn: expected true or false, got ", dsn));
+  }
+  b.dsn = dsn != "false";
+  const int selectors = !b.domain.empty() + !b.queue_id.empty() + !b.sender.empty() + !b.campaign.empty();
+  if (selectors != 1) {
+    return json_error(400, "say which messages: exactly one of domain=D, queue_id=ID, sender=S, campaign=C");
+  }
+  if (!b.domain.empty() && !proto::valid_dns_name(b.domain)) {
+    return json_error(400, absl::StrCat("not a domain name: ", b.domain));
+  }
+  const bool checked = !b.sender.empty() || !b.campaign.empty();
+  _calls.broadcast(call, [this, ref, checked](std::vector<AdminCallPtr> replies) {
+    uint64_t n = 0;
+    for (const AdminCallPtr& c : replies) n += c->count;
+    AdminResponse r;
+    r.body = absl::StrCat("{\"", checked ? "checking" : "bouncing", "\":", n, "}\n");
     _respond(ref, r);
   });
   return std::nullopt;

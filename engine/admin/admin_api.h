@@ -17,6 +17,7 @@
 //   POST /api/v1/suspend?domain=D[&duration=1h][&reason=R], /api/v1/resume?domain=D
 //   POST /api/v1/hold?domain=D[&reason=R], /api/v1/release?domain=D
 //   GET  /api/v1/suspensions          the suspensions and holds in force
+//   POST /api/v1/bounce?domain=D|queue_id=ID|sender=S|campaign=C[&reason=R][&dsn=false]
 #pragma once
 
 #include <cstdint>
@@ -59,6 +60,7 @@ class AdminApi {
   std::optional<AdminResponse> queues(const proto::HttpMessage& req, AdminRequestRef ref);
   std::optional<AdminResponse> show(std::string_view id, AdminRequestRef ref);
   std::optional<AdminResponse> flush(const proto::HttpMessage& req, AdminRequestRef ref);
+  std::optional<AdminResponse> bounce(const proto::HttpMessage& req, AdminRequestRef ref);
   std::optional<AdminResponse> block(const proto::HttpMessage& req, AdminRequestRef ref, bool hold, bool add);
 
   const ShardContext& _ctx;

@@ -56,17 +56,30 @@ struct DomainRow {
   int64_t last_error_s = 0;
 };
 
+// AdminBounce: which messages an administrative bounce takes (exactly one
+// selector set), why, and whether their senders get a DSN.
+struct AdminBounce {
+  std::string domain;    // its recipients in this domain
+  std::string queue_id;  // or: this message
+  std::string sender;    // or: every message from this envelope sender
+  std::string campaign;  // or: every message of this campaign (X-Ringmta-Campaign / campaign_id)
+  std::string reason;
+  bool dsn = true;
+};
+
 struct AdminCall {
   enum class Kind : uint8_t {
     kQueues,     // rows of what waits, by site and by domain (domain: a filter, "" for all)
     kFlush,      // deferred recipients (of domain, or all) are retried now
     kSetBlocks,  // blocks: the whole list in force (suspensions and holds)
     kShow,       // queue_id: that message, from the shard that has it
+    kBounce,     // bounce: the messages it selects are bounced
   };
   Kind kind = Kind::kQueues;
   std::string domain;
   std::string queue_id;
   std::vector<AdminBlock> blocks;
+  AdminBounce bounce;
   // Routing: which shard asked, which of its calls this is.
   unsigned from = 0;
   uint64_t call = 0;
@@ -74,7 +87,7 @@ struct AdminCall {
   // The answer.
   std::vector<SiteRow> sites;      // kQueues
   std::vector<DomainRow> domains;  // kQueues
-  uint64_t count = 0;              // kFlush: recipients rescheduled
+  uint64_t count = 0;              // kFlush: recipients rescheduled; kBounce: messages taken
   std::string message;             // kShow: the message as JSON, "" if not on that shard
 };
 

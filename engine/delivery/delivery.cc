@@ -135,6 +135,10 @@ void Delivery::on_loaded(uint64_t handle) {
   if (lm.want_copy) {
     _retention.append_copy(handle);
   }
+  if (!_admin_bounces.empty() && apply_admin_bounce(handle)) {
+    lm.want_dispatch = false;  // bounced instead
+    return;
+  }
   if (lm.want_dispatch) {
     lm.want_dispatch = false;
     dispatch_now(handle);

@@ -79,6 +79,11 @@ class Delivery : public Component {
   std::vector<DomainRow> domain_rows(std::string_view domain) const;
   size_t flush(std::string_view domain);
   std::string describe(std::string_view queue_id) const;
+  // admin_bounce takes the messages b selects (read back from the spool
+  // first when only their metadata is in memory, and after the attempt in
+  // flight when there is one) and bounces their recipients; returns how
+  // many messages it took (by sender or campaign: how many it checks).
+  size_t admin_bounce(const AdminBounce& b);
   void on_tick(int64_t now_ms) override;
 
  private:
@@ -88,6 +93,7 @@ class Delivery : public Component {
   void record_outcome(LiveMessage& lm, RcptOutcome& o, const DeliveryResult& r, absl::Time now, bool expired);
   void finish_attempt(uint64_t handle);
   void note_error(std::string_view rcpt, std::string_view text, absl::Time now);
+  bool apply_admin_bounce(uint64_t handle);
   void finalize(uint64_t handle);
   void schedule_retry(uint64_t handle, const LiveMessage& lm);
   uint64_t send_dsn(LiveMessage& lm);
@@ -112,6 +118,9 @@ class Delivery : public Component {
     absl::Time time;
   };
   absl::flat_hash_map<std::string, LastError> _last_errors;
+  // Messages an administrative bounce took, waiting for their content or
+  // for the attempt in flight (delivery_admin.cc).
+  absl::flat_hash_map<uint64_t, std::shared_ptr<const AdminBounce>> _admin_bounces;
 };
 
 }  // namespace ringmta

@@ -181,3 +181,82 @@ std::string Delivery::describe(std::string_view queue_id) const {
 }
 
 }  // namespace ringmta
+
+namespace ringmta {
+
+size_t Delivery::admin_bounce(const AdminBounce& b) {
+  auto shared = std::make_shared<const AdminBounce>(b);
+  std::optional<uint32_t> only;
+  if (!b.domain.empty()) {
+    only = _table.domains().find(b.domain);
+    if (!only) return 0;
+  }
+  std::vector<uint64_t> taken;
+  _table.for_each([&](uint64_t handle, const LiveMessage& lm) {
+    if (lm.final() || (!b.queue_id.empty() && !lm.id.matches(b.queue_id))) {
+      return;
+    }
+    if (only && std::none_of(lm.rcpts.begin(), lm.rcpts.end(), [&](const RcptState& st) {
+          return !spool::is_final(st.status) && st.domain == *only;
+        })) {
+      return;
+    }
+    _admin_bounces[handle] = shared;
+    taken.push_back(handle);
+  });
+  for (uint64_t handle : taken) {
+    LiveMessage& lm = _table.at(handle);
+    if (lm.jobs_out != 0) {
+      continue;  // after the attempt in flight (finish_attempt)
+    }
+    if (lm.msg) {
+      apply_admin_bounce(handle);
+    } else if (!lm.loading && !lm.load_queued) {
+      _loader.request_load(handle);  // on_loaded applies it
+    }
+  }
+  return taken.size();
+}
+
+// apply_admin_bounce: if an administrative bounce took this message and
+// its envelope is in memory with no attempt out, bounce what it selects
+// (as a local result, the way dispatch answers a recipient it cannot
+// send to); true when it did.
+bool Delivery::apply_admin_bounce(uint64_t handle) {
+  auto it = _admin_bounces.find(handle);
+  if (it == _admin_bounces.end()) {
+    return false;
+  }
+  LiveMessage& lm = _table.at(handle);
+  if (lm.jobs_out != 0 || !lm.msg) {
+    return false;  // not yet: called again when it is
+  }
+  const std::shared_ptr<const AdminBounce> b = std::move(it->second);
+  _admin_bounces.erase(it);
+  const proto::Envelope& env = lm.msg->envelope;
+  if ((!b->sender.empty() && env.sender != b->sender) || (!b->campaign.empty() && env.campaign != b->campaign)) {
+    return false;  // read back to check, and not one of them
+  }
+  DeliveryResult local;
+  local.message = handle;
+  const std::string why = absl::StrCat("administrative bounce", b->reason.empty() ? "" : ": ", b->reason);
+  for (uint32_t i = 0; i < lm.rcpts.size(); ++i) {
+    const RcptState& st = lm.rcpts[i];
+    if (spool::is_final(st.status) || (!b->domain.empty() && _table.domains().name(st.domain) != b->domain)) {
+      continue;
+    }
+    RcptOutcome o{i, Outcome::kBounced, 550, "5.0.0", why, "", ""};
+    o.internal = true;
+    o.admin_bounce = true;
+    o.no_dsn = !b->dsn;
+    local.outcomes.push_back(std::move(o));
+  }
+  if (local.outcomes.empty()) {
+    return false;
+  }
+  ++lm.jobs_out;
+  _outbox.send(_ctx.id, std::move(local));
+  return true;
+}
+
+}  // namespace ringmta

@@ -92,6 +92,10 @@ struct RcptOutcome {
   // admin_hold: held by an operator's hold (ringmta-ctl hold): held mail
   // does not expire (postsuper -h).
   bool admin_hold = false;
+  // admin_bounce: an operator bounced it (ringmta-ctl bounce): the event
+  // is "admin_bounce"; no_dsn: and asked for no DSN.
+  bool admin_bounce = false;
+  bool no_dsn = false;
   // bounce_class: what kind of failure it is (bounce_class.h), set by the
   // origin when it records the outcome; kUncategorized for a delivery.
   BounceClass bounce_class = BounceClass::kUncategorized;

@@ -114,7 +114,7 @@ void Delivery::record_outcome(LiveMessage& lm, RcptOutcome& o, const DeliveryRes
       _store.append_state(m.queue_id, o.rcpt, spool::RecipientState{st.status, st.attempts, st.next_retry});
 
   DeliveryEvent e;
-  e.type = outcome_name(o.outcome);
+  e.type = o.admin_bounce ? "admin_bounce" : outcome_name(o.outcome);
   e.queue_id = m.queue_id;
   e.sender = m.envelope.sender;
   e.auth_user = m.envelope.auth_user;
@@ -135,7 +135,7 @@ void Delivery::record_outcome(LiveMessage& lm, RcptOutcome& o, const DeliveryRes
   e.time = now;
   e.next_retry = st.next_retry;
   _events.add(e);
-  if (o.outcome == Outcome::kBounced) {
+  if (o.outcome == Outcome::kBounced && !o.no_dsn) {
     if (!lm.bounced) {
       lm.bounced = std::make_unique<std::vector<RcptOutcome>>();
     }
@@ -155,6 +155,9 @@ void Delivery::finish_attempt(uint64_t handle) {
   if (lm.final()) {
     finalize(handle);
     return;
+  }
+  if (!_admin_bounces.empty() && apply_admin_bounce(handle)) {
+    return;  // an operator bounced it while this attempt was out
   }
   if (lm.want_copy) {
     _retention.append_copy(handle);

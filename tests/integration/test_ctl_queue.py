@@ -149,6 +149,40 @@ class CtlQueueTest(harness.EngineTestCase):
         got = self.sink.wait_messages(1)
         self.assertEqual(got[0].rcpts, ['h@' + SLOW])
 
+    def test_bounce_by_campaign_domain_and_id(self):
+        eng = self.engine()
+        with smtplib.SMTP(eng.host, eng.port, timeout=10) as s:
+            for i in range(2):
+                s.sendmail('sender@example.com', ['a@' + SLOW],
+                           b'X-Ringmta-Campaign: spring\r\nSubject: %d\r\n\r\nhello\r\n' % i)
+            s.sendmail('sender@example.com', ['b@' + SLOW], b'Subject: other\r\n\r\nhello\r\n')
+        peers.wait_events(self.events, lambda e: e['type'] == 'deferred', n=3)
+        self.assertEqual(len(harness.spool_ids(eng.spool)), 3)
+
+        out = self.ctl(eng, 'bounce', '--campaign', 'spring', '--no-dsn')
+        self.assertIn('checking 3 messages', out)
+        ev = peers.wait_events(self.events, lambda e: e['type'] == 'admin_bounce', n=2)
+        self.assertEqual(sorted(e['campaign'] for e in ev), ['spring', 'spring'])
+        self.assertEqual({e['code'] for e in ev}, {550})
+        self.assertIn(self.ctl(eng, 'bounce', '--queue-id', '0000000000000000'), 'bouncing 0 messages, with a DSN to their senders\n')
+
+        out = self.ctl(eng, 'bounce', '--domain', SLOW, '--reason', 'dead domain')
+        self.assertIn('bouncing 1 messages, with a DSN', out)
+        peers.wait_events(self.events, lambda e: e['type'] == 'admin_bounce', n=3)
+        # One DSN, for the last one only (--no-dsn before), to the sender.
+        dsn = self.sink.wait_messages(1)[0]
+        self.assertEqual(dsn.sender, '<>')  # aiosmtpd's null sender
+        self.assertEqual(dsn.rcpts, ['sender@example.com'])
+        self.assertIn(b'administrative bounce: dead domain', dsn.content)
+        time.sleep(1.0)
+        self.assertEqual(len(self.sink.messages), 1)
+        # Final, so the spool lets them go (only the DSN, delivered, was added).
+        end = time.monotonic() + 10
+        while harness.spool_ids(eng.spool) and time.monotonic() < end:
+            time.sleep(0.1)
+        self.assertEqual(harness.spool_ids(eng.spool), [])
+        self.assertIn('exactly one of', self.ctl(eng, 'bounce', expect=2))
+
     def test_errors_name_the_fix(self):
         eng = self.engine()
         out = self.ctl(eng, 'suspend', '--domain', 'not a domain', expect=2)
@@ -161,7 +195,7 @@ class CtlQueueTest(harness.EngineTestCase):
         self.assertEqual(p.returncode, 1)
         self.assertIn('is ringmta running with --admin-listen there?', p.stderr)
         help_text = ctl('--help').stdout
-        for cmd in ('queue', 'show', 'flush', 'suspend', 'resume', 'suspend-list', 'hold', 'release'):
+        for cmd in ('queue', 'show', 'flush', 'suspend', 'resume', 'suspend-list', 'hold', 'release', 'bounce'):
             self.assertRegex(help_text, r'\n  %s ' % cmd)
 
 

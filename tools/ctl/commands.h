@@ -18,5 +18,6 @@ const Command& resume_command();
 const Command& suspend_list_command();
 const Command& hold_command();
 const Command& release_command();
+const Command& bounce_command();
 
 }  // namespace ringmta::ctl

@@ -24,7 +24,7 @@ namespace {
 const std::vector<const Command*>& queue_commands() {
   static const std::vector<const Command*> kCommands = {
       &queue_command(),   &show_command(), &flush_command(), &suspend_command(), &resume_command(),
-      &suspend_list_command(), &hold_command(), &release_command(),
+      &suspend_list_command(), &hold_command(), &release_command(), &bounce_command(),
   };
   return kCommands;
 }

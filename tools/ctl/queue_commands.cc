@@ -188,6 +188,34 @@ int run_block(const Command& c, const Flags& f, std::string_view what) {
   return kExitOk;
 }
 
+int run_bounce(const Command& c, const Flags& f) {
+  std::string target = "/api/v1/bounce?";
+  int selectors = 0;
+  for (auto [flag, param] : {std::pair{"domain", "domain"}, std::pair{"queue-id", "queue_id"},
+                             std::pair{"sender", "sender"}, std::pair{"campaign", "campaign"}}) {
+    if (f.has(flag)) {
+      ++selectors;
+      absl::StrAppend(&target, param, "=", url_encode(f.get(flag)));
+    }
+  }
+  if (selectors != 1) {
+    return usage_error(c, "say which messages: exactly one of --domain, --queue-id, --sender, --campaign");
+  }
+  if (f.has("reason")) absl::StrAppend(&target, "&reason=", url_encode(f.get("reason")));
+  if (f.has("no-dsn")) target += "&dsn=false";
+  Answer a;
+  const int rc = request(c, f, "POST", target, &a);
+  if (rc != kExitOk) return rc < 0 ? kExitOk : rc;
+  if (int64_t n = num(a.doc, "checking"); a.doc["checking"].error() == simdjson::SUCCESS) {
+    std::printf("checking %lld messages: those that match are bounced%s as they are read back from the spool\n",
+                static_cast<long long>(n), f.has("no-dsn") ? " (no DSN)" : ", with a DSN to their senders,");
+  } else {
+    std::printf("bouncing %lld messages%s\n", static_cast<long long>(num(a.doc, "bouncing")),
+                f.has("no-dsn") ? " (no DSN)" : ", with a DSN to their senders");
+  }
+  return kExitOk;
+}
+
 int run_suspend(const Command& c, const Flags& f) { return run_block(c, f, "suspend"); }
 int run_resume(const Command& c, const Flags& f) { return run_block(c, f, "resume"); }
 int run_hold(const Command& c, const Flags& f) { return run_block(c, f, "hold"); }
@@ -272,6 +300,26 @@ const Command& hold_command() {
                          "Like postsuper -h: held mail stays in the spool, is not tried and does not expire; it\n"
                          "survives a restart. `ringmta-ctl release` lets it go.",
                          {kDomainRequired, kReason, kAdminFlag, kTokenFlag, kJsonFlag}, run_hold};
+  return c;
+}
+
+const Command& bounce_command() {
+  static const Command c{"", "bounce", "bounce what waits (a domain, a message, a sender, a campaign) now",
+                         "An administrative bounce: each selected recipient is bounced with 550 5.0.0, the event\n"
+                         "log says \"admin_bounce\", the sender gets a DSN unless --no-dsn, and the spool space is\n"
+                         "reclaimed like any final message's. Exactly one of --domain, --queue-id, --sender,\n"
+                         "--campaign. A message being sent is bounced once that attempt ends (if it did not\n"
+                         "deliver).",
+                         {{"domain", "D", "its recipients in this domain"},
+                          {"queue-id", "ID", "this message"},
+                          {"sender", "S", "every message from this envelope sender"},
+                          {"campaign", "C", "every message of this campaign (X-Ringmta-Campaign, campaign_id)"},
+                          kReason,
+                          {"no-dsn", "", "send no DSN (postsuper -d, but logged)"},
+                          kAdminFlag,
+                          kTokenFlag,
+                          kJsonFlag},
+                         run_bounce};
   return c;
 }
 
