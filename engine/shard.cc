@@ -121,7 +121,8 @@ absl::Status Shard::setup() {
                                             [this](AdminRequestRef ref, const AdminResponse& r) {
                                               _admin->respond(ref, r);
                                             });
-    _admin = std::make_unique<AdminServer>(*_ctx, std::move(_admin_fds), _services->admin_access, *_admin_api);
+    _admin = std::make_unique<AdminServer>(*_ctx, std::move(_admin_fds), _services->admin_access, *_admin_api,
+                                           _services->admin_tls.get());
     _admin_fds.clear();
   }
   // One shard ships the shared event log for all (webhook_shipper.h).

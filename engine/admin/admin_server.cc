@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -30,8 +31,8 @@ constexpr size_t kHeadroom = 1 << 20;
 }  // namespace
 
 AdminServer::AdminServer(const ShardContext& ctx, std::vector<int> listen_fds, const AdminAccess* access,
-                         AdminApi& api)
-    : _ctx(ctx), _listen_fds(std::move(listen_fds)), _access(access), _api(api) {
+                         AdminApi& api, TlsContext* tls)
+    : _ctx(ctx), _listen_fds(std::move(listen_fds)), _access(access), _tls(tls), _api(api) {
   _limits.max_body = ctx.config.admin_max_body;
 }
 
@@ -100,6 +101,7 @@ void AdminServer::on_accept(uint32_t listener, io_uring_cqe* cqe) {
   ++c.gen;
   c.io = SocketIo{.fd = fd};
   c.parser = std::make_unique<proto::HttpParser>(proto::HttpParser::Kind::kRequest, _limits);
+  c.tls = _tls != nullptr ? std::make_unique<TlsSession>(*_tls, "") : nullptr;
   c.input.clear();
   c.out.clear();
   c.waiting = false;
@@ -120,12 +122,24 @@ void AdminServer::on_recv(uint32_t slot, io_uring_cqe* cqe) {
   }
   if (cqe->res > 0) {
     const auto id = static_cast<uint16_t>(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
+    bool ok = true;
     if (!c.shut && !c.closing) {
-      c.input.append(_ctx.buffers.data(id), static_cast<size_t>(cqe->res));
+      const std::string_view data(_ctx.buffers.data(id), static_cast<size_t>(cqe->res));
+      if (c.tls) {
+        // Decrypted into the input; the handshake's answers wait in the
+        // session's output, which flush() sends.
+        ok = c.tls->receive(data, &c.input).ok();
+      } else {
+        c.input.append(data);
+      }
       c.last_activity_ms = monotonic_ms();
     }
     _ctx.buffers.recycle(id);
-    if (!c.shut && !c.closing) {
+    if (!ok) {
+      log_debug("shard %u: admin TLS: %s", _ctx.id, c.tls->error());
+      c.closing = true;  // the alert, if any, goes out; then the socket closes
+      flush(slot);
+    } else if (!c.shut && !c.closing) {
       if (c.waiting && c.input.size() > _limits.max_body + kHeadroom) {
         // Pipelined far past the request still being answered.
         c.out += proto::http_error(429, "too many pipelined requests waiting", false);
@@ -238,6 +252,28 @@ void AdminServer::flush(uint32_t slot) {
   if (c.shut || c.io.send_in_flight) {
     return;
   }
+  if (c.tls) {
+    // Encrypted in pieces: the session refuses to hold more than its
+    // bound; what it refused goes after this send.
+    constexpr size_t kPiece = 64 * 1024;
+    while (!c.out.empty() && c.tls->handshake_done() && !c.tls->failed()) {
+      const size_t n = std::min(c.out.size(), kPiece);
+      if (!c.tls->write(std::string_view(c.out).substr(0, n)).ok()) {
+        break;
+      }
+      c.out.erase(0, n);
+    }
+    if (c.tls->ciphertext_out().empty()) {
+      if (c.closing && (c.out.empty() || c.tls->failed())) {
+        shut(slot);
+      }
+      return;
+    }
+    c.io.sending.swap(c.tls->ciphertext_out());
+    c.tls->ciphertext_out().clear();
+    c.io.start_send(_ctx.ring, encode(Op::kAdminSend, slot, c.gen));
+    return;
+  }
   if (c.out.empty()) {
     if (c.closing) {
       shut(slot);
@@ -285,6 +321,7 @@ void AdminServer::maybe_release(uint32_t slot) {
   }
   c.io.release();
   c.parser.reset();
+  c.tls.reset();
   c.input = std::string();
   c.out = std::string();
   _conns.release(slot);

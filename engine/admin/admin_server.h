@@ -3,7 +3,8 @@
 // read with proto::HttpParser, keep-alive and pipelining (answers go out
 // in request order: the next request is parsed only once the one before
 // it is answered), access by network or bearer token, idle and stop
-// timeouts. What a request gets is AdminApi's business.
+// timeouts, HTTPS with --admin-tls. What a request gets is AdminApi's
+// business.
 //
 //   AdminServer admin(ctx, listen_fds, access, api);
 //   admin.start();
@@ -23,13 +24,17 @@
 #include "engine/runtime/slot_pool.h"
 #include "engine/runtime/socket_io.h"
 #include "engine/shard_context.h"
+#include "engine/tls/tls_context.h"
+#include "engine/tls/tls_session.h"
 #include "proto/http_parse.h"
 
 namespace ringmta {
 
 class AdminServer : public Component {
  public:
-  AdminServer(const ShardContext& ctx, std::vector<int> listen_fds, const AdminAccess* access, AdminApi& api);
+  // tls: HTTPS with this context (--admin-tls); null for plain HTTP.
+  AdminServer(const ShardContext& ctx, std::vector<int> listen_fds, const AdminAccess* access, AdminApi& api,
+              TlsContext* tls);
   ~AdminServer();
   AdminServer(const AdminServer&) = delete;
   AdminServer& operator=(const AdminServer&) = delete;
@@ -48,6 +53,7 @@ class AdminServer : public Component {
     SocketIo io;
     uint32_t gen = 0;
     std::unique_ptr<proto::HttpParser> parser;
+    std::unique_ptr<TlsSession> tls;  // with --admin-tls
     std::string input;       // received, not yet parsed (pipelined requests wait here)
     std::string out;         // answers not yet handed to a send
     bool waiting = false;    // AdminApi holds the current request
@@ -71,6 +77,7 @@ class AdminServer : public Component {
   const ShardContext& _ctx;
   std::vector<int> _listen_fds;
   const AdminAccess* const _access;  // null: everyone is allowed (tests of the server alone)
+  TlsContext* const _tls;
   AdminApi& _api;
   proto::HttpLimits _limits;
   SlotPool<Conn> _conns;

@@ -15,6 +15,9 @@ absl::Status validate(Config& c) {
   if (!c.listen_tls.empty() && c.tls_cert.empty()) {
     return absl::InvalidArgumentError("--listen-tls needs --tls-cert and --tls-key");
   }
+  if (c.admin_tls && c.tls_cert.empty()) {
+    return absl::InvalidArgumentError("--admin-tls true needs --tls-cert and --tls-key (the same certificate as SMTP)");
+  }
   if (!c.auth_users.empty() && c.auth_require_tls && c.tls_cert.empty()) {
     return absl::InvalidArgumentError(
         "--auth-users offers AUTH only under TLS: give --tls-cert and --tls-key too "

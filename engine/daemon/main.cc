@@ -86,6 +86,12 @@ int run(int argc, char** argv) {
     log_error("%s", admin_access.status().message());
     return 1;
   }
+  absl::StatusOr<std::vector<std::unique_ptr<TlsContext>>> admin_tls =
+      config.admin_tls ? tls_contexts(config, shards) : std::vector<std::unique_ptr<TlsContext>>{};
+  if (!admin_tls.ok()) {
+    log_error("%s", admin_tls.status().message());
+    return 1;
+  }
   MetricsBoard metrics(shards);
   absl::StatusOr<std::unique_ptr<AdminState>> admin_state = AdminState::open(config.spool_dir);
   if (!admin_state.ok()) {
@@ -99,6 +105,9 @@ int run(int argc, char** argv) {
     s->metrics = &metrics;
     s->admin_access = &*admin_access;
     s->admin_state = admin_state->get();
+    if (!admin_tls->empty()) {
+      s->admin_tls = std::move((*admin_tls)[i]);
+    }
     if (!contexts->empty()) {
       s->tls_server = std::move((*contexts)[i]);
     }

@@ -40,6 +40,9 @@ struct ShardServices {
   // The operator's suspensions and holds, durable (main opens it in the
   // spool). Null: none.
   AdminState* admin_state = nullptr;
+  // --admin-tls: the admin API's own server context (read as root, like
+  // tls_server). Not reloaded on SIGHUP: restart to change it.
+  std::unique_ptr<TlsContext> admin_tls;
 
   ~ShardServices() {
     delete tls_reload.load();

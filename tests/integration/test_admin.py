@@ -253,6 +253,44 @@ class AdminApiTest(harness.EngineTestCase):
             eng.start()
         self.assertIn('readable by others; chmod 600', str(cm.exception))
 
+    def test_admin_tls(self):
+        openssl = harness.require_tool('/usr/bin/openssl', 'openssl')
+        key, cert = os.path.join(self.tmp, 'key.pem'), os.path.join(self.tmp, 'cert.pem')
+        subprocess.run([openssl, 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+                        '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=mta.ringmta.test'],
+                       check=True, capture_output=True, timeout=30)
+        os.chmod(key, 0o644)  # started as root, the engine reads it before dropping privileges
+        eng = self.start_engine('--tls-cert', cert, '--tls-key', key, '--admin-tls', 'true', admin=True)
+        url = 'https://%s:%d' % (eng.host, eng.admin_port)
+        # curl over TLS, keep-alive: two requests on one connection; a
+        # /metrics answer larger than one TLS record.
+        p = subprocess.run([self.curl_bin, '-sS', '--max-time', '20', '--cacert', cert, '--resolve',
+                            'mta.ringmta.test:%d:%s' % (eng.admin_port, eng.host),
+                            'https://mta.ringmta.test:%d/api/v1/health' % eng.admin_port,
+                            'https://mta.ringmta.test:%d/metrics' % eng.admin_port],
+                           capture_output=True, timeout=DEADLINE)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn(b'"status":"ok"', p.stdout)
+        self.assertIn(b'ringmta_loop_iteration_seconds_bucket', p.stdout)
+        # Python's ssl with a large pipelined burst.
+        import ssl
+        ctx = ssl.create_default_context(cafile=cert)
+        ctx.check_hostname = False
+        with socket.create_connection((eng.host, eng.admin_port), timeout=DEADLINE) as raw:
+            with ctx.wrap_socket(raw) as s:
+                s.sendall(b'GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n' * 20)
+                f = s.makefile('rb')
+                for _ in range(20):
+                    status, _, body = read_response(f)
+                    self.assertEqual(status, 200)
+                    self.assertIn(b'ringmta_spool_bytes', body)
+        # Plain HTTP to the TLS port: refused, and the engine keeps serving.
+        with socket.create_connection((eng.host, eng.admin_port), timeout=DEADLINE) as s:
+            s.sendall(b'GET /metrics HTTP/1.1\r\n\r\n')
+            self.assertNotIn(b'200 OK', s.recv(1000))
+        self.assertIn(b'ok', subprocess.run([self.curl_bin, '-sS', '-k', url + '/api/v1/health'],
+                                            capture_output=True, timeout=DEADLINE).stdout)
+
     def test_concurrent_scrapes_during_load(self):
         promtool = harness.require_tool('promtool', 'prometheus')
         eng = self.start_engine(admin=True, shards=2)
