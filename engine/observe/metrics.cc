@@ -101,7 +101,8 @@ void histogram(std::string& out, std::string_view name, std::string_view help,
 std::string render_prometheus(const std::vector<std::shared_ptr<const ShardSnapshot>>& snaps,
                               const MetricsExtra& extra) {
   ShardSnapshot t;
-  absl::flat_hash_map<std::string, uint64_t> sites;
+  // Views into the snapshots, which outlive this call.
+  absl::flat_hash_map<std::string_view, uint64_t> sites;
   for (const auto& s : snaps) {
     t.messages_received += s->messages_received;
     t.connections_in_total += s->connections_in_total;
@@ -154,14 +155,15 @@ std::string render_prometheus(const std::vector<std::shared_ptr<const ShardSnaps
 
   // The biggest sites by name; the rest in one "other" series, so that a
   // campaign to 100,000 domains does not make 100,000 series.
-  std::vector<std::pair<std::string, uint64_t>> ranked(sites.begin(), sites.end());
-  std::sort(ranked.begin(), ranked.end(),
-            [](const auto& a, const auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
+  std::vector<std::pair<std::string_view, uint64_t>> ranked(sites.begin(), sites.end());
+  const size_t top = std::min(extra.top_sites, ranked.size());
+  std::partial_sort(ranked.begin(), ranked.begin() + static_cast<ptrdiff_t>(top), ranked.end(),
+                    [](const auto& a, const auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
   head(out, "ringmta_queue_messages", "gauge",
        "Messages waiting at or being sent to each destination site (top sites; the rest as site=\"other\").");
   uint64_t other = 0;
   for (size_t i = 0; i < ranked.size(); ++i) {
-    if (i < extra.top_sites) {
+    if (i < top) {
       absl::StrAppend(&out, "ringmta_queue_messages{site=\"", label(ranked[i].first), "\"} ", ranked[i].second, "\n");
     } else {
       other += ranked[i].second;
