@@ -129,8 +129,9 @@ for line in open(sys.argv[1]):
     rows.setdefault(name, []).append((float(rate), float(cpu)))
 for name in sorted(rows):
     r = rows[name]
-    print("  %-8s %10.0f msg/s %8.2f us CPU/msg  (median of %d)"
-          % (name, statistics.median(x for x, _ in r), statistics.median(y for _, y in r), len(r)))
+    rates, cpus = [x for x, _ in r], [y for _, y in r]
+    print("  %-8s %10.0f msg/s %8.2f us CPU/msg  (median of %d; CPU/msg %.2f..%.2f)"
+          % (name, statistics.median(rates), statistics.median(cpus), len(r), min(cpus), max(cpus)))
 PY
 }
 echo "Injection, accepted durably, $shards shards ($INJECT_RCPTS recipients per HTTP request):"

@@ -324,11 +324,25 @@ void Shard::on_mesh(ShardMessage&& m) {
       }
       return;
     }
+    if (call->kind == AdminCall::Kind::kShow) {
+      // Answered once the message's content is read back, if it must be.
+      auto held = std::make_shared<AdminCallPtr>(std::move(call));
+      const std::string id = (*held)->queue_id;
+      _delivery->show(id, [this, held](std::string message) {
+        (*held)->message = std::move(message);
+        reply_admin_call(std::move(*held));
+      });
+      return;
+    }
     answer_admin_call(*call);
-    const unsigned to = call->from;
-    call->reply = true;
-    _outbox->send(to, ShardMessage(std::move(call)));
+    reply_admin_call(std::move(call));
   }
+}
+
+void Shard::reply_admin_call(AdminCallPtr call) {
+  const unsigned to = call->from;
+  call->reply = true;
+  _outbox->send(to, ShardMessage(std::move(call)));
 }
 
 // answer_admin_call: this shard's part of an admin API call (admin_call.h).
@@ -347,8 +361,7 @@ void Shard::answer_admin_call(AdminCall& call) {
         call.count += _delivery->flush(domain);
       }
       return;
-    case AdminCall::Kind::kShow:
-      call.message = _delivery->describe(call.queue_id);
+    case AdminCall::Kind::kShow:  // on_mesh: Delivery::show
       return;
     case AdminCall::Kind::kBounce:
       call.count = _delivery->admin_bounce(call.bounce);

@@ -124,6 +124,7 @@ class Shard {
   void publish_metrics(int64_t now_ms, bool tick);
   void on_stored(uint32_t slot, uint32_t gen, bool ok);
   void answer_admin_call(AdminCall& call);
+  void reply_admin_call(AdminCallPtr call);
 
   const unsigned _id;
   const Config& _config;

@@ -135,6 +135,9 @@ void Delivery::on_loaded(uint64_t handle) {
   if (lm.want_copy) {
     _retention.append_copy(handle);
   }
+  if (!_shows.empty()) {
+    answer_shows(handle);
+  }
   if (!_admin_bounces.empty() && apply_admin_bounce(handle)) {
     lm.want_dispatch = false;  // bounced instead
     return;
@@ -150,6 +153,9 @@ void Delivery::on_loaded(uint64_t handle) {
 }
 
 void Delivery::on_load_failed(uint64_t handle) {
+  if (!_shows.empty()) {
+    answer_shows(handle);  // with what is in memory
+  }
   LiveMessage& lm = _table.at(handle);
   if (lm.want_dispatch) {
     lm.want_dispatch = false;

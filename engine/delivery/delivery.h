@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "engine/delivery/delivery_job.h"
@@ -79,6 +80,9 @@ class Delivery : public Component {
   std::vector<DomainRow> domain_rows(std::string_view domain) const;
   size_t flush(std::string_view domain);
   std::string describe(std::string_view queue_id) const;
+  // show: describe, with the whole envelope: a message whose content is
+  // not in memory is read back first. done gets "" when it is not here.
+  void show(std::string_view queue_id, std::function<void(std::string)> done);
   // admin_bounce takes the messages b selects (read back from the spool
   // first when only their metadata is in memory, and after the attempt in
   // flight when there is one) and bounces their recipients; returns how
@@ -94,6 +98,7 @@ class Delivery : public Component {
   void finish_attempt(uint64_t handle);
   void note_error(std::string_view rcpt, std::string_view text, absl::Time now);
   bool apply_admin_bounce(uint64_t handle);
+  void answer_shows(uint64_t handle);
   void finalize(uint64_t handle);
   void schedule_retry(uint64_t handle, const LiveMessage& lm);
   uint64_t send_dsn(LiveMessage& lm);
@@ -121,6 +126,8 @@ class Delivery : public Component {
   // Messages an administrative bounce took, waiting for their content or
   // for the attempt in flight (delivery_admin.cc).
   absl::flat_hash_map<uint64_t, std::shared_ptr<const AdminBounce>> _admin_bounces;
+  // `ringmta-ctl show`s waiting for a message's content (delivery_admin.cc).
+  std::vector<std::pair<uint64_t, std::function<void(std::string)>>> _shows;
 };
 
 }  // namespace ringmta

@@ -146,10 +146,13 @@ std::string Delivery::describe(std::string_view queue_id) const {
     // a deferred message keeps its recipients' domains and states.
     const proto::CompletedMessage* m = lm.msg.get();
     if (m != nullptr) {
-      out += ",\"sender\":";
-      proto::append_json_string(&out, m->envelope.sender);
-      out += ",\"campaign\":";
-      proto::append_json_string(&out, m->envelope.campaign);
+      for (auto [key, value] : {std::pair{"sender", &m->envelope.sender}, std::pair{"campaign", &m->envelope.campaign},
+                                std::pair{"tenant", &m->envelope.tenant}, std::pair{"pool", &m->envelope.pool},
+                                std::pair{"client", &m->envelope.client_addr}}) {
+        absl::StrAppend(&out, ",\"", key, "\":");
+        proto::append_json_string(&out, *value);
+      }
+      absl::StrAppend(&out, ",\"size\":", m->trace_headers.size() + m->body.size());
     }
     out += ",\"recipients\":[";
     for (size_t i = 0; i < lm.rcpts.size(); ++i) {
@@ -257,6 +260,43 @@ bool Delivery::apply_admin_bounce(uint64_t handle) {
   ++lm.jobs_out;
   _outbox.send(_ctx.id, std::move(local));
   return true;
+}
+
+}  // namespace ringmta
+
+namespace ringmta {
+
+void Delivery::show(std::string_view queue_id, std::function<void(std::string)> done) {
+  uint64_t found = 0;
+  _table.for_each([&](uint64_t handle, const LiveMessage& lm) {
+    if (found == 0 && lm.id.matches(queue_id)) found = handle;
+  });
+  if (found == 0) {
+    done("");
+    return;
+  }
+  LiveMessage& lm = _table.at(found);
+  if (lm.msg || !lm.record.valid()) {
+    done(describe(queue_id));
+    return;
+  }
+  _shows.emplace_back(found, std::move(done));
+  _loader.request_load(found);  // on_loaded (or on_load_failed) answers
+}
+
+// answer_shows answers the shows waiting for this message, with what is in
+// memory now.
+void Delivery::answer_shows(uint64_t handle) {
+  const LiveMessage* lm = _table.find(handle);
+  std::vector<std::function<void(std::string)>> ready;
+  std::erase_if(_shows, [&](auto& w) {
+    if (w.first != handle) return false;
+    ready.push_back(std::move(w.second));
+    return true;
+  });
+  for (auto& done : ready) {
+    done(lm != nullptr && lm->msg ? describe(lm->msg->queue_id) : lm != nullptr ? describe(lm->id.prefix()) : "");
+  }
 }
 
 }  // namespace ringmta

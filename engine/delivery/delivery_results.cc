@@ -169,6 +169,9 @@ void Delivery::finish_attempt(uint64_t handle) {
 // finalize forgets a message whose recipients are all final; its segment
 // stops counting it once its last record is durable.
 void Delivery::finalize(uint64_t handle) {
+  if (!_shows.empty()) {
+    answer_shows(handle);
+  }
   LiveMessage& lm = _table.at(handle);
   _retention.on_final(lm);
   _loader.drop_body(lm);

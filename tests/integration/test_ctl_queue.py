@@ -81,7 +81,9 @@ class CtlQueueTest(harness.EngineTestCase):
         qid = harness.spool_ids(eng.spool)[0]
         out = self.ctl(eng, 'show', qid)
         self.assertIn('queue id:   %s' % qid, out)
-        self.assertRegex(out, r'recipient 0: @slow\.example deferred, 1 attempts, next retry ')
+        self.assertRegex(out, r'recipient 0: a@slow\.example deferred, 1 attempts, next retry ')
+        self.assertIn('sender:     <sender@example.com>', out)
+        self.assertRegex(out, r'size: +\d+ bytes')
         self.assertIn('last reply: 451 4.7.1 greylisted, try again later', out)
         self.assertIn('no live message', self.ctl(eng, 'show', '0000000000000000', expect=1))
 

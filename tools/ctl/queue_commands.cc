@@ -136,6 +136,15 @@ int run_show(const Command& c, const Flags& f) {
   if (std::string_view s; m["sender"].get(s) == simdjson::SUCCESS) {
     std::printf("sender:     <%.*s>\n", static_cast<int>(s.size()), s.data());
   }
+  for (auto [key, label] : {std::pair{"campaign", "campaign:  "}, std::pair{"tenant", "tenant:    "},
+                            std::pair{"pool", "pool:      "}, std::pair{"client", "client:    "}}) {
+    if (const std::string_view v = str(m, key); !v.empty()) {
+      std::printf("%s %.*s\n", label, static_cast<int>(v.size()), v.data());
+    }
+  }
+  if (const int64_t size = num(m, "size"); size > 0) {
+    std::printf("size:       %lld bytes\n", static_cast<long long>(size));
+  }
   simdjson::dom::array rcpts;
   if (m["recipients"].get(rcpts) == simdjson::SUCCESS) {
     for (element r : rcpts) {
@@ -231,11 +240,9 @@ int run_suspend_list(const Command& c, const Flags& f) {
   size_t n = 0;
   for (element b : list) {
     ++n;
-    std::printf("%-34s %-8.*s %-21.*s %-21.*s %.*s\n", clip(str(b, "domain"), 34).c_str(),
-                static_cast<int>(str(b, "kind").size()), str(b, "kind").data(),
-                static_cast<int>(str(b, "until").size()), str(b, "until").empty() ? "-" : str(b, "until").data(),
-                static_cast<int>(str(b, "since").size()), str(b, "since").data(),
-                static_cast<int>(str(b, "reason").size()), str(b, "reason").data());
+    const std::string until = str(b, "until").empty() ? "-" : std::string(str(b, "until"));
+    std::printf("%-34s %-8s %-21s %-21s %s\n", clip(str(b, "domain"), 34).c_str(), std::string(str(b, "kind")).c_str(),
+                until.c_str(), std::string(str(b, "since")).c_str(), std::string(str(b, "reason")).c_str());
   }
   if (n == 0) std::printf("(no suspensions or holds)\n");
   return kExitOk;
@@ -258,9 +265,8 @@ const Command& queue_command() {
 
 const Command& show_command() {
   static const Command c{"", "show", "one message: its recipients, their state, attempts, next retry, last reply",
-                         "ringmta-ctl show QUEUEID. The sender and full addresses are shown while the message is in\n"
-                         "memory (being delivered); a deferred message shows its recipients' domains\n"
-                         "(ringmta-spool SPOOL QUEUEID prints its whole envelope and content).",
+                         "ringmta-ctl show QUEUEID. A deferred message is read back from the spool for it\n"
+                         "(ringmta-spool SPOOL QUEUEID prints the content too).",
                          {{"queue-id", "ID", "the message (or give it as the first argument)"}, kAdminFlag, kTokenFlag,
                           kJsonFlag},
                          run_show};
