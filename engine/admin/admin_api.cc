@@ -36,6 +36,9 @@ std::optional<AdminResponse> AdminApi::handle(const proto::HttpMessage& req, Adm
     if (!get) return json_error(405, "use GET for /metrics");
     return metrics();
   }
+  if (_ctx.stopping && path != "/metrics" && path != "/api/v1/health") {
+    return json_error(503, "ringmta is stopping; try again once it runs");
+  }
   if (path == "/api/v1/inject") {
     if (req.method != "POST") return json_error(405, "use POST for /api/v1/inject");
     return _injection.start(req, ref, client_addr);
@@ -81,11 +84,20 @@ std::optional<AdminResponse> AdminApi::handle(const proto::HttpMessage& req, Adm
                                       " (README \"Admin API\" lists them)"));
 }
 
+// ask sends call to every shard; done answers the request once all have.
+// A stop before then answers 503 (a stopped shard answers nothing).
+void AdminApi::ask(const AdminCall& call, AdminRequestRef ref, AdminCalls::Done done) {
+  _calls.broadcast(call, std::move(done), [this, ref] {
+    _respond(ref, json_error(503, "ringmta is stopping: not every shard answered (a change already recorded "
+                                  "in the spool applies at the next start)"));
+  });
+}
+
 std::optional<AdminResponse> AdminApi::queues(const proto::HttpMessage& req, AdminRequestRef ref) {
   AdminCall call;
   call.kind = AdminCall::Kind::kQueues;
   call.domain = absl::AsciiStrToLower(req.query_param("domain"));
-  _calls.broadcast(call, [this, ref](std::vector<AdminCallPtr> replies) {
+  ask(call, ref, [this, ref](std::vector<AdminCallPtr> replies) {
     const int64_t now_s = absl::ToUnixSeconds(absl::Now());
     AdminResponse r;
     r.body = render_queues(replies, _state ? _state->blocks(now_s) : std::vector<AdminBlock>{}, now_s);
@@ -101,7 +113,7 @@ std::optional<AdminResponse> AdminApi::show(std::string_view id, AdminRequestRef
   AdminCall call;
   call.kind = AdminCall::Kind::kShow;
   call.queue_id = std::string(id);
-  _calls.broadcast(call, [this, ref, id = std::string(id)](std::vector<AdminCallPtr> replies) {
+  ask(call, ref, [this, ref, id = std::string(id)](std::vector<AdminCallPtr> replies) {
     for (const AdminCallPtr& c : replies) {
       if (!c->message.empty()) {
         AdminResponse r;
@@ -120,7 +132,7 @@ std::optional<AdminResponse> AdminApi::flush(const proto::HttpMessage& req, Admi
   AdminCall call;
   call.kind = AdminCall::Kind::kFlush;
   call.domain = absl::AsciiStrToLower(req.query_param("domain"));
-  _calls.broadcast(call, [this, ref](std::vector<AdminCallPtr> replies) {
+  ask(call, ref, [this, ref](std::vector<AdminCallPtr> replies) {
     uint64_t n = 0;
     for (const AdminCallPtr& c : replies) n += c->count;
     AdminResponse r;
@@ -152,7 +164,7 @@ std::optional<AdminResponse> AdminApi::bounce(const proto::HttpMessage& req, Adm
     return json_error(400, absl::StrCat("not a domain name: ", b.domain));
   }
   const bool checked = !b.sender.empty() || !b.campaign.empty();
-  _calls.broadcast(call, [this, ref, checked](std::vector<AdminCallPtr> replies) {
+  ask(call, ref, [this, ref, checked](std::vector<AdminCallPtr> replies) {
     uint64_t n = 0;
     for (const AdminCallPtr& c : replies) n += c->count;
     AdminResponse r;
@@ -222,7 +234,7 @@ std::optional<AdminResponse> AdminApi::block(const proto::HttpMessage& req, Admi
   call.kind = AdminCall::Kind::kSetBlocks;
   call.blocks = *blocks;
   const int64_t until = hold ? 0 : now_s + absl::ToInt64Seconds(duration);
-  _calls.broadcast(call, [this, ref, domain, hold, add, until](std::vector<AdminCallPtr>) {
+  ask(call, ref, [this, ref, domain, hold, add, until](std::vector<AdminCallPtr>) {
     AdminResponse r;
     r.body = absl::StrCat("{\"domain\":\"", domain, "\",\"", hold ? (add ? "held" : "released") : (add ? "suspended" : "resumed"),
                           "\":true", add && !hold ? absl::StrCat(",\"until\":", until) : "", "}\n");

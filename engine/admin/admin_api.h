@@ -57,6 +57,7 @@ class AdminApi {
  private:
   AdminResponse metrics() const;
   uint64_t spool_bytes() const;
+  void ask(const AdminCall& call, AdminRequestRef ref, AdminCalls::Done done);
   std::optional<AdminResponse> queues(const proto::HttpMessage& req, AdminRequestRef ref);
   std::optional<AdminResponse> show(std::string_view id, AdminRequestRef ref);
   std::optional<AdminResponse> flush(const proto::HttpMessage& req, AdminRequestRef ref);

@@ -5,11 +5,12 @@
 
 namespace ringmta {
 
-void AdminCalls::broadcast(const AdminCall& call, Done done) {
+void AdminCalls::broadcast(const AdminCall& call, Done done, std::function<void()> abandoned) {
   const uint64_t id = _next++;
   Pending& p = _pending[id];
   p.left = _outbox.shards();
   p.done = std::move(done);
+  p.abandoned = std::move(abandoned);
   for (unsigned s = 0; s < _outbox.shards(); ++s) {
     auto c = std::make_unique<AdminCall>(call);
     c->from = _ctx.id;
@@ -31,6 +32,14 @@ void AdminCalls::on_reply(AdminCallPtr reply) {
     std::vector<AdminCallPtr> replies = std::move(p.replies);
     _pending.erase(it);
     done(std::move(replies));
+  }
+}
+
+void AdminCalls::abandon_all() {
+  auto pending = std::move(_pending);
+  _pending.clear();
+  for (auto& [id, p] : pending) {
+    p.abandoned();
   }
 }
 

@@ -26,14 +26,19 @@ class AdminCalls {
 
   AdminCalls(const ShardContext& ctx, MeshOutbox<ShardMessage>& outbox) : _ctx(ctx), _outbox(outbox) {}
 
-  void broadcast(const AdminCall& call, Done done);
+  // broadcast: `abandoned` runs instead of `done` if the daemon stops
+  // before every shard has answered (a stopped shard answers nothing).
+  void broadcast(const AdminCall& call, Done done, std::function<void()> abandoned);
   void on_reply(AdminCallPtr reply);
+  // abandon_all: the daemon is stopping.
+  void abandon_all();
 
  private:
   struct Pending {
     std::vector<AdminCallPtr> replies;
     size_t left = 0;
     Done done;
+    std::function<void()> abandoned;
   };
   const ShardContext& _ctx;
   MeshOutbox<ShardMessage>& _outbox;

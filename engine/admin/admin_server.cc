@@ -348,6 +348,7 @@ void AdminServer::on_tick(int64_t now_ms) {
 }
 
 void AdminServer::begin_stop() {
+  _api.calls().abandon_all();
   for (uint32_t i = 0; i < _listen_fds.size(); ++i) {
     io_uring_sqe* sqe = _ctx.ring.sqe();
     io_uring_prep_cancel64(sqe, encode(Op::kAdminAccept, i), 0);
