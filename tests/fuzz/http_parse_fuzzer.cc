@@ -6,7 +6,8 @@
 // holds:
 //   - feed never uses more than it was given, and a message is taken
 //     before the next byte is used (pipelining stops at boundaries);
-//   - every bound holds: header count, body size;
+//   - every bound holds: header count, body size; the path is a prefix of
+//     the target and a decoded query parameter no longer than it;
 //   - parsing the same stream in one piece gives the same messages, and
 //     fails or not alike (the status may differ: a bound crossed inside a
 //     span is seen at a cut before a later syntax error is).
@@ -51,6 +52,9 @@ std::vector<std::string> run(std::string_view stream, size_t step, HttpParser::K
         HttpMessage m = p.take();
         check(m.headers.size() <= kLimits.max_headers);
         check(m.body.size() <= kLimits.max_body);
+        // The admin API reads the path and query parameters of every request.
+        check(m.target.compare(0, m.path().size(), m.path()) == 0);
+        check(m.query_param("domain").size() <= m.target.size());
         out.push_back(m.method + " " + m.target + " " + std::to_string(m.status) + " " +
                       std::to_string(m.headers.size()) + " " + m.body + (m.keep_alive ? " ka" : ""));
       } else if (used == 0) {
