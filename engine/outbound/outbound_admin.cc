@@ -81,10 +81,8 @@ std::vector<std::string> Outbound::set_blocks(std::vector<AdminBlock> blocks) {
   }
   _blocks = std::move(blocks);
   if (!_blocks.empty()) {
-    std::vector<SiteQueue*> queues;
-    for (auto& [key, q] : _sites) queues.push_back(q.get());
-    for (SiteQueue* q : queues) {
-      hold_blocked(*q);  // complete() may forget a queue: each is taken from the list above
+    for (auto& [key, q] : _sites) {
+      hold_blocked(*q);  // answers jobs; never forgets a queue (the tick does)
     }
   }
   return ended;

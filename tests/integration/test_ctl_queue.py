@@ -70,7 +70,7 @@ class CtlQueueTest(harness.EngineTestCase):
         # Both domains go to the relay host: one site, [127.0.0.1:PORT],
         # which counts the 3 waiting for slow.example.
         site = '[127.0.0.1:%d]' % self.sink.port
-        self.assertRegex(out, r'\n%s +3 +3 +\d+s +\d +ready +451 4\.7\.1 greylisted, try again later' % re.escape(site))
+        self.assertRegex(out, r'\n%s +3 +3 +\d+s +\d +ready +\d\d:\d\d:\d\d 451 4\.7\.1 greylisted, try again later' % re.escape(site))
         self.assertRegex(out, r'\n +for: .*slow\.example')
         rows = self.queue_json(eng, '--domain', SLOW)
         self.assertEqual([(r['queue'], r['messages'], r['recipients']) for r in rows], [(site, 3, 3)])

@@ -97,13 +97,17 @@ int run_queue(const Command& c, const Flags& f) {
   for (element q : queues) {
     ++n;
     std::string state(str(q, "state"));
+    // The last error with its time of day (UTC), when the origins know it.
+    std::string last_error = clip(str(q, "last_error"), 100);
+    if (const std::string_view t = str(q, "last_error_time"); t.size() >= 19 && !last_error.empty()) {
+      last_error = absl::StrCat(av(t.substr(11, 8)), " ", last_error);
+    }
     if (!str(q, "until").empty()) absl::StrAppend(&state, " until ", av(str(q, "until").substr(11, 5)));
     std::printf("%-34s %-10s %7lld %7lld %8s %5lld  %-26s %s\n", clip(str(q, "queue"), 34).c_str(),
                 clip(str(q, "source"), 10).c_str(), static_cast<long long>(num(q, "messages")),
                 static_cast<long long>(num(q, "recipients")),
                 num(q, "messages") ? age(num(q, "oldest_age_s")).c_str() : "-",
-                static_cast<long long>(num(q, "connections")), state.c_str(),
-                clip(str(q, "last_error"), 100).c_str());
+                static_cast<long long>(num(q, "connections")), state.c_str(), last_error.c_str());
     simdjson::dom::array domains;
     if (str(q, "kind") == "site" && q["domains"].get(domains) == simdjson::SUCCESS && domains.size() > 0) {
       std::string list;
