@@ -113,7 +113,7 @@ absl::Status Shard::setup() {
                                        *_signing, *_store);
   _listen_fds.clear();
   if (_services->admin_state != nullptr) {
-    _outbound->set_blocks(_services->admin_state->blocks(absl::ToUnixSeconds(absl::Now())));
+    _outbound->set_blocks(_services->admin_state->blocks(absl::ToUnixSeconds(absl::Now())), 0);
   }
   if (!_admin_fds.empty()) {
     _admin_api = std::make_unique<AdminApi>(*_ctx, _services->metrics, _services->admin_state, *_signing, *_store,
@@ -356,10 +356,7 @@ void Shard::answer_admin_call(AdminCall& call) {
       call.count = _delivery->flush(call.domain);
       return;
     case AdminCall::Kind::kSetBlocks:
-      // What is no longer blocked goes now, not at its next retry.
-      for (const std::string& domain : _outbound->set_blocks(call.blocks)) {
-        call.count += _delivery->flush(domain);
-      }
+      _outbound->set_blocks(call.blocks, call.blocks_version);
       return;
     case AdminCall::Kind::kShow:  // on_mesh: Delivery::show
       return;

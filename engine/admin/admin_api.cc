@@ -207,7 +207,7 @@ std::optional<AdminResponse> AdminApi::block(const proto::HttpMessage& req, Admi
   }
   const std::string reason = req.query_param("reason").substr(0, 200);
   bool found = false;
-  absl::StatusOr<std::vector<AdminBlock>> blocks = _state->change(
+  absl::StatusOr<AdminState::Changed> changed = _state->change(
       [&](std::vector<AdminBlock>& list) {
         auto it = std::find_if(list.begin(), list.end(),
                                [&](const AdminBlock& b) { return b.domain == domain && b.hold == hold; });
@@ -224,21 +224,35 @@ std::optional<AdminResponse> AdminApi::block(const proto::HttpMessage& req, Admi
         }
       },
       now_s);
-  if (!blocks.ok()) {
-    return json_error(500, absl::StrCat("could not record it durably: ", blocks.status().message()));
+  if (!changed.ok()) {
+    return json_error(500, absl::StrCat("could not record it durably: ", changed.status().message()));
   }
   if (!add && !found) {
     return json_error(404, absl::StrCat(domain, " is not ", hold ? "held" : "suspended"));
   }
   AdminCall call;
   call.kind = AdminCall::Kind::kSetBlocks;
-  call.blocks = *blocks;
+  call.blocks = std::move(changed->blocks);
+  call.blocks_version = changed->version;
   const int64_t until = hold ? 0 : now_s + absl::ToInt64Seconds(duration);
-  ask(call, ref, [this, ref, domain, hold, add, until](std::vector<AdminCallPtr>) {
+  auto answer = [this, ref, domain, hold, add, until] {
     AdminResponse r;
     r.body = absl::StrCat("{\"domain\":\"", domain, "\",\"", hold ? (add ? "held" : "released") : (add ? "suspended" : "resumed"),
                           "\":true", add && !hold ? absl::StrCat(",\"until\":", until) : "", "}\n");
     _respond(ref, r);
+  };
+  ask(call, ref, [this, ref, domain, add, answer](std::vector<AdminCallPtr>) {
+    if (add) {
+      answer();
+      return;
+    }
+    // Released or resumed: the domain's mail goes now, not at its next
+    // retry. Only once every shard has dropped the block (a second round),
+    // so that no owner still holds what an origin flushes.
+    AdminCall flush;
+    flush.kind = AdminCall::Kind::kFlush;
+    flush.domain = domain;
+    ask(flush, ref, [answer](std::vector<AdminCallPtr>) { answer(); });
   });
   return std::nullopt;
 }

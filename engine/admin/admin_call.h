@@ -79,6 +79,7 @@ struct AdminCall {
   std::string domain;
   std::string queue_id;
   std::vector<AdminBlock> blocks;
+  uint64_t blocks_version = 0;  // AdminState's: a shard keeps the newest list it got
   AdminBounce bounce;
   // Routing: which shard asked, which of its calls this is.
   unsigned from = 0;

@@ -105,6 +105,8 @@ void AdminServer::on_accept(uint32_t listener, io_uring_cqe* cqe) {
   c.input.clear();
   c.out.clear();
   c.waiting = false;
+  c.head = false;
+  c.overflowed = false;
   c.keep_alive = true;
   c.closing = false;
   c.shut = false;
@@ -141,9 +143,11 @@ void AdminServer::on_recv(uint32_t slot, io_uring_cqe* cqe) {
       flush(slot);
     } else if (!c.shut && !c.closing) {
       if (c.waiting && c.input.size() > _limits.max_body + kHeadroom) {
-        // Pipelined far past the request still being answered.
-        c.out += proto::http_error(429, "too many pipelined requests waiting", false);
+        // Pipelined far past the request still being answered: that one
+        // gets its answer, then a 429, then the connection closes.
+        c.overflowed = true;
         c.closing = true;
+        c.input.clear();
       } else {
         serve(slot);
       }
@@ -156,9 +160,14 @@ void AdminServer::on_recv(uint32_t slot, io_uring_cqe* cqe) {
     if (!c.shut) {
       c.io.arm_recv(_ctx.ring, _ctx.buffers.group(), encode(Op::kAdminRecv, slot, c.gen));
     }
+  } else if (cqe->res == 0 && !c.shut && (c.waiting || c.io.send_in_flight || !c.out.empty())) {
+    // The client half-closed after its request: it still gets the answer
+    // (an injection's, once durable), then the connection closes.
+    c.closing = true;
+    flush(slot);
   } else {
     // The peer closed (or the socket failed). A request still waiting for
-    // its answer (an injection's spool batch) completes all the same.
+    // its answer completes all the same; nobody reads the answer.
     if (!c.shut && c.parser->in_message()) {
       log_debug("shard %u: admin client left in the middle of a request", _ctx.id);
     }
@@ -188,7 +197,8 @@ void AdminServer::serve(uint32_t slot) {
     }
     proto::HttpMessage req = c.parser->take();
     c.keep_alive = req.keep_alive && !_ctx.stopping;
-    const bool head = req.method == "HEAD";
+    c.head = req.method == "HEAD";
+    const bool head = c.head;
     if (_access != nullptr) {
       switch (_access->check(reinterpret_cast<const sockaddr*>(&c.peer), req.header("Authorization"))) {
         case AdminAccess::Verdict::kAllowed:
@@ -242,7 +252,10 @@ void AdminServer::respond(AdminRequestRef ref, const AdminResponse& r) {
     maybe_release(ref.slot);
     return;
   }
-  answer(c, r, false);
+  answer(c, r, c.head);
+  if (c.overflowed) {
+    c.out += proto::http_error(429, "too many pipelined requests waiting", false);
+  }
   serve(ref.slot);  // pipelined requests behind it
   flush(ref.slot);
 }

@@ -57,6 +57,8 @@ class AdminServer : public Component {
     std::string input;       // received, not yet parsed (pipelined requests wait here)
     std::string out;         // answers not yet handed to a send
     bool waiting = false;    // AdminApi holds the current request
+    bool head = false;       // of the request being answered: no body
+    bool overflowed = false; // pipelined too far past a waiting request: 429 after its answer
     bool keep_alive = true;  // of the request being answered
     bool closing = false;    // close once `out` is sent
     bool shut = false;

@@ -71,8 +71,8 @@ std::vector<AdminBlock> AdminState::blocks(int64_t now_s) const {
   return out;
 }
 
-absl::StatusOr<std::vector<AdminBlock>> AdminState::change(const std::function<void(std::vector<AdminBlock>&)>& f,
-                                                           int64_t now_s) {
+absl::StatusOr<AdminState::Changed> AdminState::change(const std::function<void(std::vector<AdminBlock>&)>& f,
+                                                      int64_t now_s) {
   std::lock_guard<std::mutex> lock(_mu);
   std::vector<AdminBlock> next = _blocks;
   f(next);
@@ -81,7 +81,7 @@ absl::StatusOr<std::vector<AdminBlock>> AdminState::change(const std::function<v
     return s;
   }
   _blocks = next;
-  return next;
+  return Changed{std::move(next), ++_version};
 }
 
 absl::Status AdminState::save(const std::vector<AdminBlock>& list) const {

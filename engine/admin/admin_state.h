@@ -33,8 +33,13 @@ class AdminState {
   std::vector<AdminBlock> blocks(int64_t now_s) const;
   // change applies f to the list, drops ended suspensions, and writes the
   // result durably; on a write error nothing changes.
-  absl::StatusOr<std::vector<AdminBlock>> change(const std::function<void(std::vector<AdminBlock>&)>& f,
-                                                 int64_t now_s);
+  // The version counts changes: two changes made on two shards at once
+  // reach a third in either order, and it keeps the newer list.
+  struct Changed {
+    std::vector<AdminBlock> blocks;
+    uint64_t version = 0;
+  };
+  absl::StatusOr<Changed> change(const std::function<void(std::vector<AdminBlock>&)>& f, int64_t now_s);
 
  private:
   explicit AdminState(std::string path) : _path(std::move(path)) {}
@@ -43,6 +48,7 @@ class AdminState {
   const std::string _path;
   mutable std::mutex _mu;
   std::vector<AdminBlock> _blocks;
+  uint64_t _version = 0;
 };
 
 }  // namespace ringmta

@@ -156,6 +156,9 @@ void Delivery::on_load_failed(uint64_t handle) {
   if (!_shows.empty()) {
     answer_shows(handle);  // with what is in memory
   }
+  // An administrative bounce needs the envelope: one that cannot be read
+  // back is not done (the operator sees the message still queued).
+  _admin_bounces.erase(handle);
   LiveMessage& lm = _table.at(handle);
   if (lm.want_dispatch) {
     lm.want_dispatch = false;

@@ -125,7 +125,7 @@ class Delivery : public Component {
   absl::flat_hash_map<std::string, LastError> _last_errors;
   // Messages an administrative bounce took, waiting for their content or
   // for the attempt in flight (delivery_admin.cc).
-  absl::flat_hash_map<uint64_t, std::shared_ptr<const AdminBounce>> _admin_bounces;
+  absl::flat_hash_map<uint64_t, std::vector<std::shared_ptr<const AdminBounce>>> _admin_bounces;
   // `ringmta-ctl show`s waiting for a message's content (delivery_admin.cc).
   std::vector<std::pair<uint64_t, std::function<void(std::string)>>> _shows;
 };

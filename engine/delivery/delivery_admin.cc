@@ -204,7 +204,7 @@ size_t Delivery::admin_bounce(const AdminBounce& b) {
         })) {
       return;
     }
-    _admin_bounces[handle] = shared;
+    _admin_bounces[handle].push_back(shared);
     taken.push_back(handle);
   });
   for (uint64_t handle : taken) {
@@ -234,25 +234,30 @@ bool Delivery::apply_admin_bounce(uint64_t handle) {
   if (lm.jobs_out != 0 || !lm.msg) {
     return false;  // not yet: called again when it is
   }
-  const std::shared_ptr<const AdminBounce> b = std::move(it->second);
+  const std::vector<std::shared_ptr<const AdminBounce>> bounces = std::move(it->second);
   _admin_bounces.erase(it);
   const proto::Envelope& env = lm.msg->envelope;
-  if ((!b->sender.empty() && env.sender != b->sender) || (!b->campaign.empty() && env.campaign != b->campaign)) {
-    return false;  // read back to check, and not one of them
-  }
   DeliveryResult local;
   local.message = handle;
-  const std::string why = absl::StrCat("administrative bounce", b->reason.empty() ? "" : ": ", b->reason);
-  for (uint32_t i = 0; i < lm.rcpts.size(); ++i) {
-    const RcptState& st = lm.rcpts[i];
-    if (spool::is_final(st.status) || (!b->domain.empty() && _table.domains().name(st.domain) != b->domain)) {
-      continue;
+  std::vector<bool> taken(lm.rcpts.size(), false);
+  for (const std::shared_ptr<const AdminBounce>& b : bounces) {
+    if ((!b->sender.empty() && env.sender != b->sender) || (!b->campaign.empty() && env.campaign != b->campaign)) {
+      continue;  // read back to check, and not one of them
     }
-    RcptOutcome o{i, Outcome::kBounced, 550, "5.0.0", why, "", ""};
-    o.internal = true;
-    o.admin_bounce = true;
-    o.no_dsn = !b->dsn;
-    local.outcomes.push_back(std::move(o));
+    const std::string why = absl::StrCat("administrative bounce", b->reason.empty() ? "" : ": ", b->reason);
+    for (uint32_t i = 0; i < lm.rcpts.size(); ++i) {
+      const RcptState& st = lm.rcpts[i];
+      if (taken[i] || spool::is_final(st.status) ||
+          (!b->domain.empty() && _table.domains().name(st.domain) != b->domain)) {
+        continue;
+      }
+      taken[i] = true;
+      RcptOutcome o{i, Outcome::kBounced, 550, "5.0.0", why, "", ""};
+      o.internal = true;
+      o.admin_bounce = true;
+      o.no_dsn = !b->dsn;
+      local.outcomes.push_back(std::move(o));
+    }
   }
   if (local.outcomes.empty()) {
     return false;

@@ -172,6 +172,7 @@ void Delivery::finalize(uint64_t handle) {
   if (!_shows.empty()) {
     answer_shows(handle);
   }
+  _admin_bounces.erase(handle);
   LiveMessage& lm = _table.at(handle);
   _retention.on_final(lm);
   _loader.drop_body(lm);

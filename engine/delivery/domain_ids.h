@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -69,7 +70,9 @@ class DomainIds {
     std::string name;
     uint32_t refs = 0;
   };
-  std::vector<Entry> _entries{Entry{}};  // id 0 is kNone
+  // A deque: growing it never moves an entry, so the views _by_name keys
+  // by (into the names, short ones inline in the string) stay valid.
+  std::deque<Entry> _entries{Entry{}};  // id 0 is kNone
   std::vector<uint32_t> _free;
   absl::flat_hash_map<std::string_view, uint32_t> _by_name;  // views into _entries' names
 };

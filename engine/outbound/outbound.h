@@ -70,10 +70,10 @@ class Outbound : public Component {
   std::vector<SiteDepth> site_depths() const;
 
   // The admin API (outbound_admin.cc). set_blocks: the operator's
-  // suspensions and holds in force, the whole list; mail queued for a
-  // newly blocked domain goes back to its origin as held. Returns the
-  // domains that are no longer blocked (their mail may go now).
-  std::vector<std::string> set_blocks(std::vector<AdminBlock> blocks);
+  // suspensions and holds in force, the whole list as of `version` (an
+  // older list than the one in force is ignored); mail queued for a newly
+  // blocked domain goes back to its origin as held.
+  void set_blocks(std::vector<AdminBlock> blocks, uint64_t version);
   // site_rows: this shard's site queues (those serving `domain`, or all
   // when it is empty).
   std::vector<SiteRow> site_rows(std::string_view domain) const;
@@ -156,6 +156,7 @@ class Outbound : public Component {
   absl::flat_hash_map<std::string, std::unique_ptr<SiteQueue>> _sites;
   uint64_t _connects = 0;
   std::vector<AdminBlock> _blocks;  // the operator's, in force (set_blocks)
+  uint64_t _blocks_version = 0;
   // Sites a rate held back, by when to pump them again (earliest first;
   // an entry whose site has since moved on is skipped).
   using Wake = std::pair<int64_t, std::string>;

@@ -4,7 +4,6 @@
 // the site queues as rows for `ringmta-ctl queue`.
 #include <algorithm>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "engine/outbound/outbound.h"
@@ -37,12 +36,15 @@ const AdminBlock* Outbound::blocked(const DeliveryJob& job) const {
   if (domain.empty() && !job.rcpts.empty()) {
     domain = rcpt_domain(job.message->envelope.recipients[job.rcpts.front()]);
   }
+  // A hold wins over a suspension of the same domain: held mail must not
+  // expire.
+  const AdminBlock* found = nullptr;
   for (const AdminBlock& b : _blocks) {
-    if (b.domain == domain && (b.hold || b.until_s > now_s)) {
-      return &b;
+    if (b.domain == domain && (b.hold || b.until_s > now_s) && (found == nullptr || b.hold)) {
+      found = &b;
     }
   }
-  return nullptr;
+  return found;
 }
 
 void Outbound::hold_blocked(SiteQueue& q) {
@@ -72,20 +74,17 @@ void Outbound::hold_blocked(SiteQueue& q) {
   q.queue.swap(keep);
 }
 
-std::vector<std::string> Outbound::set_blocks(std::vector<AdminBlock> blocks) {
-  absl::flat_hash_set<std::string> still;
-  for (const AdminBlock& b : blocks) still.insert(b.domain);
-  std::vector<std::string> ended;
-  for (const AdminBlock& b : _blocks) {
-    if (!still.contains(b.domain)) ended.push_back(b.domain);
+void Outbound::set_blocks(std::vector<AdminBlock> blocks, uint64_t version) {
+  if (version != 0 && version < _blocks_version) {
+    return;  // a newer list came first
   }
+  _blocks_version = version;
   _blocks = std::move(blocks);
   if (!_blocks.empty()) {
     for (auto& [key, q] : _sites) {
       hold_blocked(*q);  // answers jobs; never forgets a queue (the tick does)
     }
   }
-  return ended;
 }
 
 std::vector<SiteRow> Outbound::site_rows(std::string_view domain) const {

@@ -88,7 +88,8 @@ TEST(AdminState, ChangesAreDurableAndEndedSuspensionsGo) {
         },
         1000);
     ASSERT_TRUE(after.ok());
-    EXPECT_EQ(after->size(), 3u);
+    EXPECT_EQ(after->blocks.size(), 3u);
+    EXPECT_EQ(after->version, 1u);
     EXPECT_EQ((*s)->blocks(1600).size(), 2u);  // gone.example's time is up
   }
   auto s = AdminState::open(dir);  // as after a restart
@@ -100,7 +101,7 @@ TEST(AdminState, ChangesAreDurableAndEndedSuspensionsGo) {
   EXPECT_TRUE(blocks[1].hold);
   auto after = (*s)->change([](std::vector<AdminBlock>&) {}, 1600);  // a change prunes what ended
   ASSERT_TRUE(after.ok());
-  EXPECT_EQ(after->size(), 2u);
+  EXPECT_EQ(after->blocks.size(), 2u);
 
   std::ofstream(dir + "/admin-blocks.tsv") << "broken line\n";
   auto broken = AdminState::open(dir);
