@@ -27,6 +27,8 @@ constexpr int64_t kIdleMs = 60'000;
 // A pipelining client is buffered up to one full request beyond the one
 // being answered; past that it is told to slow down.
 constexpr size_t kHeadroom = 1 << 20;
+// How long a lingering close waits for the client to close (admin_server.h).
+constexpr int64_t kLingerMs = 2000;
 
 }  // namespace
 
@@ -109,6 +111,7 @@ void AdminServer::on_accept(uint32_t listener, io_uring_cqe* cqe) {
   c.overflowed = false;
   c.keep_alive = true;
   c.closing = false;
+  c.lingering = false;
   c.shut = false;
   socklen_t len = sizeof c.peer;
   getpeername(fd, reinterpret_cast<sockaddr*>(&c.peer), &len);
@@ -125,7 +128,9 @@ void AdminServer::on_recv(uint32_t slot, io_uring_cqe* cqe) {
   if (cqe->res > 0) {
     const auto id = static_cast<uint16_t>(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
     bool ok = true;
-    if (!c.shut && !c.closing) {
+    if (c.lingering) {
+      // Dropped: the answer is out.
+    } else if (!c.shut && !c.closing) {
       const std::string_view data(_ctx.buffers.data(id), static_cast<size_t>(cqe->res));
       if (c.tls) {
         // Decrypted into the input; the handshake's answers wait in the
@@ -278,7 +283,7 @@ void AdminServer::flush(uint32_t slot) {
     }
     if (c.tls->ciphertext_out().empty()) {
       if (c.closing && (c.out.empty() || c.tls->failed())) {
-        shut(slot);
+        linger(slot);
       }
       return;
     }
@@ -289,7 +294,7 @@ void AdminServer::flush(uint32_t slot) {
   }
   if (c.out.empty()) {
     if (c.closing) {
-      shut(slot);
+      linger(slot);
     }
     return;
   }
@@ -311,6 +316,20 @@ void AdminServer::on_send(uint32_t slot, io_uring_cqe* cqe) {
       break;
   }
   maybe_release(slot);
+}
+
+void AdminServer::linger(uint32_t slot) {
+  Conn& c = _conns[slot];
+  if (c.shut || c.lingering) {
+    return;
+  }
+  if (!c.io.recv_armed) {
+    shut(slot);  // the client closed already: nothing to wait for
+    return;
+  }
+  c.lingering = true;
+  c.linger_until_ms = monotonic_ms() + kLingerMs;
+  ::shutdown(c.io.fd, SHUT_WR);
 }
 
 void AdminServer::shut(uint32_t slot) {
@@ -343,6 +362,12 @@ void AdminServer::maybe_release(uint32_t slot) {
 void AdminServer::on_tick(int64_t now_ms) {
   for (uint32_t slot = 0; slot < _conns.size(); ++slot) {
     Conn& c = _conns[slot];
+    if (c.io.fd >= 0 && !c.shut && c.lingering) {
+      if (now_ms >= c.linger_until_ms || _ctx.stopping) {
+        shut(slot);
+      }
+      continue;
+    }
     if (c.io.fd < 0 || c.shut || c.waiting || c.io.send_in_flight) {
       continue;
     }

@@ -61,6 +61,13 @@ class AdminServer : public Component {
     bool overflowed = false; // pipelined too far past a waiting request: 429 after its answer
     bool keep_alive = true;  // of the request being answered
     bool closing = false;    // close once `out` is sent
+    // Lingering close: the answer is sent and our side shut for writing;
+    // what the client still sends is read and dropped until it closes (or
+    // kLingerMs), so that unread input does not make the kernel reset the
+    // connection before the client has read the answer (a 413 or 431 sent
+    // while the body or header is still arriving).
+    bool lingering = false;
+    int64_t linger_until_ms = 0;
     bool shut = false;
     sockaddr_storage peer{};
     int64_t last_activity_ms = 0;
@@ -74,6 +81,7 @@ class AdminServer : public Component {
   void flush(uint32_t slot);
   void on_send(uint32_t slot, io_uring_cqe* cqe);
   void shut(uint32_t slot);
+  void linger(uint32_t slot);
   void maybe_release(uint32_t slot);
 
   const ShardContext& _ctx;

@@ -203,9 +203,12 @@ class AdminApiTest(harness.EngineTestCase):
             status, _, body = read_response(s.makefile('rb'))
             self.assertEqual(status, 400)
             self.assertIn('malformed HTTP', json.loads(body)['error'])
-        # A header section over the bound: 431.
+        # A header section over the bound: 431, and the client reads it
+        # even though it goes on sending (the server closes lingering: it
+        # reads and drops the rest rather than reset the connection).
         with socket.create_connection((eng.host, eng.admin_port), timeout=DEADLINE) as s:
-            s.sendall(b'GET / HTTP/1.1\r\nX-Big: ' + b'a' * 20000 + b'\r\n\r\n')
+            s.sendall(b'GET / HTTP/1.1\r\nX-Big: ' + b'a' * 20000 + b'\r\n\r\n' + b'z' * 300000)
+            s.shutdown(socket.SHUT_WR)
             self.assertEqual(read_response(s.makefile('rb'))[0], 431)
         # Unknown path: 404, and the engine is still serving.
         status, _, body = self.get(eng, '/api/v1/nothing')
