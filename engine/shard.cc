@@ -223,6 +223,9 @@ absl::Status Shard::run() {
 
 void Shard::loop() {
   _next_tick_ms = monotonic_ms() + kTickMs;
+  // A first snapshot before the first wait: an idle shard sleeps up to a
+  // tick, and a scrape meanwhile must still see every shard.
+  publish_metrics(monotonic_ms(), true);
   int64_t busy_start_us = 0;
   for (;;) {
     _mesh->drain(_id, [this](ShardMessage&& m) { on_mesh(std::move(m)); });

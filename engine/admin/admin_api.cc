@@ -12,9 +12,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "engine/admin/queue_view.h"
 #include "proto/address.h"
-#include "absl/time/clock.h"
 #include "proto/json_text.h"
 
 namespace ringmta {
@@ -54,8 +54,7 @@ std::optional<AdminResponse> AdminApi::handle(const proto::HttpMessage& req, Adm
   if (path == "/api/v1/suspensions") {
     if (!get) return json_error(405, "use GET for /api/v1/suspensions");
     AdminResponse r;
-    r.body = render_blocks(_state ? _state->blocks(absl::ToUnixSeconds(absl::Now())) : std::vector<AdminBlock>{},
-                           absl::ToUnixSeconds(absl::Now()));
+    r.body = render_blocks(_state ? _state->blocks(absl::ToUnixSeconds(absl::Now())) : std::vector<AdminBlock>{});
     return r;
   }
   const bool post = req.method == "POST";

@@ -141,7 +141,7 @@ std::string render_queues(const std::vector<AdminCallPtr>& replies, const std::v
   return out;
 }
 
-std::string render_blocks(const std::vector<AdminBlock>& blocks, int64_t /*now_s*/) {
+std::string render_blocks(const std::vector<AdminBlock>& blocks) {
   std::string out = "{\"suspensions\":[";
   for (size_t i = 0; i < blocks.size(); ++i) {
     const AdminBlock& b = blocks[i];

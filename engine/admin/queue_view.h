@@ -20,6 +20,6 @@ std::string render_queues(const std::vector<AdminCallPtr>& replies, const std::v
                           int64_t now_s);
 
 // render_blocks: `GET /api/v1/suspensions`.
-std::string render_blocks(const std::vector<AdminBlock>& blocks, int64_t now_s);
+std::string render_blocks(const std::vector<AdminBlock>& blocks);
 
 }  // namespace ringmta

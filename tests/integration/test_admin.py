@@ -79,10 +79,11 @@ class AdminApiTest(harness.EngineTestCase):
         promtool = harness.require_tool('promtool', 'prometheus')
         eng = self.start_engine(admin=True)
         harness.send_messages(eng, 5)
+        # Each shard publishes its counters every 250 ms: wait for both.
         self.assertEqual(self.wait_metric(eng, 'ringmta_messages_received_total', 5), 5)
+        # Two connections: the harness's readiness probe and smtplib's.
+        self.assertEqual(self.wait_metric(eng, 'ringmta_connections_total', 2, '{direction="in"}'), 2)
         text = self.scrape(eng)
-        # Two: the harness's readiness probe and smtplib's.
-        self.assertEqual(metric(text, 'ringmta_connections_total', '{direction="in"}'), 2)
         # A histogram per shard, each with +Inf equal to its count.
         for shard in ('0', '1'):
             inf = metric(text, 'ringmta_loop_iteration_seconds_bucket', '{shard="%s",le="+Inf"}' % shard)
