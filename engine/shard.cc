@@ -27,6 +27,7 @@
 #include "engine/store/retention.h"
 #include "engine/store/segments.h"
 #include "engine/store/store.h"
+#include "engine/suppression/suppression.h"
 
 namespace ringmta {
 namespace {
@@ -65,6 +66,7 @@ Shard::~Shard() {
   _delivery.reset();
   _outbound.reset();
   _shaping.reset();
+  _suppression.reset();
   _events.reset();
   _retention.reset();
   _loader.reset();
@@ -104,12 +106,15 @@ absl::Status Shard::setup() {
   _events = std::make_unique<EventLog>(_event_log_fd, _id);
   _events->set_ring(_ring.get());
   _shaping = std::make_unique<ShapingTables>(_config.shaping, _services->shaping_reload);
+  if (_services->suppression != nullptr) {
+    _suppression = std::make_unique<Suppression>(*_ctx, *_services->suppression, *_events);
+  }
   _outbound = std::make_unique<Outbound>(*_ctx, *_outbox, *_events, *_shaping);
-  _delivery =
-      std::make_unique<Delivery>(*_ctx, _table, *_store, *_loader, *_retention, *_outbox, *_events, *_shaping);
+  _delivery = std::make_unique<Delivery>(*_ctx, _table, *_store, *_loader, *_retention, *_outbox, *_events,
+                                         *_shaping, _suppression.get());
   _signing = std::make_unique<Signing>(*_ctx, _services->signing, *_store);
   _inbound = std::make_unique<Inbound>(*_ctx, std::move(_listen_fds), std::move(_listen_tls), *_services,
-                                       *_signing, *_store);
+                                       *_signing, *_store, _suppression.get());
   _listen_fds.clear();
   if (_services->admin_state != nullptr) {
     _outbound->set_blocks(_services->admin_state->blocks(absl::ToUnixSeconds(absl::Now())), 0);

@@ -62,6 +62,7 @@ class Segments;
 class ShapingTables;
 class Signing;
 class Store;
+class Suppression;
 class WebhookShipper;
 struct ShardContext;
 
@@ -156,6 +157,7 @@ class Shard {
   std::unique_ptr<MeshOutbox<ShardMessage>> _outbox;
   std::unique_ptr<EventLog> _events;
   std::unique_ptr<ShapingTables> _shaping;
+  std::unique_ptr<Suppression> _suppression;  // when suppression is on
   std::unique_ptr<Segments> _segments;
   std::unique_ptr<Store> _store;
   std::unique_ptr<Signing> _signing;

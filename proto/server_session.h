@@ -111,6 +111,12 @@ struct SessionConfig {
   // and List-Unsubscribe-Post: List-Unsubscribe=One-Click (RFC 8058): a
   // policy for bulk streams, which Gmail and Yahoo require.
   bool require_list_unsubscribe = false;
+  // rcpt_refusal: the engine's last word on a recipient the session would
+  // accept (the suppression list): a whole reply line ("550 5.7.1 <a@b>:
+  // ...") refuses it, "" accepts it. Unset: every recipient is accepted.
+  // A refusal is not counted as a client error: a bulk sender's list may
+  // hold many suppressed addresses, and that is not abuse.
+  std::function<std::string(std::string_view rcpt)> rcpt_refusal;
 };
 
 struct ClientInfo {

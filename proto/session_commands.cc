@@ -256,6 +256,12 @@ void ServerSession::Impl::do_rcpt(const Command& c) {
       return;
     }
   }
+  if (_config.rcpt_refusal) {
+    if (std::string refusal = _config.rcpt_refusal(text); !refusal.empty()) {
+      reply(refusal);
+      return;
+    }
+  }
   std::vector<std::string>& rcpts = _msg.envelope.recipients;
   const size_t hash = std::hash<std::string>{}(text);
   for (size_t i = 0; i < rcpts.size(); ++i) {

@@ -12,7 +12,7 @@ build_pkgs=(
   liburing-dev libwolfssl-dev libmimalloc-dev libabsl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libtomlplusplus-dev libc-ares-dev libcrypt-dev libre2-dev libssl-dev libhttp-parser-dev
-  libsimdjson-dev nlohmann-json3-dev
+  libsimdjson-dev nlohmann-json3-dev liblmdb-dev
 )
 # Real peers the tests start themselves, clang for the libFuzzer harnesses,
 # and stress-ng for running the integration tests beside load (README, "Tests").
@@ -21,7 +21,7 @@ test_pkgs=(
   swaks libnet-ssleay-perl libauthen-sasl-perl curl postfix python3-aiosmtpd dnsmasq-base openssl
   gnuplot-nox whois stress-ng
   python3-dkim python3-nacl python3-dnspython opendkim-tools
-  prometheus wrk
+  prometheus wrk lmdb-utils
 )
 
 # What the Quick start's example after tools/run.sh uses.

@@ -133,6 +133,9 @@ absl::StatusOr<ParsedConfig> parse_config(int argc, char** argv) {
     return classes.status();  // names the file, the rule and the problem; main exits 2
   }
   c.bounce_classifier = std::move(*classes);
+  if (c.suppression_dir.empty()) {
+    c.suppression_dir = c.spool_dir + "/suppression";
+  }
   if (absl::Status s = validate(c); !s.ok()) {
     return s;
   }

@@ -17,6 +17,7 @@
 
 #include "absl/status/statusor.h"
 #include "engine/config/webhook_file.h"
+#include "engine/delivery/bounce_class.h"
 #include "engine/inbound/cidr.h"
 #include "engine/outbound/egress.h"
 #include "engine/outbound/shaping.h"
@@ -116,6 +117,18 @@ struct Config {
   // Refuse (550 5.7.1) a message without List-Unsubscribe and
   // List-Unsubscribe-Post: List-Unsubscribe=One-Click (RFC 8058).
   bool require_list_unsubscribe = false;
+  // Suppression (engine/suppression/): the list of addresses and domains
+  // never mailed, in an LMDB store (dir "" = SPOOL/suppression). drop:
+  // suppressed recipients are accepted and dropped with an event instead
+  // of refused at RCPT. auto: a final bounce of one of auto_classes adds
+  // its recipient.
+  bool suppression = true;
+  std::string suppression_dir;
+  uint64_t suppression_max_size = 8ull << 30;
+  bool suppression_drop = false;
+  bool suppression_auto = true;
+  std::vector<BounceClass> suppression_auto_classes = {BounceClass::kInvalidRecipient, BounceClass::kBadDomain,
+                                                        BounceClass::kInactiveMailbox};
   // site_defaults: the limits of a queue no shaping table names (the
   // delivery flags above).
   SiteLimits site_defaults() const {

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "engine/delivery/bounce_class.h"
 #include "engine/runtime/absl_compat.h"
 #include "engine/runtime/listener.h"
 
@@ -341,6 +342,48 @@ const std::vector<Option>& options() {
       {"signing-threads", "signing.threads", Kind::kUint, "0 (one per shard)",
        "threads that DKIM-sign messages for the [[dkim]] keys of --config (README \"DKIM\")",
        [](Config& c, const std::vector<std::string>& v) { return set_uint(&c.signing_threads, v, 0, 256); }},
+      {"suppression", "suppression.enabled", Kind::kString, "true",
+       "false: no suppression list (README \"Suppression\"): nothing is refused or dropped for it, "
+       "and hard bounces add nothing",
+       [](Config& c, const std::vector<std::string>& v) { return set_bool(&c.suppression, v); }},
+      {"suppression-mode", "suppression.mode", Kind::kString, "refuse",
+       "refuse: RCPT TO a suppressed address gets 550 5.7.1; drop: it is accepted and dropped with a "
+       "\"suppressed\" event (for applications that cannot handle refusals)",
+       [](Config& c, const std::vector<std::string>& v) {
+         if (v[0] != "refuse" && v[0] != "drop") {
+           return absl::InvalidArgumentError(absl::StrCat("expected refuse or drop, got '", v[0], "'"));
+         }
+         c.suppression_drop = v[0] == "drop";
+         return absl::OkStatus();
+       }},
+      {"suppression-auto", "suppression.auto", Kind::kString, "true",
+       "true: a final bounce of a class in --suppression-auto-classes adds its recipient to the list",
+       [](Config& c, const std::vector<std::string>& v) { return set_bool(&c.suppression_auto, v); }},
+      {"suppression-auto-classes", "suppression.auto_classes", Kind::kList,
+       "InvalidRecipient,BadDomain,InactiveMailbox",
+       "bounce classes (tools/bounce-classes.toml) whose final 5xx adds the recipient (replaces the default)",
+       [](Config& c, const std::vector<std::string>& v) {
+         c.suppression_auto_classes.clear();
+         for (const std::string& name : v) {
+           BounceClass k;
+           if (!parse_bounce_class(name, &k)) {
+             return absl::InvalidArgumentError(absl::StrCat("'", name, "' is not a bounce class (see tools/bounce-classes.toml for the names)"));
+           }
+           c.suppression_auto_classes.push_back(k);
+         }
+         return absl::OkStatus();
+       }},
+      {"suppression-dir", "suppression.dir", Kind::kString, "(SPOOL/suppression)",
+       "directory of the suppression store (LMDB: data.mdb and lock.mdb)",
+       [](Config& c, const std::vector<std::string>& v) {
+         c.suppression_dir = v[0];
+         return absl::OkStatus();
+       }},
+      {"suppression-max-size", "suppression.max_size", Kind::kUint, "8589934592",
+       "most bytes the suppression store may grow to (10 million entries take about 1 GB)",
+       [](Config& c, const std::vector<std::string>& v) {
+         return set_uint(&c.suppression_max_size, v, uint64_t{1} << 20, uint64_t{1} << 40);
+       }},
       {"require-list-unsubscribe", "policy.require_list_unsubscribe", Kind::kString, "false",
        "true: refuse (550 5.7.1) a message without List-Unsubscribe and List-Unsubscribe-Post: "
        "List-Unsubscribe=One-Click (RFC 8058, what Gmail and Yahoo ask of bulk mail)",

@@ -31,6 +31,7 @@
 #include "engine/runtime/user_data.h"
 #include "engine/shard.h"
 #include "engine/store/recovered_spool.h"
+#include "engine/suppression/suppression_store.h"
 #include "engine/tls/tls_context.h"
 
 namespace ringmta {
@@ -98,9 +99,22 @@ int run(int argc, char** argv) {
     log_error("%s", admin_state.status().message());
     return 1;
   }
+  // The suppression list: one LMDB environment for every shard, opened
+  // (and its writer thread started) before the shards.
+  std::unique_ptr<SuppressionStore> suppression;
+  if (config.suppression) {
+    absl::StatusOr<std::unique_ptr<SuppressionStore>> opened =
+        SuppressionStore::open(config.suppression_dir, config.suppression_max_size);
+    if (!opened.ok()) {
+      log_error("%s", opened.status().message());
+      return 1;
+    }
+    suppression = std::move(*opened);
+  }
   std::vector<std::unique_ptr<ShardServices>> services;
   for (unsigned i = 0; i < shards; ++i) {
     auto s = std::make_unique<ShardServices>();
+    s->suppression = suppression.get();
     s->limits = &limits;
     s->metrics = &metrics;
     s->admin_access = &*admin_access;

@@ -59,7 +59,11 @@ absl::Status drop_root(const Config& config) {
   if (!config.event_log.empty()) {
     files.push_back(config.event_log);
   }
-  absl::Status s = give_files(*who, {config.spool_dir}, files);
+  std::vector<std::string> dirs = {config.spool_dir};
+  if (config.suppression && config.suppression_dir.rfind(config.spool_dir + "/", 0) != 0) {
+    dirs.push_back(config.suppression_dir);  // outside the spool
+  }
+  absl::Status s = give_files(*who, dirs, files);
   if (s.ok()) {
     s = become(*who);
   }

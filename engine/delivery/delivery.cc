@@ -55,7 +55,7 @@ std::unique_ptr<LiveMessage> live_from_recovered(const spool::RecoveredMessage& 
 
 Delivery::Delivery(const ShardContext& ctx, MessageTable& table, Store& store, ContentLoader& loader,
                    Retention& retention, MeshOutbox<ShardMessage>& outbox, EventLog& events,
-                   const ShapingTables& shaping)
+                   const ShapingTables& shaping, Suppression* suppression)
     : _ctx(ctx),
       _table(table),
       _store(store),
@@ -63,7 +63,8 @@ Delivery::Delivery(const ShardContext& ctx, MessageTable& table, Store& store, C
       _retention(retention),
       _outbox(outbox),
       _events(events),
-      _shaping(shaping) {}
+      _shaping(shaping),
+      _suppression(suppression) {}
 
 void Delivery::on_tick(int64_t /*now_ms*/) {
   if (!_ctx.stopping) {
@@ -205,6 +206,18 @@ void Delivery::dispatch(uint64_t handle) {
       o.internal = true;
       local.outcomes.push_back(std::move(o));
       continue;
+    }
+    if (_suppression != nullptr) {
+      if (const SuppressionEntry* e = _suppression->check(m.envelope.recipients[i], m.envelope.tenant)) {
+        // Suppressed since it was queued, or accepted in drop mode, or by
+        // an entry for this message's tenant: never tried (suppression.h).
+        RcptOutcome o{i, Outcome::kBounced, 550, "5.7.1", refusal_text(*e), "", ""};
+        o.internal = true;
+        o.suppressed = true;
+        o.no_dsn = true;
+        local.outcomes.push_back(std::move(o));
+        continue;
+      }
     }
     Nexthop nh = nexthop_for(domain, _ctx.config);
     std::string key = destination_key(nh);

@@ -35,6 +35,7 @@
 #include "engine/store/content_loader.h"
 #include "engine/store/retention.h"
 #include "engine/store/store.h"
+#include "engine/suppression/suppression.h"
 #include "spool/recovery.h"
 
 namespace ringmta {
@@ -55,7 +56,8 @@ std::unique_ptr<LiveMessage> live_from_recovered(const spool::RecoveredMessage& 
 class Delivery : public Component {
  public:
   Delivery(const ShardContext& ctx, MessageTable& table, Store& store, ContentLoader& loader,
-           Retention& retention, MeshOutbox<ShardMessage>& outbox, EventLog& events, const ShapingTables& shaping);
+           Retention& retention, MeshOutbox<ShardMessage>& outbox, EventLog& events, const ShapingTables& shaping,
+           Suppression* suppression);
 
   // adopt schedules a recovered message already in the table: read back
   // and delivered at once or at its next retry time, and copied into this
@@ -113,6 +115,7 @@ class Delivery : public Component {
   MeshOutbox<ShardMessage>& _outbox;
   EventLog& _events;
   const ShapingTables& _shaping;
+  Suppression* const _suppression;  // null: suppression is off
   RetryQueue _retries;
   PoolCursor _pools;  // this shard's place in each pool's round robin
   DeliveryStats _stats;

@@ -96,6 +96,9 @@ struct RcptOutcome {
   // is "admin_bounce"; no_dsn: and asked for no DSN.
   bool admin_bounce = false;
   bool no_dsn = false;
+  // suppressed: the suppression list stopped it before any attempt; the
+  // event is "suppressed" and there is no DSN (suppression.h).
+  bool suppressed = false;
   // bounce_class: what kind of failure it is (bounce_class.h), set by the
   // origin when it records the outcome; kUncategorized for a delivery.
   BounceClass bounce_class = BounceClass::kUncategorized;

@@ -114,7 +114,7 @@ void Delivery::record_outcome(LiveMessage& lm, RcptOutcome& o, const DeliveryRes
       _store.append_state(m.queue_id, o.rcpt, spool::RecipientState{st.status, st.attempts, st.next_retry});
 
   DeliveryEvent e;
-  e.type = o.admin_bounce ? "admin_bounce" : outcome_name(o.outcome);
+  e.type = o.suppressed ? "suppressed" : o.admin_bounce ? "admin_bounce" : outcome_name(o.outcome);
   e.queue_id = m.queue_id;
   e.sender = m.envelope.sender;
   e.auth_user = m.envelope.auth_user;
@@ -135,6 +135,12 @@ void Delivery::record_outcome(LiveMessage& lm, RcptOutcome& o, const DeliveryRes
   e.time = now;
   e.next_retry = st.next_retry;
   _events.add(e);
+  if (o.suppressed) {
+    _suppression->count_dropped();
+  } else if (_suppression != nullptr && o.outcome == Outcome::kBounced && !o.admin_bounce && o.code >= 500 &&
+             o.code < 600) {
+    _suppression->on_bounce(m.queue_id, e.recipient, m.envelope.campaign, o.bounce_class, o.status, o.response);
+  }
   if (o.outcome == Outcome::kBounced && !o.no_dsn) {
     if (!lm.bounced) {
       lm.bounced = std::make_unique<std::vector<RcptOutcome>>();

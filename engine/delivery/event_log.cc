@@ -73,6 +73,30 @@ void EventLog::add(const DeliveryEvent& e) {
   b.append("}\n");
 }
 
+void EventLog::add(const FeedbackEvent& e) {
+  if (_fd < 0 || _buffer.size() > kMaxBuffered) {
+    _lost_bytes += _fd >= 0;
+    return;
+  }
+  std::string& b = _buffer;
+  b.append("{\"type\":");
+  append_json_string(&b, e.type);
+  b.append(",\"time\":");
+  append_time(&b, e.time);
+  b.append(",\"recipient\":");
+  append_json_string(&b, e.recipient);
+  for (auto [key, value] : {std::pair{",\"queue_id\":", e.queue_id}, std::pair{",\"tenant\":", e.tenant},
+                             std::pair{",\"campaign\":", e.campaign}, std::pair{",\"reason\":", e.reason},
+                             std::pair{",\"status\":", e.status}, std::pair{",\"response\":", e.response},
+                             std::pair{",\"class\":", e.bounce_class}, std::pair{",\"reporter\":", e.reporter}}) {
+    if (!value.empty()) {
+      b.append(key);
+      append_json_string(&b, value);
+    }
+  }
+  b.append("}\n");
+}
+
 void EventLog::add(const ShapingEvent& e) {
   if (_fd < 0 || _buffer.size() > kMaxBuffered) {
     _lost_bytes += _fd >= 0;

@@ -57,6 +57,23 @@ struct ShapingEvent {
   std::string_view tenant;  // a rule for one tenant's mail; "" for the whole queue
 };
 
+// FeedbackEvent: a suppression entry made on its own ("suppression_added"),
+// and what comes back after delivery: "async_bounce" and "delayed" (RFC
+// 3464 reports), "complaint" (ARF); empty fields are left out of the line.
+struct FeedbackEvent {
+  std::string_view type;
+  std::string_view recipient;
+  std::string_view queue_id;   // the message it is about ("" if unknown)
+  std::string_view tenant;
+  std::string_view campaign;
+  std::string_view reason;     // the suppression reason, or the ARF Feedback-Type
+  std::string_view status;     // enhanced status ("5.1.1")
+  std::string_view response;   // diagnostic text, or the entry's note
+  std::string_view bounce_class;
+  std::string_view reporter;   // Reporting-MTA, or the ARF User-Agent
+  absl::Time time;
+};
+
 class EventLog : public Component {
  public:
   EventLog(int fd, uint32_t shard) : _fd(fd), _shard(shard) {}
@@ -64,6 +81,7 @@ class EventLog : public Component {
   bool enabled() const { return _fd >= 0; }
   void add(const DeliveryEvent& e);
   void add(const ShapingEvent& e);
+  void add(const FeedbackEvent& e);
 
   void on_completion(const UserData& /*ud*/, io_uring_cqe* cqe) override;
   void poll() override { flush(); }

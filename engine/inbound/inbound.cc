@@ -14,7 +14,7 @@
 namespace ringmta {
 
 Inbound::Inbound(const ShardContext& ctx, std::vector<int> listen_fds, std::vector<bool> listen_tls,
-                 ShardServices& services, Signing& signing, Store& store)
+                 ShardServices& services, Signing& signing, Store& store, Suppression* suppression)
     : _ctx(ctx),
       _services(services),
       _signing(signing),
@@ -33,6 +33,9 @@ Inbound::Inbound(const ShardContext& ctx, std::vector<int> listen_fds, std::vect
   _session_config.local_domains.insert(config.local_domains.begin(), config.local_domains.end());
   _session_config.require_list_unsubscribe = config.require_list_unsubscribe;
   _session_config.new_queue_id = [this] { return _store.new_queue_id(); };
+  if (suppression != nullptr) {
+    _session_config.rcpt_refusal = [suppression](std::string_view rcpt) { return suppression->rcpt_refusal(rcpt); };
+  }
   // One TLS context per shard (main() built it): a context is never used
   // by two threads.
   _session_config.starttls_available = _tls_server != nullptr;

@@ -5,7 +5,7 @@
 // finished message goes down to Signing (and from there to the Store); the
 // session is answered when the Store says it is durable (on_stored).
 //
-//   Inbound in(ctx, listen_fds, listen_tls, services, signing, store);
+//   Inbound in(ctx, listen_fds, listen_tls, services, signing, store, suppression);
 //   in.start();                           // arm accepts and eventfd reads
 //   ... store's answer hook: in.on_stored(slot, gen, ok);
 //
@@ -27,6 +27,7 @@
 #include "engine/runtime/slot_pool.h"
 #include "engine/shard_context.h"
 #include "engine/store/store.h"
+#include "engine/suppression/suppression.h"
 #include "proto/server_session.h"
 
 namespace ringmta {
@@ -36,7 +37,7 @@ class Inbound : public Component {
   // listen_fds: this shard's own SO_REUSEPORT sockets, one per address;
   // listen_tls[i]: listener i speaks implicit TLS. Inbound closes them.
   Inbound(const ShardContext& ctx, std::vector<int> listen_fds, std::vector<bool> listen_tls,
-          ShardServices& services, Signing& signing, Store& store);
+          ShardServices& services, Signing& signing, Store& store, Suppression* suppression);
   ~Inbound();
   Inbound(const Inbound&) = delete;
   Inbound& operator=(const Inbound&) = delete;

@@ -13,6 +13,7 @@
 #include "engine/inbound/client_limits.h"
 #include "engine/observe/metrics.h"
 #include "engine/outbound/shaping.h"
+#include "engine/suppression/suppression_store.h"
 #include "engine/tls/tls_context.h"
 
 namespace ringmta {
@@ -40,6 +41,9 @@ struct ShardServices {
   // The operator's suspensions and holds, durable (main opens it in the
   // spool). Null: none.
   AdminState* admin_state = nullptr;
+  // The suppression list (main opens it; every shard reads it). Null:
+  // suppression.enabled = false.
+  SuppressionStore* suppression = nullptr;
   // --admin-tls: the admin API's own server context (read as root, like
   // tls_server). Not reloaded on SIGHUP: restart to change it.
   std::unique_ptr<TlsContext> admin_tls;

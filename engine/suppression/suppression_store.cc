@@ -1,0 +1,344 @@
+// engine/suppression/suppression_store.cc — the LMDB environment, its
+// readers and its writer thread (suppression_store.h).
+#include "engine/suppression/suppression_store.h"
+
+#include <lmdb.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "engine/runtime/absl_compat.h"
+#include "engine/runtime/log.h"
+
+namespace ringmta {
+namespace {
+
+MDB_val val(std::string_view s) { return MDB_val{s.size(), const_cast<char*>(s.data())}; }
+std::string_view view(const MDB_val& v) { return {static_cast<const char*>(v.mv_data), v.mv_size}; }
+
+absl::Status lmdb_error(std::string_view what, const std::string& dir, int rc) {
+  std::string fix;
+  if (rc == MDB_MAP_FULL) {
+    fix = ": the store reached suppression.max_size; raise it and restart";
+  } else if (rc == EACCES) {
+    fix = ": the daemon's user cannot write there (check the owner, or set suppression.dir)";
+  } else if (rc == MDB_VERSION_MISMATCH || rc == MDB_INVALID) {
+    fix = ": this is not an LMDB suppression store (move it away to start an empty one)";
+  }
+  return absl::InternalError(absl::StrCat("suppression store ", dir, ": ", av(what), ": ", mdb_strerror(rc), fix));
+}
+
+// Positions in a scan: the table ('a' addresses, 'd' domains) and the key,
+// hex so that they travel in a URL.
+std::string position(char table, std::string_view key) {
+  return absl::StrCat(std::string(1, table), absl::BytesToHexString(av(key)));
+}
+
+// A scan examines at most this many entries per call, whatever its filter
+// matches, so that one API request on a 10M-entry list stays short.
+constexpr size_t kScanExamineMax = 200000;
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SuppressionStore>> SuppressionStore::open(const std::string& dir, uint64_t max_size) {
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return absl::InternalError(absl::StrCat("suppression store ", dir, ": cannot create the directory: ",
+                                            std::strerror(errno), " (set suppression.dir to a writable place)"));
+  }
+  std::unique_ptr<SuppressionStore> s(new SuppressionStore());
+  s->_dir = dir;
+  s->_max_size = max_size;
+  int rc = mdb_env_create(&s->_env);
+  if (rc != 0) return lmdb_error("cannot create the environment", dir, rc);
+  mdb_env_set_maxdbs(s->_env, 2);
+  // Readers: one per shard, the tools', tests'; dead processes' slots are
+  // cleared below.
+  mdb_env_set_maxreaders(s->_env, 512);
+  rc = mdb_env_set_mapsize(s->_env, max_size);
+  if (rc != 0) return lmdb_error("cannot set the map size", dir, rc);
+  // MDB_NOTLS: a read transaction belongs to its Reader, not to the thread
+  // (the admin API and a shard's RCPT path each have their own).
+  rc = mdb_env_open(s->_env, dir.c_str(), MDB_NOTLS, 0600);
+  if (rc != 0) {
+    mdb_env_close(s->_env);
+    s->_env = nullptr;
+    return lmdb_error("cannot open", dir, rc);
+  }
+  int dead = 0;
+  mdb_reader_check(s->_env, &dead);  // slots a killed process left behind
+  MDB_txn* txn = nullptr;
+  rc = mdb_txn_begin(s->_env, nullptr, 0, &txn);
+  if (rc != 0) return lmdb_error("cannot begin a transaction", dir, rc);
+  if ((rc = mdb_dbi_open(txn, "addresses", MDB_CREATE, &s->_addresses)) != 0 ||
+      (rc = mdb_dbi_open(txn, "domains", MDB_CREATE, &s->_domains)) != 0 || (rc = mdb_txn_commit(txn)) != 0) {
+    if (rc != 0 && txn != nullptr) mdb_txn_abort(txn);
+    return lmdb_error("cannot open its tables", dir, rc);
+  }
+  s->_writer = std::thread([p = s.get()] { p->work(); });
+  return s;
+}
+
+SuppressionStore::~SuppressionStore() {
+  if (_writer.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(_mu);
+      _stop = true;
+    }
+    _wake.notify_one();
+    _writer.join();
+  }
+  if (_env != nullptr) {
+    mdb_env_close(_env);
+  }
+}
+
+// ---- writes ----
+
+absl::Status SuppressionStore::apply(MDB_txn* txn, const std::vector<SuppressionChange>& changes) {
+  for (const SuppressionChange& c : changes) {
+    const std::string key = entry_key(c.entry);
+    MDB_val k = val(key);
+    const MDB_dbi dbi = c.entry.domain_only ? _domains : _addresses;
+    int rc = 0;
+    if (c.op == SuppressionChange::kRemove) {
+      rc = mdb_del(txn, dbi, &k, nullptr);
+      if (rc == MDB_NOTFOUND) rc = 0;
+    } else {
+      const std::string value = encode_value(c.entry);
+      MDB_val v = val(value);
+      rc = mdb_put(txn, dbi, &k, &v, c.op == SuppressionChange::kPutIfAbsent ? MDB_NOOVERWRITE : 0);
+      if (rc == MDB_KEYEXIST) rc = 0;
+    }
+    if (rc != 0) {
+      return lmdb_error(absl::StrCat("cannot write ", c.entry.address()), _dir, rc);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SuppressionStore::write(const std::vector<SuppressionChange>& changes) {
+  MDB_txn* txn = nullptr;
+  int rc = mdb_txn_begin(_env, nullptr, 0, &txn);
+  if (rc != 0) return lmdb_error("cannot begin a write", _dir, rc);
+  absl::Status st = apply(txn, changes);
+  if (!st.ok()) {
+    mdb_txn_abort(txn);
+    return st;
+  }
+  rc = mdb_txn_commit(txn);  // durable when it returns: data fsync, then meta
+  return rc == 0 ? absl::OkStatus() : lmdb_error("cannot commit", _dir, rc);
+}
+
+uint64_t SuppressionStore::submit(std::vector<SuppressionChange> changes) {
+  uint64_t ticket = 0;
+  {
+    std::lock_guard<std::mutex> lock(_mu);
+    ticket = _next_ticket++;
+    _queue.emplace_back(ticket, std::move(changes));
+  }
+  _wake.notify_one();
+  return ticket;
+}
+
+bool SuppressionStore::done(uint64_t ticket, absl::Status* error) const {
+  if (_committed.load(std::memory_order_acquire) < ticket) {
+    return false;
+  }
+  std::lock_guard<std::mutex> lock(_mu);
+  *error = absl::OkStatus();
+  for (const auto& [t, why] : _failed) {
+    if (t == ticket) *error = absl::InternalError(why);
+  }
+  return true;
+}
+
+void SuppressionStore::work() {
+  // At most this many changes per commit: a million-line import becomes a
+  // few dozen transactions, each short enough not to hold the pages of an
+  // old snapshot for long.
+  constexpr size_t kBatchChanges = 50000;
+  std::unique_lock<std::mutex> lock(_mu);
+  while (true) {
+    _wake.wait(lock, [this] { return _stop || !_queue.empty(); });
+    if (_queue.empty()) {
+      return;  // stopping, and everything queued is committed
+    }
+    std::vector<std::pair<uint64_t, std::vector<SuppressionChange>>> batch;
+    size_t n = 0;
+    while (!_queue.empty() && (batch.empty() || n + _queue.front().second.size() <= kBatchChanges)) {
+      n += _queue.front().second.size();
+      batch.push_back(std::move(_queue.front()));
+      _queue.pop_front();
+    }
+    lock.unlock();
+    MDB_txn* txn = nullptr;
+    int rc = mdb_txn_begin(_env, nullptr, 0, &txn);
+    absl::Status st = rc == 0 ? absl::OkStatus() : lmdb_error("cannot begin a write", _dir, rc);
+    for (size_t i = 0; st.ok() && i < batch.size(); ++i) {
+      st = apply(txn, batch[i].second);
+    }
+    if (st.ok()) {
+      rc = mdb_txn_commit(txn);
+      if (rc != 0) st = lmdb_error("cannot commit", _dir, rc);
+    } else if (txn != nullptr) {
+      mdb_txn_abort(txn);
+    }
+    if (!st.ok()) {
+      log_error("%s", sv(st.message()));
+    }
+    lock.lock();
+    if (!st.ok()) {
+      for (const auto& b : batch) {
+        _failed.emplace_back(b.first, std::string(st.message()));
+      }
+      while (_failed.size() > 1024) _failed.pop_front();
+    }
+    _committed.store(batch.back().first, std::memory_order_release);
+  }
+}
+
+// ---- reads ----
+
+std::unique_ptr<SuppressionStore::Reader> SuppressionStore::reader() {
+  return std::unique_ptr<Reader>(new Reader(*this));
+}
+
+SuppressionStore::Reader::Reader(SuppressionStore& s) : _s(s) {}
+
+SuppressionStore::Reader::~Reader() {
+  if (_addresses != nullptr) mdb_cursor_close(_addresses);
+  if (_domains != nullptr) mdb_cursor_close(_domains);
+  if (_txn != nullptr) mdb_txn_abort(_txn);
+}
+
+// begin: a read transaction on the newest snapshot. The first one takes a
+// reader slot; later ones renew it (no allocation, no lock).
+bool SuppressionStore::Reader::begin() {
+  if (_txn == nullptr) {
+    if (mdb_txn_begin(_s._env, nullptr, MDB_RDONLY, &_txn) != 0) {
+      _txn = nullptr;
+      return false;
+    }
+    if (mdb_cursor_open(_txn, _s._addresses, &_addresses) != 0 ||
+        mdb_cursor_open(_txn, _s._domains, &_domains) != 0) {
+      return false;
+    }
+    return true;
+  }
+  return mdb_txn_renew(_txn) == 0 && mdb_cursor_renew(_txn, _addresses) == 0 &&
+         mdb_cursor_renew(_txn, _domains) == 0;
+}
+
+// end releases the snapshot (so the writer may reuse its pages) and keeps
+// the slot.
+void SuppressionStore::Reader::end() { mdb_txn_reset(_txn); }
+
+bool SuppressionStore::Reader::seek(MDB_cursor* c, std::string_view key, std::string_view tenant, bool domain,
+                                    SuppressionEntry* out) {
+  MDB_val k = val(key);
+  MDB_val v;
+  // Keys are KEY, then KEY "\0" T for each tenant T: "\0" sorts first, so
+  // the entry for every tenant comes first and the tenants' follow it.
+  for (int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+    std::string_view found = view(k);
+    if (found.size() < key.size() || found.substr(0, key.size()) != key) return false;
+    if (found.size() > key.size() && found[key.size()] != '\0') return false;
+    if (found.size() == key.size() || (!tenant.empty() && found.substr(key.size() + 1) == tenant)) {
+      return out == nullptr || decode_entry(found, view(v), domain, out);
+    }
+  }
+  return false;
+}
+
+bool SuppressionStore::Reader::find(std::string_view address, std::string_view tenant, SuppressionEntry* out) {
+  const size_t at = address.rfind('@');
+  if (at == std::string_view::npos || !begin()) {
+    return false;
+  }
+  // The RCPT path lower-cased the domain already; the local part is
+  // folded here, into a buffer that stays (no allocation per lookup).
+  static thread_local std::string key;
+  key.assign(address);
+  for (size_t i = 0; i < at; ++i) {
+    key[i] = static_cast<char>(absl::ascii_tolower(static_cast<unsigned char>(key[i])));
+  }
+  for (size_t i = at + 1; i < key.size(); ++i) {
+    key[i] = static_cast<char>(absl::ascii_tolower(static_cast<unsigned char>(key[i])));
+  }
+  bool hit = seek(_addresses, key, tenant, false, out) ||
+             seek(_domains, std::string_view(key).substr(at + 1), tenant, true, out);
+  end();
+  return hit;
+}
+
+bool SuppressionStore::Reader::get(const SuppressionEntry& target, SuppressionEntry* out) {
+  if (!begin()) return false;
+  const std::string key = entry_key(target);
+  MDB_val k = val(key);
+  MDB_val v;
+  const MDB_dbi dbi = target.domain_only ? _s._domains : _s._addresses;
+  bool hit = mdb_get(_txn, dbi, &k, &v) == 0 && decode_entry(key, view(v), target.domain_only, out);
+  end();
+  return hit;
+}
+
+void SuppressionStore::Reader::scan(const ScanFilter& f, std::string_view after, size_t limit,
+                                    std::vector<SuppressionEntry>* out, std::string* next) {
+  next->clear();
+  if (!begin()) return;
+  char table = 'a';
+  std::string from;
+  if (!after.empty()) {
+    table = after[0] == 'd' ? 'd' : 'a';
+    from = absl::HexStringToBytes(av(after.substr(1)));
+  }
+  size_t examined = 0;
+  const size_t start = out->size();
+  std::string last;  // the position of the last entry looked at
+  for (; table != 0; table = table == 'a' ? 'd' : 0, from.clear()) {
+    MDB_cursor* c = table == 'a' ? _addresses : _domains;
+    MDB_val k = val(from);
+    MDB_val v;
+    int rc = from.empty() ? mdb_cursor_get(c, &k, &v, MDB_FIRST) : mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+    if (rc == 0 && !from.empty() && view(k) == from) {
+      rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);  // `after` itself was looked at last time
+    }
+    for (; rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+      if (out->size() - start >= limit || examined++ >= kScanExamineMax) {
+        *next = last.empty() ? std::string(after) : last;  // more may follow
+        end();
+        return;
+      }
+      last = position(table, view(k));
+      SuppressionEntry e;
+      if (!decode_entry(view(k), view(v), table == 'd', &e)) continue;
+      if ((!f.reason.empty() && suppression_reason_name(e.reason) != f.reason) ||
+          (!f.tenant.empty() && e.tenant != f.tenant) || e.time < f.since) {
+        continue;
+      }
+      out->push_back(std::move(e));
+    }
+  }
+  end();
+}
+
+SuppressionCounts SuppressionStore::Reader::counts() {
+  SuppressionCounts c;
+  if (!begin()) return c;
+  MDB_stat st;
+  if (mdb_stat(_txn, _s._addresses, &st) == 0) {
+    c.addresses = st.ms_entries;
+    c.bytes += (st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages) * st.ms_psize;
+  }
+  if (mdb_stat(_txn, _s._domains, &st) == 0) {
+    c.domains = st.ms_entries;
+    c.bytes += (st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages) * st.ms_psize;
+  }
+  end();
+  return c;
+}
+
+}  // namespace ringmta
