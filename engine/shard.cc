@@ -121,7 +121,7 @@ absl::Status Shard::setup() {
   }
   if (!_admin_fds.empty()) {
     _admin_api = std::make_unique<AdminApi>(*_ctx, _services->metrics, _services->admin_state, *_signing, *_store,
-                                            *_outbox,
+                                            *_outbox, _suppression.get(),
                                             [this](AdminRequestRef ref, const AdminResponse& r) {
                                               _admin->respond(ref, r);
                                             });

@@ -201,13 +201,14 @@ int hex_value(char c) {
   return -1;
 }
 
-// percent_decode: application/x-www-form-urlencoded ('+' is a space); a
-// malformed escape stays as it is.
-std::string percent_decode(std::string_view s) {
+// percent_decode: application/x-www-form-urlencoded ('+' is a space), or
+// a path segment (form = false: '+' is itself); a malformed escape stays
+// as it is.
+std::string percent_decode(std::string_view s, bool form = true) {
   std::string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
+    if (s[i] == '+' && form) {
       out += ' ';
     } else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 &&
                hex_value(s[i + 2]) >= 0) {
@@ -221,6 +222,8 @@ std::string percent_decode(std::string_view s) {
 }
 
 }  // namespace
+
+std::string percent_decode_path(std::string_view segment) { return percent_decode(segment, false); }
 
 std::string HttpMessage::query_param(std::string_view name) const {
   std::string_view t = target;

@@ -53,6 +53,10 @@ struct HttpMessage {
   std::string query_param(std::string_view name) const;
 };
 
+// percent_decode_path decodes %XX in a path segment ("bob%40example.com");
+// '+' stays '+' (it is a space only in a query string).
+std::string percent_decode_path(std::string_view segment);
+
 struct HttpError {
   int status = 0;  // what to answer a request with: 400, 413, 414, 431, 501
   std::string message;

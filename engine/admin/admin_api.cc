@@ -73,6 +73,9 @@ std::optional<AdminResponse> AdminApi::handle(const proto::HttpMessage& req, Adm
       return block(req, ref, hold, add);
     }
   }
+  if (path == "/api/v1/suppressions" || path.substr(0, 21) == "/api/v1/suppressions/") {
+    return suppressions(req, ref);
+  }
   if (path == "/api/v1/health") {
     if (!get) return json_error(405, "use GET for /api/v1/health");
     AdminResponse r;

@@ -18,6 +18,10 @@
 //   POST /api/v1/hold?domain=D[&reason=R], /api/v1/release?domain=D
 //   GET  /api/v1/suspensions          the suspensions and holds in force
 //   POST /api/v1/bounce?domain=D|queue_id=ID|sender=S|campaign=C[&reason=R][&dsn=false]
+//   GET  /api/v1/suppressions[?reason=R][&tenant=T][&since=DATE][&after=POS][&limit=N]
+//   GET  /api/v1/suppressions/ADDR[?tenant=T]   whether and why ADDR is suppressed
+//   POST /api/v1/suppressions                   entries (suppression_json.h), answered once durable
+//   DELETE /api/v1/suppressions/ADDR[?tenant=T]
 #pragma once
 
 #include <cstdint>
@@ -31,6 +35,7 @@
 #include "engine/admin/injection.h"
 #include "engine/observe/metrics.h"
 #include "engine/shard_context.h"
+#include "engine/suppression/suppression.h"
 #include "proto/http_parse.h"
 
 namespace ringmta {
@@ -40,18 +45,22 @@ class AdminApi {
   // respond: how a request answered later reaches its connection
   // (AdminServer::respond).
   AdminApi(const ShardContext& ctx, const MetricsBoard* board, AdminState* state, Signing& signing, Store& store,
-           MeshOutbox<ShardMessage>& outbox, Injection::Respond respond)
+           MeshOutbox<ShardMessage>& outbox, Suppression* suppression, Injection::Respond respond)
       : _ctx(ctx),
         _board(board),
         _state(state),
+        _suppression(suppression),
         _respond(respond),
-        _injection(ctx, signing, store, std::move(respond)),
+        _injection(ctx, signing, store, suppression, std::move(respond)),
         _calls(ctx, outbox) {}
 
   // handle: client_addr is the peer's address as text (for Received:).
   std::optional<AdminResponse> handle(const proto::HttpMessage& req, AdminRequestRef ref,
                                       std::string_view client_addr);
   Injection& injection() { return _injection; }
+  // poll answers the suppression writes that have become durable.
+  void poll();
+  bool waiting_writes() const { return !_writes.empty(); }
   AdminCalls& calls() { return _calls; }
 
  private:
@@ -63,10 +72,25 @@ class AdminApi {
   std::optional<AdminResponse> flush(const proto::HttpMessage& req, AdminRequestRef ref);
   std::optional<AdminResponse> bounce(const proto::HttpMessage& req, AdminRequestRef ref);
   std::optional<AdminResponse> block(const proto::HttpMessage& req, AdminRequestRef ref, bool hold, bool add);
+  // The suppression list (suppression_api.cc).
+  std::optional<AdminResponse> suppressions(const proto::HttpMessage& req, AdminRequestRef ref);
+  AdminResponse list_suppressions(const proto::HttpMessage& req);
+  AdminResponse check_suppression(const proto::HttpMessage& req, std::string_view address);
+  std::optional<AdminResponse> write_suppressions(std::vector<SuppressionChange> changes, AdminRequestRef ref,
+                                                  std::string answer);
 
   const ShardContext& _ctx;
   const MetricsBoard* const _board;
   AdminState* const _state;  // null: no suspensions or holds (tests of the server alone)
+  Suppression* const _suppression;  // null: suppression is off
+  // Suppression writes waiting to be durable, oldest first: the answer
+  // goes out once the store's writer has committed the ticket.
+  struct PendingWrite {
+    uint64_t ticket;
+    AdminRequestRef ref;
+    std::string answer;
+  };
+  std::vector<PendingWrite> _writes;
   Injection::Respond _respond;
   Injection _injection;
   AdminCalls _calls;

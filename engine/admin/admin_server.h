@@ -45,6 +45,10 @@ class AdminServer : public Component {
 
   void on_completion(const UserData& ud, io_uring_cqe* cqe) override;
   void on_tick(int64_t now_ms) override;
+  // poll / wait_bound_us: answers that wait for the suppression store's
+  // writer are checked each loop, and the loop wakes every ms meanwhile.
+  void poll() override { _api.poll(); }
+  int64_t wait_bound_us(int64_t /*now_ms*/) const override { return _api.waiting_writes() ? 1000 : -1; }
   void begin_stop() override;
   bool drained() const override { return _conns.in_use() == 0; }
 

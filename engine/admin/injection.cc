@@ -24,6 +24,9 @@ std::optional<AdminResponse> Injection::start(const proto::HttpMessage& req, Adm
   if (!parsed.ok()) {
     return json_error(400, sv(parsed.status().message()));
   }
+  if (_suppression != nullptr) {
+    refuse_suppressed(*parsed);
+  }
   proto::InjectBuildOptions o;
   o.hostname = cfg.hostname;
   o.client_addr = client_addr;
@@ -55,6 +58,30 @@ std::optional<AdminResponse> Injection::start(const proto::HttpMessage& req, Adm
     _signing.submit(std::move(built.messages[i]), ref.slot | kAdminSlotBit, i);
   }
   return std::nullopt;
+}
+
+// refuse_suppressed moves the suppressed recipients to failed_recipients,
+// with their index in the request, as RCPT TO refuses them (entries for
+// every tenant; a tenant's own are applied at dispatch, suppression.h).
+void Injection::refuse_suppressed(proto::InjectRequest& r) {
+  std::vector<bool> failed_at;  // by request index: parsing refused it
+  for (const proto::FailedRecipient& f : r.failed_recipients) {
+    if (f.index >= failed_at.size()) failed_at.resize(f.index + 1);
+    failed_at[f.index] = true;
+  }
+  size_t index = 0;  // the request index of r.recipients[i]
+  size_t kept = 0;
+  for (size_t i = 0; i < r.recipients.size(); ++i, ++index) {
+    while (index < failed_at.size() && failed_at[index]) ++index;
+    std::string reason = _suppression->refusal_reason(r.recipients[i].email, "");
+    if (reason.empty()) {
+      if (kept != i) r.recipients[kept] = std::move(r.recipients[i]);
+      ++kept;
+    } else {
+      r.failed_recipients.push_back({index, r.recipients[i].email, std::move(reason)});
+    }
+  }
+  r.recipients.resize(kept);
 }
 
 void Injection::on_stored(uint32_t slot, uint32_t index, bool ok) {

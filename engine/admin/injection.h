@@ -28,6 +28,7 @@
 #include "engine/store/store.h"
 #include "proto/http_parse.h"
 #include "proto/inject_request.h"
+#include "engine/suppression/suppression.h"
 
 namespace ringmta {
 
@@ -37,8 +38,9 @@ inline constexpr uint32_t kAdminSlotBit = 1u << 30;
 class Injection {
  public:
   using Respond = std::function<void(AdminRequestRef, const AdminResponse&)>;
-  Injection(const ShardContext& ctx, Signing& signing, Store& store, Respond respond)
-      : _ctx(ctx), _signing(signing), _store(store), _respond(std::move(respond)) {}
+  // suppression: recipients it refuses go into failed_recipients (null: off).
+  Injection(const ShardContext& ctx, Signing& signing, Store& store, Suppression* suppression, Respond respond)
+      : _ctx(ctx), _signing(signing), _store(store), _suppression(suppression), _respond(std::move(respond)) {}
 
   std::optional<AdminResponse> start(const proto::HttpMessage& req, AdminRequestRef ref, std::string_view client_addr);
   // on_stored: message `index` of the request waiting on `slot` is durable
@@ -58,10 +60,12 @@ class Injection {
     std::vector<bool> stored;
   };
   AdminResponse answer(const Pending& p) const;
+  void refuse_suppressed(proto::InjectRequest& r);
 
   const ShardContext& _ctx;
   Signing& _signing;
   Store& _store;
+  Suppression* const _suppression;
   Respond _respond;
   absl::flat_hash_map<uint32_t, Pending> _pending;  // by connection slot
 };

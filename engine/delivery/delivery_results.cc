@@ -139,7 +139,8 @@ void Delivery::record_outcome(LiveMessage& lm, RcptOutcome& o, const DeliveryRes
     _suppression->count_dropped();
   } else if (_suppression != nullptr && o.outcome == Outcome::kBounced && !o.admin_bounce && o.code >= 500 &&
              o.code < 600) {
-    _suppression->on_bounce(m.queue_id, e.recipient, m.envelope.campaign, o.bounce_class, o.status, o.response);
+    _suppression->on_bounce(m.queue_id, e.recipient, m.envelope.campaign, o.bounce_class, o.code, o.status,
+                            o.response);
   }
   if (o.outcome == Outcome::kBounced && !o.no_dsn) {
     if (!lm.bounced) {

@@ -43,7 +43,7 @@ std::string Suppression::refusal_reason(std::string_view rcpt, std::string_view 
 }
 
 void Suppression::on_bounce(std::string_view queue_id, std::string_view rcpt, std::string_view campaign,
-                            BounceClass c, std::string_view status, std::string_view text) {
+                            BounceClass c, int code, std::string_view status, std::string_view text) {
   const auto& classes = _ctx.config.suppression_auto_classes;
   if (!_ctx.config.suppression_auto || std::find(classes.begin(), classes.end(), c) == classes.end()) {
     return;
@@ -55,7 +55,7 @@ void Suppression::on_bounce(std::string_view queue_id, std::string_view rcpt, st
   e->reason = SuppressionReason::kBounce;
   e->bounce_class = c;
   e->source = std::string(queue_id);
-  e->note = absl::StrCat(av(status), status.empty() ? "" : " ", av(text)).substr(0, kMaxSuppressionNote);
+  e->note = absl::StrCat(code, " ", av(status), status.empty() ? "" : " ", av(text)).substr(0, kMaxSuppressionNote);
   add(std::move(*e), campaign);
 }
 

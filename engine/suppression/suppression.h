@@ -6,7 +6,7 @@
 //   Suppression sup(ctx, store, events);          // one per shard
 //   std::string r = sup.rcpt_refusal(rcpt);       // "" or "550 5.7.1 <..>: ..."
 //   const SuppressionEntry* e = sup.check(rcpt, tenant);   // before a job is made
-//   sup.on_bounce(queue_id, rcpt, campaign, bounce_class, status, text);   // a final 5xx
+//   sup.on_bounce(queue_id, rcpt, campaign, bounce_class, code, status, text);   // a final 5xx
 //
 // Where it applies, and why there:
 // - RCPT TO: entries for every tenant (the tenant is in the message's
@@ -57,7 +57,7 @@ class Suppression {
   // A hard bounce says the address is gone whoever sends to it: the entry
   // is for every tenant.
   void on_bounce(std::string_view queue_id, std::string_view rcpt, std::string_view campaign, BounceClass c,
-                 std::string_view status, std::string_view text);
+                 int code, std::string_view status, std::string_view text);
   // add: an entry made on its own (a complaint, a returned DSN), unless one
   // is there; logs "suppression_added". False when it was there already.
   bool add(SuppressionEntry e, std::string_view campaign);

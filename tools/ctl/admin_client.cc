@@ -39,7 +39,8 @@ std::string url_encode(std::string_view s) {
   return out;
 }
 
-absl::StatusOr<AdminReply> AdminClient::call(std::string_view method, std::string_view target) {
+absl::StatusOr<AdminReply> AdminClient::call(std::string_view method, std::string_view target,
+                                             std::string_view body) {
   std::string_view rest = _url;
   if (rest.substr(0, 7) != "http://") {
     return absl::InvalidArgumentError(absl::StrCat("--admin ", _url, ": expected http://HOST:PORT (https is not "
@@ -81,9 +82,11 @@ absl::StatusOr<AdminReply> AdminClient::call(std::string_view method, std::strin
                                                " (is ringmta running with --admin-listen there?)"));
   }
   std::string req = absl::StrCat(av(method), " ", av(target), " HTTP/1.1\r\nHost: ", av(rest),
-                                 "\r\nConnection: close\r\nContent-Length: 0\r\n");
+                                 "\r\nConnection: close\r\nContent-Length: ", body.size(), "\r\n");
+  if (!body.empty()) req += "Content-Type: application/json\r\n";
   if (!_token.empty()) absl::StrAppend(&req, "Authorization: Bearer ", _token, "\r\n");
   req += "\r\n";
+  req += body;
   for (size_t done = 0; done < req.size();) {
     const ssize_t n = send(fd, req.data() + done, req.size() - done, MSG_NOSIGNAL);
     if (n <= 0) {
@@ -117,6 +120,48 @@ absl::StatusOr<AdminReply> AdminClient::call(std::string_view method, std::strin
   }
   proto::HttpMessage m = parser.take();
   return AdminReply{m.status, std::move(m.body)};
+}
+
+int request(const Command& c, const Flags& f, std::string_view method, const std::string& target, Answer* out,
+            std::string_view body) {
+  AdminClient client(f);
+  absl::StatusOr<AdminReply> r = client.call(method, target, body);
+  if (!r.ok()) {
+    std::fprintf(stderr, "ringmta-ctl %s: %.*s\n", command_path(c).c_str(),
+                 static_cast<int>(r.status().message().size()), r.status().message().data());
+    return kExitFailed;
+  }
+  out->body = std::move(r->body);
+  if (f.has("json")) {
+    std::fputs(out->body.c_str(), stdout);
+  }
+  if (out->parser.parse(out->body).get(out->doc) != simdjson::SUCCESS) {
+    std::fprintf(stderr, "ringmta-ctl %s: %s answered %d with something that is not JSON\n",
+                 command_path(c).c_str(), client.url().c_str(), r->status);
+    return kExitFailed;
+  }
+  if (r->status < 200 || r->status > 299) {
+    std::string_view e;
+    if (out->doc["error"].get(e) != simdjson::SUCCESS) e = "(no reason given)";
+    std::fprintf(stderr, "ringmta-ctl %s: %d: %.*s\n", command_path(c).c_str(), r->status,
+                 static_cast<int>(e.size()), e.data());
+    return r->status == 400 ? kExitUsage : kExitFailed;
+  }
+  return f.has("json") ? -1 : kExitOk;  // -1: printed already, nothing more to do
+}
+
+std::string_view str(simdjson::dom::element e, std::string_view key) {
+  std::string_view v;
+  return e[key].get(v) == simdjson::SUCCESS ? v : std::string_view();
+}
+
+int64_t num(simdjson::dom::element e, std::string_view key) {
+  int64_t v = 0;
+  if (e[key].get(v) != simdjson::SUCCESS) {
+    uint64_t u = 0;
+    if (e[key].get(u) == simdjson::SUCCESS) v = static_cast<int64_t>(u);
+  }
+  return v;
 }
 
 }  // namespace ringmta::ctl

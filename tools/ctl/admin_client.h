@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include <simdjson.h>
+
 #include "absl/status/statusor.h"
 #include "tools/ctl/command.h"
 
@@ -25,13 +27,28 @@ class AdminClient {
   static constexpr std::string_view kDefaultUrl = "http://127.0.0.1:8025";
 
   explicit AdminClient(const Flags& flags);
-  absl::StatusOr<AdminReply> call(std::string_view method, std::string_view target);
+  // call: body, when not empty, is sent as application/json.
+  absl::StatusOr<AdminReply> call(std::string_view method, std::string_view target, std::string_view body = "");
   const std::string& url() const { return _url; }
 
  private:
   std::string _url;
   std::string _token;
 };
+
+// request runs one call for a command: the answer's JSON, parsed, in
+// *out; kExitOk, or -1 when --json printed it already (nothing more to
+// do), or an exit status after printing the error (400: kExitUsage).
+struct Answer {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  std::string body;
+};
+int request(const Command& c, const Flags& f, std::string_view method, const std::string& target, Answer* out,
+            std::string_view body = "");
+// str / num: a field of an answer's object ("" / 0 when absent).
+std::string_view str(simdjson::dom::element e, std::string_view key);
+int64_t num(simdjson::dom::element e, std::string_view key);
 
 // url_encode: a query parameter value.
 std::string url_encode(std::string_view s);

@@ -20,4 +20,12 @@ const Command& hold_command();
 const Command& release_command();
 const Command& bounce_command();
 
+// The suppression list, through the admin API (suppress_commands.cc).
+const Command& suppress_add_command();
+const Command& suppress_remove_command();
+const Command& suppress_check_command();
+const Command& suppress_list_command();
+const Command& suppress_import_command();
+const Command& suppress_export_command();
+
 }  // namespace ringmta::ctl

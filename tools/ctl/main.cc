@@ -33,6 +33,10 @@ const std::vector<Group>& groups() {
   static const std::vector<Group> kGroups = {
       {"dkim", "DKIM signing keys", {&dkim_keygen_command()}},
       {"dns", "the DNS records receivers check (DKIM, SPF, DMARC, reverse DNS)", {&dns_check_command()}},
+      {"suppress",
+       "the suppression list: addresses never mailed",
+       {&suppress_add_command(), &suppress_remove_command(), &suppress_check_command(), &suppress_list_command(),
+        &suppress_import_command(), &suppress_export_command()}},
   };
   return kGroups;
 }
@@ -76,6 +80,32 @@ void print_group_help(std::FILE* out, const Group& g) {
 
 bool help_flag(std::string_view a) { return a == "--help" || a == "-h" || a == "help"; }
 
+// run_command: the command's --help, or its flags parsed and the command
+// run. A first argument that is not a flag is its positional one
+// (`show QUEUEID`, `suppress check ADDR`).
+int run_command(const Command& c, int argc, char** argv) {
+  std::vector<char*> args(argv, argv + argc);
+  std::string positional;
+  if (!args.empty() && args[0][0] != '-') {
+    positional = args[0];
+    args.erase(args.begin());
+  }
+  for (char* a : args) {
+    if (help_flag(a)) {
+      print_command_help(stdout, c);
+      return kExitOk;
+    }
+  }
+  Flags flags;
+  if (!parse_flags(c, static_cast<int>(args.size()), args.data(), &flags)) {
+    return kExitUsage;
+  }
+  if (!positional.empty()) {
+    flags.add("", positional);
+  }
+  return c.run(c, flags);
+}
+
 int run(int argc, char** argv) {
   if (argc < 2) {
     print_help(stderr);
@@ -94,28 +124,7 @@ int run(int argc, char** argv) {
     if (c->name != first) {
       continue;
     }
-    // `show QUEUEID`: a first argument that is not a flag is the command's
-    // positional one.
-    std::vector<char*> args(argv + 2, argv + argc);
-    std::string positional;
-    if (!args.empty() && args[0][0] != '-') {
-      positional = args[0];
-      args.erase(args.begin());
-    }
-    for (char* a : args) {
-      if (help_flag(a)) {
-        print_command_help(stdout, *c);
-        return kExitOk;
-      }
-    }
-    Flags flags;
-    if (!parse_flags(*c, static_cast<int>(args.size()), args.data(), &flags)) {
-      return kExitUsage;
-    }
-    if (!positional.empty()) {
-      flags.add("", positional);
-    }
-    return c->run(*c, flags);
+    return run_command(*c, argc - 2, argv + 2);
   }
   const Group* group = nullptr;
   for (const Group& g : groups()) {
@@ -142,17 +151,7 @@ int run(int argc, char** argv) {
     if (c->name != argv[2]) {
       continue;
     }
-    for (int i = 3; i < argc; ++i) {
-      if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
-        print_command_help(stdout, *c);
-        return kExitOk;
-      }
-    }
-    Flags flags;
-    if (!parse_flags(*c, argc - 3, argv + 3, &flags)) {
-      return kExitUsage;
-    }
-    return c->run(*c, flags);
+    return run_command(*c, argc - 3, argv + 3);
   }
   std::fprintf(stderr, "ringmta-ctl %s: unknown command '%s' (%s commands: %s; see ringmta-ctl %s --help)\n", argv[1],
                argv[2], argv[1], command_names().c_str(), argv[1]);

@@ -21,54 +21,6 @@ namespace {
 
 using simdjson::dom::element;
 
-// request runs one call; the answer's JSON (parsed) or an exit status.
-struct Answer {
-  simdjson::dom::parser parser;
-  element doc;
-  std::string body;
-};
-
-int request(const Command& c, const Flags& f, std::string_view method, const std::string& target, Answer* out) {
-  AdminClient client(f);
-  absl::StatusOr<AdminReply> r = client.call(method, target);
-  if (!r.ok()) {
-    std::fprintf(stderr, "ringmta-ctl %s: %.*s\n", command_path(c).c_str(),
-                 static_cast<int>(r.status().message().size()), r.status().message().data());
-    return kExitFailed;
-  }
-  out->body = std::move(r->body);
-  if (f.has("json")) {
-    std::fputs(out->body.c_str(), stdout);
-  }
-  if (out->parser.parse(out->body).get(out->doc) != simdjson::SUCCESS) {
-    std::fprintf(stderr, "ringmta-ctl %s: %s answered %d with something that is not JSON\n",
-                 command_path(c).c_str(), client.url().c_str(), r->status);
-    return kExitFailed;
-  }
-  if (r->status < 200 || r->status > 299) {
-    std::string_view e;
-    if (out->doc["error"].get(e) != simdjson::SUCCESS) e = "(no reason given)";
-    std::fprintf(stderr, "ringmta-ctl %s: %d: %.*s\n", command_path(c).c_str(), r->status,
-                 static_cast<int>(e.size()), e.data());
-    return r->status == 400 ? kExitUsage : kExitFailed;
-  }
-  return f.has("json") ? -1 : kExitOk;  // -1: printed already, nothing more to do
-}
-
-std::string_view str(element e, std::string_view key) {
-  std::string_view v;
-  return e[key].get(v) == simdjson::SUCCESS ? v : std::string_view();
-}
-
-int64_t num(element e, std::string_view key) {
-  int64_t v = 0;
-  if (e[key].get(v) != simdjson::SUCCESS) {
-    uint64_t u = 0;
-    if (e[key].get(u) == simdjson::SUCCESS) v = static_cast<int64_t>(u);
-  }
-  return v;
-}
-
 // age: 45s, 12m, 3h05m, 2d03h.
 std::string age(int64_t s) {
   if (s < 60) return absl::StrCat(s, "s");
