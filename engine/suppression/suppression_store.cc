@@ -107,6 +107,10 @@ absl::Status SuppressionStore::apply(MDB_txn* txn, const std::vector<Suppression
       rc = mdb_del(txn, dbi, &k, nullptr);
       if (rc == MDB_NOTFOUND) rc = 0;
     } else {
+      if (_filters.empty() == false) {
+        // Before the commit that makes the key visible (the header says why).
+        _filters.back()->add(std::string_view(key).substr(0, key.find('\0')));
+      }
       const std::string value = encode_value(c.entry);
       MDB_val v = val(value);
       rc = mdb_put(txn, dbi, &k, &v, c.op == SuppressionChange::kPutIfAbsent ? MDB_NOOVERWRITE : 0);
@@ -128,6 +132,7 @@ absl::Status SuppressionStore::write(const std::vector<SuppressionChange>& chang
     mdb_txn_abort(txn);
     return st;
   }
+  grow_filter(txn);
   rc = mdb_txn_commit(txn);  // durable when it returns: data fsync, then meta
   return rc == 0 ? absl::OkStatus() : lmdb_error("cannot commit", _dir, rc);
 }
@@ -155,7 +160,45 @@ bool SuppressionStore::done(uint64_t ticket, absl::Status* error) const {
   return true;
 }
 
+void SuppressionStore::build_filter(MDB_txn* txn, uint64_t capacity) {
+  auto f = std::make_unique<SuppressionFilter>(capacity);
+  for (MDB_dbi dbi : {_addresses, _domains}) {
+    MDB_cursor* c = nullptr;
+    if (mdb_cursor_open(txn, dbi, &c) != 0) continue;
+    MDB_val k, v;
+    for (int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+      std::string_view key = view(k);
+      f->add(key.substr(0, key.find('\0')));  // a tenant's entry: its address's key
+    }
+    mdb_cursor_close(c);
+  }
+  _filter.store(f.get(), std::memory_order_release);
+  _filters.push_back(std::move(f));
+}
+
+void SuppressionStore::grow_filter(MDB_txn* txn) {
+  if (_filters.empty()) return;
+  MDB_stat a, d;
+  if (mdb_stat(txn, _addresses, &a) != 0 || mdb_stat(txn, _domains, &d) != 0) return;
+  const uint64_t n = a.ms_entries + d.ms_entries;
+  if (n > _filters.back()->capacity()) {
+    build_filter(txn, 2 * n);
+  }
+}
+
 void SuppressionStore::work() {
+  // The filter first, in a write transaction (so that nothing commits
+  // while it is read), sized for twice what is there.
+  {
+    MDB_txn* txn = nullptr;
+    if (mdb_txn_begin(_env, nullptr, 0, &txn) == 0) {
+      MDB_stat a, d;
+      uint64_t n = 0;
+      if (mdb_stat(txn, _addresses, &a) == 0 && mdb_stat(txn, _domains, &d) == 0) n = a.ms_entries + d.ms_entries;
+      build_filter(txn, std::max<uint64_t>(1 << 20, 2 * n));
+      mdb_txn_abort(txn);
+    }
+  }
   // At most this many changes per commit: a million-line import becomes a
   // few dozen transactions, each short enough not to hold the pages of an
   // old snapshot for long.
@@ -181,6 +224,7 @@ void SuppressionStore::work() {
       st = apply(txn, batch[i].second);
     }
     if (st.ok()) {
+      grow_filter(txn);
       rc = mdb_txn_commit(txn);
       if (rc != 0) st = lmdb_error("cannot commit", _dir, rc);
     } else if (txn != nullptr) {
@@ -255,7 +299,7 @@ bool SuppressionStore::Reader::seek(MDB_cursor* c, std::string_view key, std::st
 
 bool SuppressionStore::Reader::find(std::string_view address, std::string_view tenant, SuppressionEntry* out) {
   const size_t at = address.rfind('@');
-  if (at == std::string_view::npos || !begin()) {
+  if (at == std::string_view::npos) {
     return false;
   }
   // The RCPT path lower-cased the domain already; the local part is
@@ -267,6 +311,13 @@ bool SuppressionStore::Reader::find(std::string_view address, std::string_view t
   }
   for (size_t i = at + 1; i < key.size(); ++i) {
     key[i] = static_cast<char>(absl::ascii_tolower(static_cast<unsigned char>(key[i])));
+  }
+  const SuppressionFilter* f = _s._filter.load(std::memory_order_acquire);
+  if (f != nullptr && !f->may_contain(key) && !f->may_contain(std::string_view(key).substr(at + 1))) {
+    return false;
+  }
+  if (!begin()) {
+    return false;
   }
   bool hit = seek(_addresses, key, tenant, false, out) ||
              seek(_domains, std::string_view(key).substr(at + 1), tenant, true, out);

@@ -26,6 +26,14 @@
 // fsync pair per batch, however many entries), so a burst of hard bounces
 // or a million-line import costs the shards nothing but a queue push.
 //
+// A Bloom filter (suppression_filter.h) answers most lookups — those of
+// addresses that are not on the list — without touching the tree. It is
+// built from the store by the writer thread when the store opens (lookups
+// go to the tree until it is ready), and it is only changed while LMDB's
+// write lock is held (the writer thread's commits, write(), a rebuild when
+// the list outgrows it), with a key's bits set before the commit that adds
+// the key: so it never says "no" for a committed entry.
+//
 // Two tables in one environment: "addresses" (key: address_key, then
 // "\0" tenant) and "domains" (key: the domain, then "\0" tenant); see
 // suppression_entry.h for why keys look like that.
@@ -45,6 +53,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "engine/suppression/suppression_entry.h"
+#include "engine/suppression/suppression_filter.h"
 
 typedef struct MDB_env MDB_env;
 typedef struct MDB_txn MDB_txn;
@@ -136,6 +145,11 @@ class SuppressionStore {
   SuppressionStore() = default;
   void work();
   absl::Status apply(MDB_txn* txn, const std::vector<SuppressionChange>& changes);
+  // build_filter: a filter of every key in txn (a write transaction, so no
+  // other writer runs meanwhile), for at least `capacity` keys, made the
+  // one in force. grow_filter rebuilds it bigger once the list outgrows it.
+  void build_filter(MDB_txn* txn, uint64_t capacity);
+  void grow_filter(MDB_txn* txn);
 
   std::string _dir;
   uint64_t _max_size = 0;
@@ -150,6 +164,11 @@ class SuppressionStore {
   uint64_t _next_ticket = 1;
   bool _stop = false;
   std::atomic<uint64_t> _committed{0};
+  // The filter in force (null until built). Older ones stay allocated until
+  // the store closes, since a reader may still be in one: each rebuild
+  // doubles the capacity, so they add at most as much again.
+  std::atomic<const SuppressionFilter*> _filter{nullptr};
+  std::vector<std::unique_ptr<SuppressionFilter>> _filters;
   // Tickets whose commit failed, with why (newest kept; bounded).
   std::deque<std::pair<uint64_t, std::string>> _failed;
   std::thread _writer;
