@@ -136,6 +136,12 @@ absl::StatusOr<ParsedConfig> parse_config(int argc, char** argv) {
   if (c.suppression_dir.empty()) {
     c.suppression_dir = c.spool_dir + "/suppression";
   }
+  if (c.feedback_key_file.empty()) {
+    c.feedback_key_file = c.spool_dir + "/feedback.key";
+  }
+  if (c.feedback_verp_domain.empty() && !c.feedback_domains.empty()) {
+    c.feedback_verp_domain = c.feedback_domains.front();
+  }
   if (absl::Status s = validate(c); !s.ok()) {
     return s;
   }

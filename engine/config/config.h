@@ -129,6 +129,17 @@ struct Config {
   bool suppression_auto = true;
   std::vector<BounceClass> suppression_auto_classes = {BounceClass::kInvalidRecipient, BounceClass::kBadDomain,
                                                         BounceClass::kInactiveMailbox};
+  // Feedback (engine/suppression/feedback.h): mail to these domains is
+  // read as returned DSNs and complaints instead of relayed; verp: the
+  // envelope sender of outgoing mail becomes PREFIX+TOKEN@VERP_DOMAIN
+  // (proto/verp.h), keyed with the secret in key_file (made at the first
+  // start; "" = SPOOL/feedback.key), which main reads into feedback_key.
+  std::vector<std::string> feedback_domains;  // lower case
+  bool feedback_verp = false;
+  std::string feedback_verp_domain;  // "" = the first of feedback_domains
+  std::string feedback_verp_prefix = "bounces";
+  std::string feedback_key_file;
+  std::string feedback_key;
   // site_defaults: the limits of a queue no shaping table names (the
   // delivery flags above).
   SiteLimits site_defaults() const {

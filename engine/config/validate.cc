@@ -1,5 +1,9 @@
 // engine/config/validate.cc — checks across settings (validate.h).
+#include <algorithm>
+
 #include "engine/config/validate.h"
+
+#include "absl/strings/str_cat.h"
 
 #include <unistd.h>
 
@@ -29,6 +33,20 @@ absl::Status validate(Config& c) {
   if (!c.webhooks.empty() && c.event_log.empty()) {
     return absl::InvalidArgumentError(
         "[[webhook]] ships the lines of the event log: set --event-log FILE (config: delivery.event_log)");
+  }
+  if (c.feedback_verp && c.feedback_domains.empty()) {
+    return absl::InvalidArgumentError(
+        "--feedback-verp true needs --feedback-domains: the domain the VERP senders are at, whose mail ringmta "
+        "reads (config: feedback.domains = [\"bounces.example.com\"])");
+  }
+  if (!c.feedback_domains.empty() && std::find(c.feedback_domains.begin(), c.feedback_domains.end(),
+                                               c.feedback_verp_domain) == c.feedback_domains.end()) {
+    return absl::InvalidArgumentError(absl::StrCat("--feedback-verp-domain ", c.feedback_verp_domain,
+                                                   " is not one of --feedback-domains: its bounces would be relayed"));
+  }
+  if (!c.feedback_domains.empty() && !c.suppression) {
+    return absl::InvalidArgumentError(
+        "--feedback-domains needs the suppression list (--suppression true): what comes back adds to it");
   }
   if (c.hostname.empty()) {
     char name[256] = {};
