@@ -3,13 +3,17 @@
 // message's header section.
 #include "proto/feedback_report.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "proto/address.h"
+#include "proto/header_scan.h"
 #include "proto/mime_read.h"
 
 namespace ringmta::proto {
 namespace {
+
+constexpr size_t kMaxDepthCap = 64;
 
 // Part: a body part with what its headers say of it.
 struct Part {
@@ -397,10 +401,13 @@ void read_returned(std::string_view section, const FeedbackLimits& limits, Retur
 
 FeedbackReport parse_feedback_report(std::string_view message, const FeedbackLimits& limits) {
   FeedbackReport r;
-  // A message saved from an mbox starts with its "From " line.
+  // A message saved from an mbox starts with its "From " line (which is
+  // not the obsolete field form "From :").
   if (message.starts_with("From ")) {
     const size_t nl = message.find('\n');
-    message.remove_prefix(nl == std::string_view::npos ? message.size() : nl + 1);
+    if (header_field_name(message.substr(0, nl)).empty()) {
+      message.remove_prefix(nl == std::string_view::npos ? message.size() : nl + 1);
+    }
   }
   const Part top = read_part(message);
   if (!is_multipart(top)) {
@@ -411,7 +418,9 @@ FeedbackReport parse_feedback_report(std::string_view message, const FeedbackLim
     r.why_not = "no boundary";
     return r;
   }
-  Walk w{.max_depth = limits.max_depth, .parts_left = limits.max_parts};
+  // find_report recurses once per level: whatever the caller asks, the
+  // stack stays small.
+  Walk w{.max_depth = std::min(limits.max_depth, kMaxDepthCap), .parts_left = limits.max_parts};
   Found found;
   if (!find_report(top, 1, &w, &found)) {
     r.why_not = why_not_found(w);

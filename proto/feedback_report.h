@@ -103,7 +103,7 @@ struct FeedbackReport {
 
 struct FeedbackLimits {
   size_t max_parts = 32;         // body parts read, all levels together
-  size_t max_depth = 4;          // multiparts nested (the message's own is 1)
+  size_t max_depth = 4;          // multiparts nested (the message's own is 1; at most 64)
   size_t max_recipients = 1000;  // recipient blocks kept; later ones are not read
   // Octets of each value returned: text is cut (at a UTF-8 boundary), an
   // address longer than this is dropped ("").

@@ -527,6 +527,13 @@ TEST(FeedbackReportTest, DeepNesting) {
   }
   EXPECT_EQ(parse_feedback_report(m).why_not, "nested too deeply");
   EXPECT_EQ(parse_feedback_report(m, {.max_depth = 11}).kind, ReportKind::kDeliveryStatus);
+  // Whatever the caller allows, recursion stops at 64 levels.
+  for (int i = 10; i < 1000; ++i) {
+    const std::string b = "n" + std::to_string(i);
+    m = cat({"Content-Type: multipart/mixed; boundary=", b, "\r\n\r\n--", b, "\r\n", m});
+  }
+  EXPECT_EQ(parse_feedback_report(m, {.max_parts = SIZE_MAX, .max_depth = SIZE_MAX}).why_not,
+            "nested too deeply");
 }
 
 TEST(FeedbackReportTest, RecipientAndFieldLimits) {
@@ -559,6 +566,11 @@ TEST(FeedbackReportTest, RecipientAndFieldLimits) {
 TEST(FeedbackReportTest, MboxFromLineAndOddLineEnds) {
   std::string m = "From MAILER-DAEMON Mon Mar  2 10:00:05 2026\n" + read_eml("postfix.eml");
   EXPECT_EQ(parse_feedback_report(m).kind, ReportKind::kDeliveryStatus);
+  // "From :" is a field (RFC 5322 4.5's obsolete form), not an mbox line.
+  m = cat({"From : MAILER-DAEMON@mx.test\r\n", report(kOneRecipient)});
+  EXPECT_EQ(parse_feedback_report(m).kind, ReportKind::kDeliveryStatus);
+  m = cat({"From : x\r\nContent-Type: text/plain\r\n", report(kOneRecipient)});
+  EXPECT_EQ(parse_feedback_report(m).kind, ReportKind::kNone);  // its own Content-Type counts
   // Mixed CRLF and LF in one message.
   m = replace_all(crlf(read_eml("rfc3464_multi.eml")), "Action: delayed\r\n", "Action: delayed\n");
   FeedbackReport r = parse_feedback_report(m);
