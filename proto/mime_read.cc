@@ -5,7 +5,6 @@
 #include "proto/mime_read.h"
 
 #include <algorithm>
-#include <cstdint>
 
 #include "proto/address.h"
 #include "proto/header_scan.h"
@@ -171,38 +170,6 @@ std::string read_media_type(ParamLexer* lx) {
   return out;
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;  // RFC 2045 asks for upper case; lower is common
-  }
-  return -1;
-}
-
-int sextet(char c) {
-  if (c >= 'A' && c <= 'Z') {
-    return c - 'A';
-  }
-  if (c >= 'a' && c <= 'z') {
-    return c - 'a' + 26;
-  }
-  if (c >= '0' && c <= '9') {
-    return c - '0' + 52;
-  }
-  if (c == '+') {
-    return 62;
-  }
-  if (c == '/') {
-    return 63;
-  }
-  return -1;
-}
-
 }  // namespace
 
 MimeEntity split_entity(std::string_view entity) {
@@ -333,6 +300,13 @@ std::string media_type(std::string_view content_type) {
   return read_media_type(&lx);
 }
 
+std::string mime_token(std::string_view value) {
+  ParamLexer lx(value);
+  lx.skip_cfws();
+  const std::string_view token = lx.token();
+  return token.size() <= 127 ? ascii_lower(token) : std::string();
+}
+
 std::string media_param(std::string_view content_type, std::string_view name, size_t limit) {
   ParamLexer lx(content_type);
   read_media_type(&lx);  // tolerated when missing: the parameters still count
@@ -418,87 +392,6 @@ MultipartSplit split_multipart(std::string_view body, std::string_view boundary,
     parts->push_back(body.substr(part_begin));
   }
   return result;
-}
-
-std::string_view decode_body(std::string_view transfer_encoding, std::string_view body, size_t limit,
-                             std::string* storage) {
-  ParamLexer lx(transfer_encoding);
-  lx.skip_cfws();
-  const std::string_view name = lx.token();
-  if (ascii_iequals(name, "base64")) {
-    decode_base64_mime(body, limit, storage);
-    return *storage;
-  }
-  if (ascii_iequals(name, "quoted-printable")) {
-    decode_quoted_printable(body, limit, storage);
-    return *storage;
-  }
-  return body;
-}
-
-void decode_base64_mime(std::string_view in, size_t limit, std::string* out) {
-  out->clear();
-  out->reserve(std::min(limit, in.size() / 4 * 3 + 3));
-  uint32_t bits = 0;
-  int held = 0;
-  for (char c : in) {
-    if (c == '=') {
-      return;
-    }
-    const int v = sextet(c);
-    if (v < 0) {
-      continue;
-    }
-    bits = ((bits << 6) | static_cast<uint32_t>(v)) & 0xFFFFFF;
-    held += 6;
-    if (held >= 8) {
-      held -= 8;
-      if (out->size() >= limit) {
-        return;
-      }
-      out->push_back(static_cast<char>((bits >> held) & 0xFF));
-    }
-  }
-}
-
-void decode_quoted_printable(std::string_view in, size_t limit, std::string* out) {
-  out->clear();
-  out->reserve(std::min(limit, in.size()));
-  size_t pos = 0;
-  while (pos < in.size()) {
-    const Line l = line_at(in, pos);
-    std::string_view s = l.content;
-    // RFC 2045 6.7 (3): white space at a line end was added in transport.
-    while (!s.empty() && is_wsp(s.back())) {
-      s.remove_suffix(1);
-    }
-    const bool soft = !s.empty() && s.back() == '=';
-    if (soft) {
-      s.remove_suffix(1);
-    }
-    for (size_t i = 0; i < s.size(); ++i) {
-      if (out->size() >= limit) {
-        return;
-      }
-      char c = s[i];
-      if (c == '=') {
-        const int hi = i + 1 < s.size() ? hex_value(s[i + 1]) : -1;
-        const int lo = i + 2 < s.size() ? hex_value(s[i + 2]) : -1;
-        if (hi >= 0 && lo >= 0) {
-          c = static_cast<char>(hi * 16 + lo);
-          i += 2;
-        }
-      }
-      out->push_back(c);
-    }
-    if (l.ended && !soft) {
-      if (out->size() + 2 > limit) {
-        return;
-      }
-      out->append("\r\n");
-    }
-    pos = l.next;
-  }
 }
 
 }  // namespace ringmta::proto

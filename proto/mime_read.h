@@ -1,7 +1,7 @@
 // proto/mime_read.h — reading the MIME structure of a message that came
 // from a stranger (RFC 2045, RFC 2046): the header fields of an entity,
-// Content-Type's media type and parameters, the parts of a multipart body,
-// and the base64 and quoted-printable transfer encodings.
+// Content-Type's media type and parameters, and the parts of a multipart
+// body (mime_decode.h decodes their transfer encodings).
 //
 //   MimeEntity top = split_entity(message);
 //   MimeHeaders h = read_mime_headers(top.headers);
@@ -77,6 +77,10 @@ std::string unfold_value(std::string_view raw, size_t limit, bool* truncated = n
 // the value has none (RFC 2045 5.2 then means text/plain).
 std::string media_type(std::string_view content_type);
 
+// mime_token returns the first token of a structured value, lower-cased,
+// past comments and folding: Content-Transfer-Encoding's mechanism.
+std::string mime_token(std::string_view value);
+
 // media_param returns the value of parameter `name` (compared ignoring
 // case; the first one given), unquoted, or "" when absent or longer than
 // `limit`. Comments are skipped. RFC 2231 continuations (name*0=) are
@@ -96,23 +100,5 @@ struct MultipartSplit {
 // missing, the last part runs to the end of `body`.
 MultipartSplit split_multipart(std::string_view body, std::string_view boundary, size_t max_parts,
                                std::vector<std::string_view>* parts);
-
-// decode_body returns `body` decoded as Content-Transfer-Encoding
-// `transfer_encoding` (the raw field value) names it: base64 and
-// quoted-printable are decoded into `*storage` and cut to at most `limit`
-// octets; 7bit, 8bit, binary and names we do not know are returned as
-// they are (a view of `body`).
-std::string_view decode_body(std::string_view transfer_encoding, std::string_view body, size_t limit,
-                             std::string* storage);
-
-// decode_base64_mime decodes base64 as RFC 2045 6.8 reads it: octets
-// outside the alphabet (line ends) are ignored, '=' ends the data. At most
-// `limit` octets are written to `*out` (replaced).
-void decode_base64_mime(std::string_view in, size_t limit, std::string* out);
-
-// decode_quoted_printable decodes RFC 2045 6.7: =XX octets, soft line
-// breaks, trailing white space dropped; a '=' not followed by two hex
-// digits is kept as it is. Line ends become CRLF. At most `limit` octets.
-void decode_quoted_printable(std::string_view in, size_t limit, std::string* out);
 
 }  // namespace ringmta::proto

@@ -345,7 +345,8 @@ TEST(FeedbackReportTest, FieldForms) {
       report("final-recipient: RFC822;<x@y.test>\r\nACTION: Failed (bad)\r\nstatus: 5.1.10 (x)\r\n"
              "diagnostic-code: X-Postfix; mail\r\n\tloops back\r\n\r\n"
              "Action: failed\r\nStatus: 5.0.0\r\n\r\n"
-             "Final-Recipient: rfc822; z@y.test (Zed)\r\nStatus: 550\r\n"));
+             "Final-Recipient: rfc822; z@y.test (Zed)\r\nStatus: 550\r\n"
+             "Remote-MTA:\r\n dns\r\n ; mx.y.test\r\n"));
   ASSERT_EQ(r.kind, ReportKind::kDeliveryStatus) << r.why_not;
   ASSERT_EQ(r.recipients.size(), 2u);
   EXPECT_EQ(r.recipients[0].final_recipient, "x@y.test");
@@ -353,7 +354,8 @@ TEST(FeedbackReportTest, FieldForms) {
   EXPECT_EQ(r.recipients[0].status, "5.1.10");
   EXPECT_EQ(r.recipients[0].diagnostic, "mail loops back");
   EXPECT_EQ(r.recipients[1].final_recipient, "z@y.test");
-  EXPECT_EQ(r.recipients[1].status, "");  // not an RFC 3463 code
+  EXPECT_EQ(r.recipients[1].status, "");               // not an RFC 3463 code
+  EXPECT_EQ(r.recipients[1].remote_mta, "mx.y.test");  // folded around the type
 }
 
 TEST(FeedbackReportTest, ReturnedAddressForms) {
