@@ -14,6 +14,10 @@
 # It listens only on 127.0.0.1:LISTEN_PORT, accepts mail from 127.0.0.0/8 for
 # any domain, and relays all of it to [RELAY_HOST]:PORT. No DNS, no local
 # delivery, no TLS. Must run as root (Postfix's master starts as root).
+# POSTFIX_MAIN_EXTRA (lines appended to main.cf, overriding what is above
+# them) changes that: tests/integration/test_feedback.py turns local
+# delivery on for one domain so that Postfix bounces a message to a user
+# that does not exist with a DSN of its own.
 #
 # What Postfix 3.7 (Debian 12) needs for a private instance, as found here:
 # - `postfix -c DIR/etc start|stop|check` run as root accepts any -c directory.
@@ -129,6 +133,7 @@ smtpd_tls_security_level = none
 smtp_tls_security_level = none
 default_process_limit = 100
 default_destination_concurrency_limit = 20
+${POSTFIX_MAIN_EXTRA:-}
 EOF
 
   cat >"$etc/master.cf" <<EOF
@@ -149,6 +154,7 @@ smtp      unix  -       -       n       -       -       smtp
 relay     unix  -       -       n       -       -       smtp
 showq     unix  n       -       n       -       -       showq
 error     unix  -       -       n       -       -       error
+local     unix  -       n       n       -       -       local
 retry     unix  -       -       n       -       -       error
 discard   unix  -       -       n       -       -       discard
 anvil     unix  -       -       n       -       1       anvil

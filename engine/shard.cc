@@ -27,6 +27,7 @@
 #include "engine/store/retention.h"
 #include "engine/store/segments.h"
 #include "engine/store/store.h"
+#include "engine/suppression/feedback.h"
 #include "engine/suppression/suppression.h"
 
 namespace ringmta {
@@ -66,6 +67,7 @@ Shard::~Shard() {
   _delivery.reset();
   _outbound.reset();
   _shaping.reset();
+  _feedback.reset();
   _suppression.reset();
   _events.reset();
   _retention.reset();
@@ -108,10 +110,13 @@ absl::Status Shard::setup() {
   _shaping = std::make_unique<ShapingTables>(_config.shaping, _services->shaping_reload);
   if (_services->suppression != nullptr) {
     _suppression = std::make_unique<Suppression>(*_ctx, *_services->suppression, *_events);
+    if (!_config.feedback_domains.empty()) {
+      _feedback = std::make_unique<Feedback>(*_ctx, *_suppression, *_events);
+    }
   }
   _outbound = std::make_unique<Outbound>(*_ctx, *_outbox, *_events, *_shaping);
   _delivery = std::make_unique<Delivery>(*_ctx, _table, *_store, *_loader, *_retention, *_outbox, *_events,
-                                         *_shaping, _suppression.get());
+                                         *_shaping, _suppression.get(), _feedback.get());
   _signing = std::make_unique<Signing>(*_ctx, _services->signing, *_store);
   _inbound = std::make_unique<Inbound>(*_ctx, std::move(_listen_fds), std::move(_listen_tls), *_services,
                                        *_signing, *_store, _suppression.get());

@@ -63,6 +63,7 @@ class ShapingTables;
 class Signing;
 class Store;
 class Suppression;
+class Feedback;
 class WebhookShipper;
 struct ShardContext;
 
@@ -158,6 +159,7 @@ class Shard {
   std::unique_ptr<EventLog> _events;
   std::unique_ptr<ShapingTables> _shaping;
   std::unique_ptr<Suppression> _suppression;  // when suppression is on
+  std::unique_ptr<Feedback> _feedback;        // when there are feedback domains
   std::unique_ptr<Segments> _segments;
   std::unique_ptr<Store> _store;
   std::unique_ptr<Signing> _signing;

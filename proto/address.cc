@@ -292,7 +292,7 @@ PathStatus parse_path(std::string_view path, const PathOptions& options,
   }
   std::string_view local = inner.substr(0, at);
   std::string_view domain = inner.substr(at + 1);
-  if (local.size() > kMaxLocalPart || domain.size() > kMaxDomain) {
+  if ((local.size() > kMaxLocalPart && !options.long_local) || domain.size() > kMaxDomain) {
     return PathStatus::kTooLong;
   }
   if (local.size() < 1 || !valid_domain(domain, utf8)) {

@@ -30,6 +30,11 @@ struct PathOptions {
   bool smtputf8 = false;        // non-ASCII allowed (MAIL FROM ... SMTPUTF8)
   bool allow_null = false;      // "<>" accepted (MAIL FROM only)
   bool allow_postmaster = false;  // "<postmaster>" without domain (RCPT only)
+  // long_local: a local part may be longer than kMaxLocalPart (the path's
+  // own bound still holds). RFC 5321 4.5.3.1 asks servers not to enforce
+  // the limits where they can help it, and VERP and SRS addresses (a
+  // token, then the original address) routinely exceed 64 octets.
+  bool long_local = false;
 };
 
 enum class PathStatus : unsigned char {

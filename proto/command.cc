@@ -169,7 +169,7 @@ ArgStatus parse_mail_args(std::string_view arg, MailArgs* out, bool accept_auth)
   return map_path_status(parse_path(path, options, &out->sender));
 }
 
-ArgStatus parse_rcpt_args(std::string_view arg, bool smtputf8, RcptArgs* out) {
+ArgStatus parse_rcpt_args(std::string_view arg, bool smtputf8, RcptArgs* out, bool long_local) {
   *out = RcptArgs{};
   if (!istarts_with(arg, "TO:")) {
     return ArgStatus::kSyntax;
@@ -183,7 +183,8 @@ ArgStatus parse_rcpt_args(std::string_view arg, bool smtputf8, RcptArgs* out) {
     out->bad_param = next_param(&params);
     return ArgStatus::kUnknownParam;
   }
-  PathOptions options{.smtputf8 = smtputf8, .allow_null = false, .allow_postmaster = true};
+  PathOptions options{
+      .smtputf8 = smtputf8, .allow_null = false, .allow_postmaster = true, .long_local = long_local};
   return map_path_status(parse_path(path, options, &out->recipient));
 }
 

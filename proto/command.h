@@ -77,7 +77,9 @@ struct RcptArgs {
 };
 
 // parse_rcpt_args parses what follows "RCPT": "TO:<path> [params]".
-ArgStatus parse_rcpt_args(std::string_view arg, bool smtputf8, RcptArgs* out);
+// long_local: local parts past 64 octets are accepted (PathOptions); the
+// session allows them only for its VERP domains.
+ArgStatus parse_rcpt_args(std::string_view arg, bool smtputf8, RcptArgs* out, bool long_local = false);
 
 struct BdatArgs {
   uint64_t size = 0;

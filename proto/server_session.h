@@ -92,6 +92,9 @@ struct SessionConfig {
   SessionLimits limits;
   // Domains accepted from any client. Clients with may_relay may send to any.
   absl::flat_hash_set<std::string> local_domains;  // lower case
+  // Domains whose addresses may have local parts past 64 octets (the VERP
+  // return paths of ringmta's own feedback domains); lower case.
+  absl::flat_hash_set<std::string> long_local_domains;
   // Returns a fresh queue id; called once per message at DATA/first BDAT.
   std::function<std::string()> new_queue_id;
   // Clock for Received/Date headers; tests inject a fixed one.

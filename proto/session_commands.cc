@@ -2,6 +2,7 @@
 // RFC 5321 4.1.4 command sequence and the replies of every command.
 #include <functional>
 
+#include "absl/strings/ascii.h"
 #include "proto/reply.h"
 #include "proto/session_impl.h"
 
@@ -238,7 +239,13 @@ void ServerSession::Impl::do_rcpt(const Command& c) {
     return;
   }
   RcptArgs args;
-  ArgStatus status = parse_rcpt_args(c.arg, _msg.envelope.smtputf8, &args);
+  const bool long_ok = !_config.long_local_domains.empty();
+  ArgStatus status = parse_rcpt_args(c.arg, _msg.envelope.smtputf8, &args, long_ok);
+  if (status == ArgStatus::kOk && long_ok && args.recipient.local.size() > kMaxLocalPart &&
+      !_config.long_local_domains.contains(
+          absl::AsciiStrToLower(absl::string_view(args.recipient.domain.data(), args.recipient.domain.size())))) {
+    status = ArgStatus::kBadAddress;  // past 64 octets only for the VERP domains
+  }
   if (refuse_args(status, "501 5.5.4 Syntax: RCPT TO:<address>",
                   "501 5.1.3 Bad recipient address syntax", args.bad_param)) {
     return;

@@ -31,6 +31,7 @@
 #include "engine/runtime/user_data.h"
 #include "engine/shard.h"
 #include "engine/store/recovered_spool.h"
+#include "engine/suppression/feedback_key.h"
 #include "engine/suppression/suppression_store.h"
 #include "engine/tls/tls_context.h"
 
@@ -98,6 +99,15 @@ int run(int argc, char** argv) {
   if (!admin_state.ok()) {
     log_error("%s", admin_state.status().message());
     return 1;
+  }
+  // The VERP key, read (or made) while still root, like the TLS key.
+  if (!config.feedback_domains.empty()) {
+    absl::StatusOr<std::string> key = load_feedback_key(config.feedback_key_file);
+    if (!key.ok()) {
+      log_error("%s", key.status().message());
+      return 1;
+    }
+    parsed->config.feedback_key = std::move(*key);
   }
   // The suppression list: one LMDB environment for every shard, opened
   // (and its writer thread started) before the shards.

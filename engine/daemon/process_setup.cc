@@ -59,6 +59,9 @@ absl::Status drop_root(const Config& config) {
   if (!config.event_log.empty()) {
     files.push_back(config.event_log);
   }
+  if (!config.feedback_domains.empty() && config.feedback_key_file.rfind(config.spool_dir + "/", 0) != 0) {
+    files.push_back(config.feedback_key_file);  // outside the spool
+  }
   std::vector<std::string> dirs = {config.spool_dir};
   if (config.suppression && config.suppression_dir.rfind(config.spool_dir + "/", 0) != 0) {
     dirs.push_back(config.suppression_dir);  // outside the spool

@@ -55,7 +55,7 @@ std::unique_ptr<LiveMessage> live_from_recovered(const spool::RecoveredMessage& 
 
 Delivery::Delivery(const ShardContext& ctx, MessageTable& table, Store& store, ContentLoader& loader,
                    Retention& retention, MeshOutbox<ShardMessage>& outbox, EventLog& events,
-                   const ShapingTables& shaping, Suppression* suppression)
+                   const ShapingTables& shaping, Suppression* suppression, Feedback* feedback)
     : _ctx(ctx),
       _table(table),
       _store(store),
@@ -64,7 +64,8 @@ Delivery::Delivery(const ShardContext& ctx, MessageTable& table, Store& store, C
       _outbox(outbox),
       _events(events),
       _shaping(shaping),
-      _suppression(suppression) {}
+      _suppression(suppression),
+      _feedback(feedback) {}
 
 void Delivery::on_tick(int64_t /*now_ms*/) {
   if (!_ctx.stopping) {
@@ -190,6 +191,7 @@ void Delivery::dispatch(uint64_t handle) {
   absl::flat_hash_map<std::string, DeliveryJob> jobs;
   DeliveryResult local;  // recipients that need no remote attempt
   local.message = handle;
+  std::vector<uint32_t> feedback;  // recipients at the feedback domains
   // One egress source per message and attempt, by the pool's weights.
   const EgressPool* pool = pool_of(m.envelope);
   const EgressSource* source = pool != nullptr ? &_pools.next(*pool, _ctx.config.egress) : nullptr;
@@ -205,6 +207,10 @@ void Delivery::dispatch(uint64_t handle) {
                     "local delivery is not supported (no domain in the address)", "", ""};
       o.internal = true;
       local.outcomes.push_back(std::move(o));
+      continue;
+    }
+    if (_feedback != nullptr && _feedback->is_feedback(m.envelope.recipients[i])) {
+      feedback.push_back(i);  // ours: read below, never relayed
       continue;
     }
     if (_suppression != nullptr) {
@@ -238,11 +244,23 @@ void Delivery::dispatch(uint64_t handle) {
       job.source = source;
       job.pool = pool;
       job.message = MessageLoan(m);
+      job.verp = _ctx.config.feedback_verp && !lm.is_dsn;
     } else if (job.domain != domain) {
       job.domain.clear();  // a relay host's job for several domains
     }
     job.rcpts.push_back(i);
     job.attempts.push_back(st.attempts + 1);
+  }
+  if (!feedback.empty()) {
+    std::vector<std::string_view> addresses;
+    for (uint32_t i : feedback) addresses.push_back(m.envelope.recipients[i]);
+    const std::string what = _feedback->process(m, addresses);
+    for (uint32_t i : feedback) {
+      RcptOutcome o{i, Outcome::kDelivered, 250, "2.0.0", what, "", ""};
+      o.internal = true;
+      o.feedback = true;
+      local.outcomes.push_back(std::move(o));
+    }
   }
   for (auto& [group, job] : jobs) {
     ++lm.jobs_out;

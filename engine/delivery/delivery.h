@@ -35,6 +35,7 @@
 #include "engine/store/content_loader.h"
 #include "engine/store/retention.h"
 #include "engine/store/store.h"
+#include "engine/suppression/feedback.h"
 #include "engine/suppression/suppression.h"
 #include "spool/recovery.h"
 
@@ -57,7 +58,7 @@ class Delivery : public Component {
  public:
   Delivery(const ShardContext& ctx, MessageTable& table, Store& store, ContentLoader& loader,
            Retention& retention, MeshOutbox<ShardMessage>& outbox, EventLog& events, const ShapingTables& shaping,
-           Suppression* suppression);
+           Suppression* suppression, Feedback* feedback);
 
   // adopt schedules a recovered message already in the table: read back
   // and delivered at once or at its next retry time, and copied into this
@@ -116,6 +117,7 @@ class Delivery : public Component {
   EventLog& _events;
   const ShapingTables& _shaping;
   Suppression* const _suppression;  // null: suppression is off
+  Feedback* const _feedback;        // null: no feedback domains
   RetryQueue _retries;
   PoolCursor _pools;  // this shard's place in each pool's round robin
   DeliveryStats _stats;

@@ -99,6 +99,9 @@ struct RcptOutcome {
   // suppressed: the suppression list stopped it before any attempt; the
   // event is "suppressed" and there is no DSN (suppression.h).
   bool suppressed = false;
+  // feedback: a recipient at a feedback domain, read (feedback.h), not
+  // relayed; the event is "feedback".
+  bool feedback = false;
   // bounce_class: what kind of failure it is (bounce_class.h), set by the
   // origin when it records the outcome; kUncategorized for a delivery.
   BounceClass bounce_class = BounceClass::kUncategorized;
@@ -134,6 +137,9 @@ struct DeliveryJob {
   std::shared_ptr<const SiteRoute> route;  // set with site_key
   std::string rule_domain;   // set with site_key: the domain whose shaping rule applies, if any
   MessageLoan message;       // borrowed from the origin until answered
+  // verp: sent from a VERP sender per recipient (feedback.verp), one
+  // recipient per transaction (engine/outbound/outbound_transaction.cc).
+  bool verp = false;
   std::vector<uint32_t> rcpts;     // indices into message->envelope.recipients
   std::vector<uint32_t> attempts;  // per rcpt: which attempt this is (1 = first)
 

@@ -114,7 +114,7 @@ void Delivery::record_outcome(LiveMessage& lm, RcptOutcome& o, const DeliveryRes
       _store.append_state(m.queue_id, o.rcpt, spool::RecipientState{st.status, st.attempts, st.next_retry});
 
   DeliveryEvent e;
-  e.type = o.suppressed ? "suppressed" : o.admin_bounce ? "admin_bounce" : outcome_name(o.outcome);
+  e.type = o.suppressed ? "suppressed" : o.feedback ? "feedback" : o.admin_bounce ? "admin_bounce" : outcome_name(o.outcome);
   e.queue_id = m.queue_id;
   e.sender = m.envelope.sender;
   e.auth_user = m.envelope.auth_user;

@@ -88,7 +88,8 @@ void EventLog::add(const FeedbackEvent& e) {
   for (auto [key, value] : {std::pair{",\"queue_id\":", e.queue_id}, std::pair{",\"tenant\":", e.tenant},
                              std::pair{",\"campaign\":", e.campaign}, std::pair{",\"reason\":", e.reason},
                              std::pair{",\"status\":", e.status}, std::pair{",\"response\":", e.response},
-                             std::pair{",\"class\":", e.bounce_class}, std::pair{",\"reporter\":", e.reporter}}) {
+                             std::pair{",\"class\":", e.bounce_class}, std::pair{",\"reporter\":", e.reporter},
+                             std::pair{",\"feedback_id\":", e.feedback_id}}) {
     if (!value.empty()) {
       b.append(key);
       append_json_string(&b, value);

@@ -71,6 +71,7 @@ struct FeedbackEvent {
   std::string_view response;   // diagnostic text, or the entry's note
   std::string_view bounce_class;
   std::string_view reporter;   // Reporting-MTA, or the ARF User-Agent
+  std::string_view feedback_id;  // the returned message's Feedback-ID:
   absl::Time time;
 };
 

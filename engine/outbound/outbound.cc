@@ -122,7 +122,7 @@ SiteQueue& Outbound::site_queue(const DeliveryJob& job) {
 }
 
 // queue puts a routed job on its site, cut into transactions of at most
-// max_recipients_per_message recipients.
+// max_recipients_per_message recipients (one with VERP).
 void Outbound::queue(DeliveryJob&& job) {
   SiteQueue& q = site_queue(job);
   q.route = job.route;  // the freshest answer for connections opened from now on
@@ -151,7 +151,9 @@ void Outbound::queue(DeliveryJob&& job) {
     return;
   }
   const auto n = static_cast<uint32_t>(job.rcpts.size());
-  const auto per = static_cast<uint32_t>(std::max<uint64_t>(1, q.limits.max_recipients_per_message));
+  // A VERP job goes one recipient per transaction: each has its own sender.
+  const auto per =
+      job.verp ? 1u : static_cast<uint32_t>(std::max<uint64_t>(1, q.limits.max_recipients_per_message));
   q.jobs.push_back(JobInFlight{std::move(job), {}, (n + per - 1) / per});
   auto it = std::prev(q.jobs.end());
   it->outcomes.reserve(n);
@@ -204,6 +206,9 @@ void Outbound::pump(SiteQueue& q) {
         return;  // woken when the rate allows; connections wait idle
       }
       start_job(slot);
+      if (c.session->has_result()) {
+        drive(slot);  // refused before anything was sent: finish it now
+      }
     } else {
       ++spare;  // connecting, greeting, or idle with nothing to do
     }

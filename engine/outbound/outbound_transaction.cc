@@ -7,6 +7,7 @@
 
 #include "engine/outbound/outbound.h"
 #include "engine/runtime/clock.h"
+#include "proto/verp.h"
 
 namespace ringmta {
 namespace {
@@ -52,7 +53,13 @@ void Outbound::drive(uint32_t slot) {
         held = true;
       }
     }
-    if (c.pending.empty() || s.has_result()) {
+    if (s.has_result()) {
+      // A transaction refused before a byte of it was sent (an unsafe
+      // address, a message over the server's SIZE): finish it and maybe
+      // start the next, rather than wait for input that will not come.
+      continue;
+    }
+    if (c.pending.empty()) {
       break;
     }
     size_t used = s.consume(c.pending);
@@ -99,6 +106,15 @@ void Outbound::start_job(uint32_t slot) {
   m.sender = msg.envelope.sender;
   for (uint32_t i = c.chunk->begin; i < c.chunk->end; ++i) {
     m.recipients.push_back(msg.envelope.recipients[job.rcpts[i]]);
+  }
+  if (job.verp) {
+    // PREFIX+TOKEN@VERP_DOMAIN (proto/verp.h): a bounce names this message
+    // and recipient. A recipient the token cannot carry (a quoted local
+    // part) goes with the plain sender.
+    const Config& cfg = _ctx.config;
+    c.verp_sender = proto::verp_sender(cfg.feedback_key, cfg.feedback_verp_prefix, cfg.feedback_verp_domain,
+                                       msg.queue_id, m.recipients.front());
+    if (!c.verp_sender.empty()) m.sender = c.verp_sender;
   }
   m.trace_headers = msg.trace_headers;
   m.body = msg.body;

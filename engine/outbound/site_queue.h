@@ -81,6 +81,7 @@ struct OutboundConn {
   std::unique_ptr<proto::ClientSession> session;
   std::unique_ptr<TlsSession> tls;  // after STARTTLS
   std::optional<Chunk> chunk;       // the transaction in progress
+  std::string verp_sender;          // its VERP sender (the session holds a view of it)
   size_t target = 0;                // index into route->targets being tried
   std::string host;
   std::string ip;

@@ -88,6 +88,11 @@ class SuppressionTest(harness.EngineTestCase):
         self.assertEqual(added[0]['class'], 'InvalidRecipient')
         self.assertRegex(added[0]['queue_id'], harness.QUEUE_ID_RE)
         peers.wait_events(self.events, lambda e: e['type'] in ('bounced', 'delivered'), n=4)  # 3 + the DSN
+        # The event is logged when the entry goes to the store's writer; it
+        # is in force once committed (milliseconds later).
+        end = time.monotonic() + DEADLINE
+        while api(eng, 'GET', '/api/v1/suppressions/nobody@example.test')[0] != 200 and time.monotonic() < end:
+            time.sleep(0.05)
         # The next message to that address is refused at RCPT; the others pass.
         replies, _ = rcpt_replies(eng, ['Nobody@example.test', 'full@example.test', 'ok@example.test'])
         code, text = replies[0]
