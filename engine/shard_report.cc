@@ -11,6 +11,8 @@
 #include "engine/store/retention.h"
 #include "engine/store/segments.h"
 #include "engine/store/store.h"
+#include "engine/suppression/feedback.h"
+#include "engine/suppression/suppression.h"
 #include "spool/queue_id.h"
 
 namespace ringmta {
@@ -72,6 +74,16 @@ void Shard::publish_metrics(int64_t now_ms, bool tick) {
   snap->deferred_messages = _delivery->waiting_retries();
   snap->oldest_arrival_s = _oldest_arrival_s;
   snap->deliveries = _delivery->stats().by_class;
+  if (_suppression) {
+    const SuppressionStats& ss = _suppression->stats();
+    snap->suppression_refused = ss.refused;
+    snap->suppression_dropped = ss.dropped;
+    snap->suppression_added = ss.added;
+  }
+  if (_feedback) {
+    const FeedbackStats& fs = _feedback->stats();
+    snap->feedback = {fs.bounces, fs.delays, fs.complaints, fs.unattributed, fs.dropped};
+  }
   snap->spool_sync = _store->stats().sync;
   snap->delivery_latency = _delivery->stats().latency;
   snap->loop_iteration = _busy_buckets;

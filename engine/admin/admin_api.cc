@@ -268,6 +268,10 @@ AdminResponse AdminApi::metrics() const {
   MetricsExtra extra;
   extra.spool_bytes = spool_bytes();
   extra.now_s = absl::ToUnixSeconds(absl::Now());
+  if (_suppression != nullptr) {
+    const SuppressionCounts c = _suppression->reader().counts();
+    extra.suppression_entries = static_cast<int64_t>(c.addresses + c.domains);
+  }
   r.body = render_prometheus(_board->read(), extra);
   return r;
 }

@@ -119,6 +119,12 @@ std::string render_prometheus(const std::vector<std::shared_ptr<const ShardSnaps
         t.deliveries[o][c] += s->deliveries[o][c];
       }
     }
+    t.suppression_refused += s->suppression_refused;
+    t.suppression_dropped += s->suppression_dropped;
+    t.suppression_added += s->suppression_added;
+    for (size_t k = 0; k < t.feedback.size(); ++k) {
+      t.feedback[k] += s->feedback[k];
+    }
     if (s->sites) {
       for (const SiteDepth& d : *s->sites) {
         sites[d.site] += d.messages;
@@ -180,6 +186,23 @@ std::string render_prometheus(const std::vector<std::shared_ptr<const ShardSnaps
   head(out, "ringmta_memory_content_bytes", "gauge", "Message content held in memory (--memory-budget).");
   absl::StrAppend(&out, "ringmta_memory_content_bytes ", t.memory_content_bytes, "\n");
 
+  if (extra.suppression_entries >= 0) {
+    head(out, "ringmta_suppression_entries", "gauge", "Addresses and domains on the suppression list.");
+    absl::StrAppend(&out, "ringmta_suppression_entries ", extra.suppression_entries, "\n");
+    head(out, "ringmta_suppressed_recipients_total", "counter",
+         "Recipients the suppression list stopped: refused (RCPT, injection) or dropped before delivery.");
+    absl::StrAppend(&out, "ringmta_suppressed_recipients_total{how=\"refused\"} ", t.suppression_refused, "\n");
+    absl::StrAppend(&out, "ringmta_suppressed_recipients_total{how=\"dropped\"} ", t.suppression_dropped, "\n");
+    head(out, "ringmta_suppression_added_total", "counter",
+         "Entries the engine added on its own (hard bounces, returned DSNs, complaints).");
+    absl::StrAppend(&out, "ringmta_suppression_added_total ", t.suppression_added, "\n");
+    head(out, "ringmta_feedback_total", "counter",
+         "What came back to the feedback domains: failed and delayed DSN recipients, complaints, reports no "
+         "VERP token vouched for, and mail that was no report.");
+    for (size_t k = 0; k < t.feedback.size(); ++k) {
+      absl::StrAppend(&out, "ringmta_feedback_total{kind=\"", kFeedbackKinds[k], "\"} ", t.feedback[k], "\n");
+    }
+  }
   histogram(out, "ringmta_spool_sync_seconds", "Time from a spool batch's write to its durability.", snaps,
             &ShardSnapshot::spool_sync, kSyncBounds);
   histogram(out, "ringmta_delivery_latency_seconds", "Time from arrival to a recipient's final outcome.", snaps,

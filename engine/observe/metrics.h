@@ -76,6 +76,13 @@ struct ShardSnapshot {
   uint64_t deferred_messages = 0;  // waiting for a retry on this (origin) shard
   int64_t oldest_arrival_s = 0;    // unix seconds of its oldest live message; 0: none
   std::array<std::array<uint64_t, kBounceClassCount>, kOutcomes> deliveries{};  // [outcome][class]
+  // The suppression list (engine/suppression/): recipients refused at RCPT
+  // or injection, dropped at dispatch, entries made on their own; and what
+  // came back to the feedback domains, by kind (kFeedbackKinds).
+  uint64_t suppression_refused = 0;
+  uint64_t suppression_dropped = 0;
+  uint64_t suppression_added = 0;
+  std::array<uint64_t, 5> feedback{};
   BucketHistogram spool_sync{kSyncBounds};
   BucketHistogram delivery_latency{kDeliveryBounds};
   BucketHistogram loop_iteration{kLoopBounds};
@@ -100,9 +107,14 @@ class MetricsBoard {
   std::vector<Slot> _slots;
 };
 
+// The kinds of ShardSnapshot::feedback, in order (the label values).
+inline constexpr const char* kFeedbackKinds[5] = {"async_bounce", "async_delayed", "complaint", "unattributed",
+                                                  "dropped"};
+
 // MetricsExtra: what the scrape adds that no shard counts.
 struct MetricsExtra {
   uint64_t spool_bytes = 0;
+  int64_t suppression_entries = -1;  // addresses + domains on the list; -1: suppression off
   int64_t now_s = 0;         // for ringmta_queue_oldest_seconds
   size_t top_sites = 50;     // site series beyond these go to site="other"
 };

@@ -190,6 +190,11 @@ class FeedbackTest(harness.EngineTestCase):
         self.assertEqual(api_get(eng, '/api/v1/suppressions')[1]['addresses'], 0)
         time.sleep(0.3)
         self.assertEqual(len(sink.messages), 1, 'no backscatter, nothing relayed')
+        with urllib.request.urlopen(eng.admin_url + '/metrics', timeout=10) as r:
+            text = r.read().decode()
+        self.assertIn('ringmta_feedback_total{kind="unattributed"} 4\n', text)
+        self.assertIn('ringmta_feedback_total{kind="dropped"} 2\n', text)
+        self.assertIn('ringmta_feedback_total{kind="async_bounce"} 0\n', text)
         # The engine is fine: it still relays.
         self.verp_sender_of(eng, sink, 'still@example.org')
 

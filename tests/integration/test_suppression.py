@@ -12,7 +12,9 @@ import / export.
 import json
 import os
 import random
+import re
 import smtplib
+import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -106,6 +108,22 @@ class SuppressionTest(harness.EngineTestCase):
         self.assertIn('550 5.1.1', body['entry']['note'])
         status, body = api(eng, 'GET', '/api/v1/suppressions/full@example.test')
         self.assertEqual((status, body['suppressed']), (404, False))
+        # /metrics counts it (snapshots are up to 250 ms old), and promtool takes the text.
+        want = {'ringmta_suppression_entries': 1, 'ringmta_suppression_added_total': 1,
+                'ringmta_suppressed_recipients_total{how="refused"}': 1}
+        end = time.monotonic() + DEADLINE
+        while True:
+            with urllib.request.urlopen(eng.admin_url + '/metrics', timeout=DEADLINE) as r:
+                text = r.read().decode()
+            got = {k: float(m.group(1)) for k in want
+                   for m in [re.search(r'^%s (\S+)$' % re.escape(k), text, re.M)] if m}
+            if got == want or time.monotonic() > end:
+                break
+            time.sleep(0.1)
+        self.assertEqual(got, want)
+        promtool = harness.require_tool('/usr/bin/promtool', 'prometheus')
+        p = subprocess.run([promtool, 'check', 'metrics'], input=text, capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         # --suppression-auto false: a hard bounce adds nothing.
         eng.stop()
         eng2 = self.engine('--suppression-auto', 'false', spool=os.path.join(self.tmp, 'spool2'))
