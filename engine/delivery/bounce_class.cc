@@ -33,14 +33,6 @@
 namespace ringmta {
 namespace {
 
-constexpr std::array<std::string_view, kBounceClassCount> kNames = {
-    "Uncategorized",   "InvalidRecipient", "BadDomain",        "InactiveMailbox",      "QuotaIssues",
-    "MessageTooLarge", "ContentRelated",   "SpamBlock",        "SpamContent",          "PolicyRelated",
-    "AuthenticationFailed", "RelayDenied", "RoutingErrors",    "DNSFailure",           "NoAnswerFromHost",
-    "BadConnection",   "ProtocolErrors",   "TransientFailure", "MessageExpired",
-};
-static_assert(static_cast<size_t>(BounceClass::kMessageExpired) + 1 == kBounceClassCount);
-
 // A rules file is configuration, not data: a few hundred kilobytes at most.
 constexpr size_t kMaxFile = 16u << 20;
 
@@ -60,28 +52,13 @@ std::string shown(std::string_view pattern) {
 
 std::string all_names() {
   std::string out;
-  for (std::string_view n : kNames) {
-    absl::StrAppend(&out, out.empty() ? "" : ", ", av(n));
+  for (size_t i = 0; i < kBounceClassCount; ++i) {
+    absl::StrAppend(&out, out.empty() ? "" : ", ", av(bounce_class_name(static_cast<BounceClass>(i))));
   }
   return out;
 }
 
 }  // namespace
-
-std::string_view bounce_class_name(BounceClass c) {
-  const auto i = static_cast<size_t>(c);
-  return i < kNames.size() ? kNames[i] : kNames[0];
-}
-
-bool parse_bounce_class(std::string_view name, BounceClass* out) {
-  for (size_t i = 0; i < kNames.size(); ++i) {
-    if (kNames[i] == name) {
-      *out = static_cast<BounceClass>(i);
-      return true;
-    }
-  }
-  return false;
-}
 
 struct BounceClassifier::Compiled {
   std::vector<BounceClass> rule_class;           // per rule, in file order

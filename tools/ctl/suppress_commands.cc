@@ -311,7 +311,7 @@ const Command& suppress_check_command() {
 }
 
 const Command& suppress_list_command() {
-  static const Command c{"suppress", "list", "the entries, oldest key first (filter by reason, time, tenant)", "",
+  static const Command c{"suppress", "list", "the entries in address order (filter by reason, time, tenant)", "",
                          {{"reason", "R", "only bounce, complaint, unsubscribe or manual"},
                           {"since", "DATE", "only entries added since (2026-12-04 or RFC 3339)"}, kTenant,
                           {"limit", "N", "show at most N (default 100)"}, kAdminFlag, kTokenFlag},
