@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/clock.h"
 #include "engine/suppression/suppression_store.h"
 
 namespace ringmta {
@@ -74,6 +75,9 @@ SuppressionStore& store_of(int64_t n) {
     }
     (void)(*s)->write(batch);
   }
+  // The writer thread builds the Bloom filter at open: wait for it, or the
+  // first lookups would walk the tree for what the filter answers.
+  while (!(*s)->filter_ready()) absl::SleepFor(absl::Milliseconds(10));
   SuppressionStore& ref = **s;
   stores[n] = std::move(*s);
   return ref;

@@ -186,6 +186,9 @@ void Shard::wire() {
     own({Op::kAdminAccept, Op::kAdminRecv, Op::kAdminSend}, _admin.get());
     _components.push_back(_admin.get());
   }
+  if (_suppression) {
+    _components.push_back(_suppression.get());
+  }
   if (_webhooks) {
     own({Op::kHookRead, Op::kHookConnect, Op::kHookRecv, Op::kHookSend, Op::kHookOffset}, _webhooks.get());
     _components.push_back(_webhooks.get());

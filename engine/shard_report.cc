@@ -79,6 +79,7 @@ void Shard::publish_metrics(int64_t now_ms, bool tick) {
     snap->suppression_refused = ss.refused;
     snap->suppression_dropped = ss.dropped;
     snap->suppression_added = ss.added;
+    snap->suppression_add_failures = ss.add_failures;
   }
   if (_feedback) {
     const FeedbackStats& fs = _feedback->stats();

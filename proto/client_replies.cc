@@ -169,6 +169,7 @@ void ClientSession::Impl::on_reply(Reply& reply) {
           ++accepted_count;
         } else {
           result.recipients[e.recipient].reply = reply;
+          result.recipients[e.recipient].rcpt_refused = !reply.local;
         }
         after_rcpt_reply();
       }

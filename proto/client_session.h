@@ -86,6 +86,10 @@ struct OutboundMessage {
 
 struct RecipientResult {
   Reply reply;  // final for this attempt: 2xx delivered, 4xx defer, 5xx bounce
+  // rcpt_refused: the reply is the server's own answer to this recipient's
+  // RCPT TO — a verdict on the address — not a refusal of the sender, of
+  // the content or of the session copied to every recipient.
+  bool rcpt_refused = false;
 };
 
 struct TransactionResult {

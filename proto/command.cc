@@ -165,7 +165,9 @@ ArgStatus parse_mail_args(std::string_view arg, MailArgs* out, bool accept_auth)
       return ArgStatus::kUnknownParam;
     }
   }
-  PathOptions options{.smtputf8 = out->smtputf8, .allow_null = true, .allow_postmaster = false};
+  // Senders past 64 octets are VERP and SRS return paths (a token, then an
+  // address): accepted, within the path's own bound (RFC 5321 4.5.3.1).
+  PathOptions options{.smtputf8 = out->smtputf8, .allow_null = true, .allow_postmaster = false, .long_local = true};
   return map_path_status(parse_path(path, options, &out->sender));
 }
 

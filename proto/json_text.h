@@ -8,7 +8,9 @@
 
 namespace ringmta::proto {
 
-// append_json_string writes s as a JSON string literal (quotes included).
+// append_json_string writes s as a JSON string literal (quotes included);
+// bytes that are not well-formed UTF-8 become \ufffd, so the text is
+// always valid JSON whatever a peer sent.
 void append_json_string(std::string* out, std::string_view s);
 
 }  // namespace ringmta::proto

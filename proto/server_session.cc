@@ -233,7 +233,7 @@ void ServerSession::Impl::finish_message() {
     reset_transaction();
     return;
   }
-  if (_config.require_list_unsubscribe) {
+  if (_config.require_list_unsubscribe && !only_feedback_recipients()) {
     if (!scan.has_list_unsubscribe) {
       reply("550 5.7.1 Message refused: no List-Unsubscribe header (this server requires RFC 8058 one-click "
             "unsubscribe on bulk mail)");
@@ -347,6 +347,19 @@ uint64_t ServerSession::commands() const { return _impl->_commands; }
 
 uint64_t ServerSession::message_bytes() const {
   return _impl->_message_started ? _impl->_msg.body.size() : 0;
+}
+
+bool ServerSession::Impl::only_feedback_recipients() const {
+  if (_config.feedback_domains.empty()) {
+    return false;
+  }
+  for (const std::string& r : _msg.envelope.recipients) {
+    const size_t at = r.rfind('@');
+    if (at == std::string::npos || !_config.feedback_domains.contains(absl::string_view(r).substr(at + 1))) {
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace ringmta::proto

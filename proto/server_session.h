@@ -92,9 +92,12 @@ struct SessionConfig {
   SessionLimits limits;
   // Domains accepted from any client. Clients with may_relay may send to any.
   absl::flat_hash_set<std::string> local_domains;  // lower case
-  // Domains whose addresses may have local parts past 64 octets (the VERP
-  // return paths of ringmta's own feedback domains); lower case.
-  absl::flat_hash_set<std::string> long_local_domains;
+  // Feedback domains (engine/suppression/feedback.h): the reports that come
+  // back to ringmta's own VERP return paths. Accepted from any client, with
+  // local parts past 64 octets (a VERP token), and a message only for them
+  // is not held to require_list_unsubscribe (a DSN has no unsubscribe
+  // link). Lower case.
+  absl::flat_hash_set<std::string> feedback_domains;
   // Returns a fresh queue id; called once per message at DATA/first BDAT.
   std::function<std::string()> new_queue_id;
   // Clock for Received/Date headers; tests inject a fixed one.

@@ -239,12 +239,12 @@ void ServerSession::Impl::do_rcpt(const Command& c) {
     return;
   }
   RcptArgs args;
-  const bool long_ok = !_config.long_local_domains.empty();
+  const bool long_ok = !_config.feedback_domains.empty();
   ArgStatus status = parse_rcpt_args(c.arg, _msg.envelope.smtputf8, &args, long_ok);
   if (status == ArgStatus::kOk && long_ok && args.recipient.local.size() > kMaxLocalPart &&
-      !_config.long_local_domains.contains(
+      !_config.feedback_domains.contains(
           absl::AsciiStrToLower(absl::string_view(args.recipient.domain.data(), args.recipient.domain.size())))) {
-    status = ArgStatus::kBadAddress;  // past 64 octets only for the VERP domains
+    status = ArgStatus::kBadAddress;  // past 64 octets only for the feedback domains
   }
   if (refuse_args(status, "501 5.5.4 Syntax: RCPT TO:<address>",
                   "501 5.1.3 Bad recipient address syntax", args.bad_param)) {
@@ -256,7 +256,8 @@ void ServerSession::Impl::do_rcpt(const Command& c) {
     // address_text lower-cased the domain: it is the tail of `text`.
     std::string_view domain =
         std::string_view(text).substr(text.size() - args.recipient.domain.size());
-    if (!_config.local_domains.contains(absl::string_view(domain.data(), domain.size()))) {
+    const absl::string_view d(domain.data(), domain.size());
+    if (!_config.local_domains.contains(d) && !_config.feedback_domains.contains(d)) {
       std::string line;
       append_pieces(&line, {"554 5.7.1 <", text, ">: Relay access denied"});
       error(line);

@@ -56,6 +56,9 @@ struct ServerSession::Impl {
 
   // session_tls_auth.cc
   bool auth_offered() const;  // AUTH would be advertised now
+  // only_feedback_recipients: every recipient of the message is at a
+  // feedback domain (SessionConfig::feedback_domains).
+  bool only_feedback_recipients() const;
   void do_starttls(const Command& c);
   void do_auth(const Command& c);
   void auth_response(std::string_view line);  // a line during an exchange

@@ -22,7 +22,7 @@
 // Such local parts are longer than the 64 octets of RFC 5321 4.5.3.1.1;
 // real MTAs accept them (SRS depends on it). The server that takes the
 // bounces must too: ringmta's sessions take them for the feedback domains
-// (SessionConfig::long_local_domains, PathOptions::long_local).
+// (SessionConfig::feedback_domains, PathOptions::long_local).
 #pragma once
 
 #include <cstddef>

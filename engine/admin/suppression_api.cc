@@ -87,7 +87,9 @@ AdminResponse AdminApi::list_suppressions(const proto::HttpMessage& req) {
   std::vector<SuppressionEntry> entries;
   std::string next;
   SuppressionStore::Reader& r = _suppression->reader();
-  r.scan(f, req.query_param("after"), limit, &entries, &next);
+  if (absl::Status st = r.scan(f, req.query_param("after"), limit, &entries, &next); !st.ok()) {
+    return json_error(absl::IsInvalidArgument(st) ? 400 : 503, sv(st.message()));
+  }
   const SuppressionCounts counts = r.counts();
   AdminResponse resp;
   std::string& b = resp.body;
@@ -111,8 +113,17 @@ AdminResponse AdminApi::check_suppression(const proto::HttpMessage& req, std::st
   const std::string tenant = req.query_param("tenant");
   SuppressionEntry e;
   AdminResponse r;
-  const bool hit = target->domain_only ? _suppression->reader().get(*target, &e)
-                                       : _suppression->reader().find(target->address(), tenant, &e);
+  // A domain: its entry for every tenant, else the tenant's own.
+  bool hit = false;
+  if (target->domain_only) {
+    hit = _suppression->reader().get(*target, &e);
+    if (!hit && !tenant.empty()) {
+      target->tenant = tenant;
+      hit = _suppression->reader().get(*target, &e);
+    }
+  } else {
+    hit = _suppression->reader().find(target->address(), tenant, &e);
+  }
   if (!hit) {
     r.status = 404;
     r.body = absl::StrCat("{\"suppressed\":false,\"address\":");

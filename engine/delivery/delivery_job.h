@@ -99,6 +99,10 @@ struct RcptOutcome {
   // suppressed: the suppression list stopped it before any attempt; the
   // event is "suppressed" and there is no DSN (suppression.h).
   bool suppressed = false;
+  // rcpt_refused: the remote server refused this recipient at RCPT TO
+  // (proto::RecipientResult): the only reply that says an address is bad,
+  // so the only one that may add it to the suppression list.
+  bool rcpt_refused = false;
   // feedback: a recipient at a feedback domain, read (feedback.h), not
   // relayed; the event is "feedback".
   bool feedback = false;

@@ -137,8 +137,11 @@ void Delivery::record_outcome(LiveMessage& lm, RcptOutcome& o, const DeliveryRes
   _events.add(e);
   if (o.suppressed) {
     _suppression->count_dropped();
-  } else if (_suppression != nullptr && o.outcome == Outcome::kBounced && !o.admin_bounce && o.code >= 500 &&
+  } else if (_suppression != nullptr && o.outcome == Outcome::kBounced && o.rcpt_refused && o.code >= 500 &&
              o.code < 600) {
+    // Only a remote server's 5xx to this recipient's RCPT TO says the
+    // address is bad: not ringmta's own verdicts (an unsafe address, a
+    // resolver's NXDOMAIN), not a refusal of the sender or the content.
     _suppression->on_bounce(m.queue_id, e.recipient, m.envelope.campaign, o.bounce_class, o.code, o.status,
                             o.response);
   }

@@ -35,13 +35,12 @@ Inbound::Inbound(const ShardContext& ctx, std::vector<int> listen_fds, std::vect
   _session_config.new_queue_id = [this] { return _store.new_queue_id(); };
   // Feedback domains take mail from anyone (returned DSNs and complaints,
   // engine/suppression/feedback.h), with VERP's long local parts.
-  _session_config.local_domains.insert(config.feedback_domains.begin(), config.feedback_domains.end());
-  _session_config.long_local_domains.insert(config.feedback_domains.begin(), config.feedback_domains.end());
+  _session_config.feedback_domains.insert(config.feedback_domains.begin(), config.feedback_domains.end());
   if (suppression != nullptr) {
     _session_config.rcpt_refusal = [this, suppression](std::string_view rcpt) {
       const size_t at = rcpt.rfind('@');
       if (at != std::string_view::npos &&
-          _session_config.long_local_domains.contains(absl::string_view(rcpt.data() + at + 1, rcpt.size() - at - 1))) {
+          _session_config.feedback_domains.contains(absl::string_view(rcpt.data() + at + 1, rcpt.size() - at - 1))) {
         return std::string();  // our own feedback addresses are never suppressed
       }
       return suppression->rcpt_refusal(rcpt);

@@ -122,6 +122,7 @@ std::string render_prometheus(const std::vector<std::shared_ptr<const ShardSnaps
     t.suppression_refused += s->suppression_refused;
     t.suppression_dropped += s->suppression_dropped;
     t.suppression_added += s->suppression_added;
+    t.suppression_add_failures += s->suppression_add_failures;
     for (size_t k = 0; k < t.feedback.size(); ++k) {
       t.feedback[k] += s->feedback[k];
     }
@@ -196,6 +197,9 @@ std::string render_prometheus(const std::vector<std::shared_ptr<const ShardSnaps
     head(out, "ringmta_suppression_added_total", "counter",
          "Entries the engine added on its own (hard bounces, returned DSNs, complaints).");
     absl::StrAppend(&out, "ringmta_suppression_added_total ", t.suppression_added, "\n");
+    head(out, "ringmta_suppression_failed_total", "counter",
+         "Entries the engine tried to add on its own whose commit failed (the log says why).");
+    absl::StrAppend(&out, "ringmta_suppression_failed_total ", t.suppression_add_failures, "\n");
     head(out, "ringmta_feedback_total", "counter",
          "What came back to the feedback domains: failed and delayed DSN recipients, complaints, reports no "
          "VERP token vouched for, and mail that was no report.");

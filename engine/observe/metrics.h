@@ -82,6 +82,7 @@ struct ShardSnapshot {
   uint64_t suppression_refused = 0;
   uint64_t suppression_dropped = 0;
   uint64_t suppression_added = 0;
+  uint64_t suppression_add_failures = 0;
   std::array<uint64_t, 5> feedback{};
   BucketHistogram spool_sync{kSyncBounds};
   BucketHistogram delivery_latency{kDeliveryBounds};

@@ -141,6 +141,7 @@ void Outbound::finish_job(uint32_t slot, proto::TransactionResult&& t) {
   for (uint32_t i = chunk.begin; i < chunk.end; ++i) {
     const size_t n = i - chunk.begin;
     const proto::Reply& reply = n < t.recipients.size() ? t.recipients[n].reply : t.data_reply;
+    const bool rcpt_refused = n < t.recipients.size() && t.recipients[n].rcpt_refused;
     if (matched == nullptr || reply.code != matched->code || reply.text != matched->text) {
       bounce = on_reply(q, reply, &job);  // once per distinct reply, not per recipient
       matched = &reply;
@@ -158,6 +159,7 @@ void Outbound::finish_job(uint32_t slot, proto::TransactionResult&& t) {
     o.status = reply.enhanced;
     o.response = reply.text;
     o.internal = reply.local;  // lost connection, timeout, TLS required, ...: made by the client session
+    o.rcpt_refused = rcpt_refused;
     o.host = c.host;
     o.ip = c.ip;
     outcomes.push_back(std::move(o));

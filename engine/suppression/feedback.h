@@ -13,8 +13,9 @@
 // Who a report is about. With feedback.verp, outgoing mail went out from
 // PREFIX+TOKEN@VERP_DOMAIN (proto/verp.h), so a report names its message
 // and recipient by the address it came back to — or by the returned
-// message's Return-Path: or X-Ringmta-Ref: (an ARF report goes to the FBL
-// address, with the original message inside). Then a report counts only if
+// message's Return-Path: (an ARF report goes to the FBL address, with the
+// original message inside), or an X-Ringmta-Ref: holding such an address
+// (read when present; ringmta does not add one itself). Then a report counts only if
 // a token verifies: anyone can send a DSN, and a forged one must not
 // suppress a good address. Without VERP the report's own fields are
 // trusted (Final-Recipient, Original-Rcpt-To, the returned To:): README

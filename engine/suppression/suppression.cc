@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "engine/runtime/absl_compat.h"
+#include "engine/runtime/log.h"
 
 namespace ringmta {
 
@@ -60,28 +61,54 @@ void Suppression::on_bounce(std::string_view queue_id, std::string_view rcpt, st
 }
 
 bool Suppression::add(SuppressionEntry e, std::string_view campaign) {
+  std::string key = entry_key(e);
   SuppressionEntry existing;
-  if (_reader->get(e, &existing)) {
+  if (key.size() > kMaxSuppressionKey || _pending_keys.contains(key) || _reader->get(e, &existing)) {
     return false;
   }
   e.time = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()));
-  const std::string address = e.address();
-  FeedbackEvent ev;
-  ev.type = "suppression_added";
-  ev.recipient = address;
-  ev.queue_id = e.source;
-  ev.tenant = e.tenant;
-  ev.campaign = campaign;
-  ev.reason = suppression_reason_name(e.reason);
-  ev.response = e.note;
-  ev.bounce_class = bounce_class_name(e.bounce_class);
-  ev.time = e.time;
-  _events.add(ev);
-  ++_stats.added;
-  // An entry already there (made since the look above, on another shard)
-  // stays: the first reason is the one an operator wants to see.
-  _store.submit({SuppressionChange{SuppressionChange::kPutIfAbsent, std::move(e)}});
+  // An entry already there by the time it commits (made meanwhile, on
+  // another shard) stays: the first reason is the one an operator wants.
+  const uint64_t ticket = _store.submit({SuppressionChange{SuppressionChange::kPutIfAbsent, e}});
+  _pending.push_back({ticket, std::move(e), std::string(campaign)});
+  _pending_keys.insert(std::move(key));
   return true;
+}
+
+void Suppression::poll() {
+  if (_pending.empty()) {
+    return;
+  }
+  size_t kept = 0;
+  for (size_t i = 0; i < _pending.size(); ++i) {
+    Pending& p = _pending[i];
+    absl::Status error;
+    if (!_store.done(p.ticket, &error)) {
+      if (kept != i) _pending[kept] = std::move(p);
+      ++kept;
+      continue;
+    }
+    _pending_keys.erase(entry_key(p.entry));
+    if (!error.ok()) {
+      ++_stats.add_failures;
+      log_warn("suppression: %s was not added: %s", p.entry.address(), sv(error.message()));
+      continue;
+    }
+    ++_stats.added;
+    const std::string address = p.entry.address();
+    FeedbackEvent ev;
+    ev.type = "suppression_added";
+    ev.recipient = address;
+    ev.queue_id = p.entry.source;
+    ev.tenant = p.entry.tenant;
+    ev.campaign = p.campaign;
+    ev.reason = suppression_reason_name(p.entry.reason);
+    ev.response = p.entry.note;
+    ev.bounce_class = bounce_class_name(p.entry.bounce_class);
+    ev.time = p.entry.time;
+    _events.add(ev);
+  }
+  _pending.resize(kept);
 }
 
 }  // namespace ringmta

@@ -19,15 +19,24 @@
 //   the list exists so that they are not mailed, and a bulk sender's
 //   return path is usually ringmta's own feedback domain).
 // - HTTP injection: failed_recipients, with the reason (refuse mode).
+//
+// An entry made on its own goes to the store's writer thread; its
+// "suppression_added" event is logged once the writer has committed it
+// (poll), so that the event log never claims an entry the store does not
+// have: a commit that fails is a warning in the log and
+// `ringmta_suppression_failed_total`, not an event.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "engine/delivery/bounce_class.h"
 #include "engine/delivery/event_log.h"
+#include "engine/runtime/component.h"
 #include "engine/shard_context.h"
 #include "engine/suppression/suppression_store.h"
 
@@ -36,11 +45,12 @@ namespace ringmta {
 struct SuppressionStats {
   uint64_t refused = 0;     // RCPTs and injected recipients refused
   uint64_t dropped = 0;     // recipients finalized as suppressed at dispatch
-  uint64_t added = 0;       // entries made on their own (bounces, complaints)
+  uint64_t added = 0;       // entries made on their own (bounces, complaints), committed
+  uint64_t add_failures = 0;  // ... whose commit failed (the store is full, say)
   uint64_t lookups = 0;
 };
 
-class Suppression {
+class Suppression : public Component {
  public:
   Suppression(const ShardContext& ctx, SuppressionStore& store, EventLog& events);
 
@@ -59,7 +69,8 @@ class Suppression {
   void on_bounce(std::string_view queue_id, std::string_view rcpt, std::string_view campaign, BounceClass c,
                  int code, std::string_view status, std::string_view text);
   // add: an entry made on its own (a complaint, a returned DSN), unless one
-  // is there; logs "suppression_added". False when it was there already.
+  // is there or on its way; "suppression_added" is logged once it is
+  // committed. False when it was there already.
   bool add(SuppressionEntry e, std::string_view campaign);
   void count_dropped() { ++_stats.dropped; }
 
@@ -67,13 +78,25 @@ class Suppression {
   SuppressionStore::Reader& reader() { return *_reader; }
   const SuppressionStats& stats() const { return _stats; }
 
+  // poll: the events of entries the writer has committed since.
+  void poll() override;
+  int64_t wait_bound_us(int64_t /*now_ms*/) const override { return _pending.empty() ? -1 : 2000; }
+  bool drained() const override { return _pending.empty(); }
+
  private:
+  struct Pending {
+    uint64_t ticket;
+    SuppressionEntry entry;
+    std::string campaign;
+  };
   const ShardContext& _ctx;
   SuppressionStore& _store;
   EventLog& _events;
   std::unique_ptr<SuppressionStore::Reader> _reader;
   SuppressionEntry _found;  // check()'s answer
   SuppressionStats _stats;
+  std::vector<Pending> _pending;                    // submitted, not yet committed
+  absl::flat_hash_set<std::string> _pending_keys;   // their keys: one entry, one event
 };
 
 }  // namespace ringmta

@@ -39,6 +39,9 @@ bool parse_suppression_reason(std::string_view name, SuppressionReason* out);
 inline constexpr size_t kMaxSuppressionAddress = 320;  // RFC 5321: 64 + 1 + 255
 inline constexpr size_t kMaxSuppressionTenant = 255;   // as X-Ringmta-Tenant: (kControlValueMax)
 inline constexpr size_t kMaxSuppressionNote = 500;
+// LMDB's longest key (its default build): an address with a long tenant
+// can exceed it, and is refused before it reaches the store.
+inline constexpr size_t kMaxSuppressionKey = 511;
 
 struct SuppressionEntry {
   // domain_only: the entry is "@domain" and suppresses every address there.

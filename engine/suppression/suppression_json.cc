@@ -75,6 +75,10 @@ absl::StatusOr<SuppressionEntry> finish(Draft& d, size_t i, absl::Time now) {
     }
   }
   e->tenant = std::move(d.tenant);
+  if (entry_key(*e).size() > kMaxSuppressionKey) {
+    return entry_error(i, absl::StrCat("the address and the tenant are longer than ", kMaxSuppressionKey,
+                                       " octets together"));
+  }
   e->note = std::move(d.note);
   e->time = now;
   if (d.have_time) {

@@ -2,8 +2,11 @@
 // readers and its writer thread (suppression_store.h).
 #include "engine/suppression/suppression_store.h"
 
+#include <fcntl.h>
 #include <lmdb.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -43,7 +46,8 @@ constexpr size_t kScanExamineMax = 200000;
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<SuppressionStore>> SuppressionStore::open(const std::string& dir, uint64_t max_size) {
+absl::StatusOr<std::unique_ptr<SuppressionStore>> SuppressionStore::open(const std::string& dir, uint64_t max_size,
+                                                                       uint64_t filter_min) {
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
     return absl::InternalError(absl::StrCat("suppression store ", dir, ": cannot create the directory: ",
                                             std::strerror(errno), " (set suppression.dir to a writable place)"));
@@ -51,6 +55,17 @@ absl::StatusOr<std::unique_ptr<SuppressionStore>> SuppressionStore::open(const s
   std::unique_ptr<SuppressionStore> s(new SuppressionStore());
   s->_dir = dir;
   s->_max_size = max_size;
+  s->_filter_min = filter_min;
+  // One process per store: the Bloom filter is this process's, and a write
+  // it does not see would make it answer "not suppressed" wrongly.
+  const std::string lock = dir + "/ringmta.lock";
+  s->_lock_fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (s->_lock_fd < 0 || ::flock(s->_lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("suppression store ", dir, ": ", s->_lock_fd < 0 ? "cannot open " : "already in use by another process (",
+                     s->_lock_fd < 0 ? lock + ": " + std::strerror(errno) : "another ringmta on this spool?)",
+                     "; each instance needs a suppression.dir of its own"));
+  }
   int rc = mdb_env_create(&s->_env);
   if (rc != 0) return lmdb_error("cannot create the environment", dir, rc);
   mdb_env_set_maxdbs(s->_env, 2);
@@ -73,9 +88,12 @@ absl::StatusOr<std::unique_ptr<SuppressionStore>> SuppressionStore::open(const s
   rc = mdb_txn_begin(s->_env, nullptr, 0, &txn);
   if (rc != 0) return lmdb_error("cannot begin a transaction", dir, rc);
   if ((rc = mdb_dbi_open(txn, "addresses", MDB_CREATE, &s->_addresses)) != 0 ||
-      (rc = mdb_dbi_open(txn, "domains", MDB_CREATE, &s->_domains)) != 0 || (rc = mdb_txn_commit(txn)) != 0) {
-    if (rc != 0 && txn != nullptr) mdb_txn_abort(txn);
+      (rc = mdb_dbi_open(txn, "domains", MDB_CREATE, &s->_domains)) != 0) {
+    mdb_txn_abort(txn);
     return lmdb_error("cannot open its tables", dir, rc);
+  }
+  if ((rc = mdb_txn_commit(txn)) != 0) {  // frees txn, whatever it returns
+    return lmdb_error("cannot create its tables", dir, rc);
   }
   s->_writer = std::thread([p = s.get()] { p->work(); });
   return s;
@@ -93,6 +111,9 @@ SuppressionStore::~SuppressionStore() {
   if (_env != nullptr) {
     mdb_env_close(_env);
   }
+  if (_lock_fd >= 0) {
+    ::close(_lock_fd);
+  }
 }
 
 // ---- writes ----
@@ -100,6 +121,11 @@ SuppressionStore::~SuppressionStore() {
 absl::Status SuppressionStore::apply(MDB_txn* txn, const std::vector<SuppressionChange>& changes) {
   for (const SuppressionChange& c : changes) {
     const std::string key = entry_key(c.entry);
+    if (key.size() > kMaxSuppressionKey) {
+      return absl::InvalidArgumentError(absl::StrCat("suppression store: ", c.entry.address(), " with tenant '",
+                                                     c.entry.tenant, "' is longer than ", kMaxSuppressionKey,
+                                                     " octets together"));
+    }
     MDB_val k = val(key);
     const MDB_dbi dbi = c.entry.domain_only ? _domains : _addresses;
     int rc = 0;
@@ -124,17 +150,7 @@ absl::Status SuppressionStore::apply(MDB_txn* txn, const std::vector<Suppression
 }
 
 absl::Status SuppressionStore::write(const std::vector<SuppressionChange>& changes) {
-  MDB_txn* txn = nullptr;
-  int rc = mdb_txn_begin(_env, nullptr, 0, &txn);
-  if (rc != 0) return lmdb_error("cannot begin a write", _dir, rc);
-  absl::Status st = apply(txn, changes);
-  if (!st.ok()) {
-    mdb_txn_abort(txn);
-    return st;
-  }
-  grow_filter(txn);
-  rc = mdb_txn_commit(txn);  // durable when it returns: data fsync, then meta
-  return rc == 0 ? absl::OkStatus() : lmdb_error("cannot commit", _dir, rc);
+  return commit_one(changes);  // durable when it returns: data fsync, then meta
 }
 
 uint64_t SuppressionStore::submit(std::vector<SuppressionChange> changes) {
@@ -153,27 +169,52 @@ bool SuppressionStore::done(uint64_t ticket, absl::Status* error) const {
     return false;
   }
   std::lock_guard<std::mutex> lock(_mu);
-  *error = absl::OkStatus();
+  *error = ticket <= _forgotten_through
+               ? absl::InternalError("the suppression store failed too many writes to tell about this one: see the log")
+               : absl::OkStatus();
   for (const auto& [t, why] : _failed) {
     if (t == ticket) *error = absl::InternalError(why);
   }
   return true;
 }
 
-void SuppressionStore::build_filter(MDB_txn* txn, uint64_t capacity) {
+absl::Status SuppressionStore::commit_one(const std::vector<SuppressionChange>& changes) {
+  MDB_txn* txn = nullptr;
+  int rc = mdb_txn_begin(_env, nullptr, 0, &txn);
+  if (rc != 0) return lmdb_error("cannot begin a write", _dir, rc);
+  absl::Status st = apply(txn, changes);
+  if (!st.ok()) {
+    mdb_txn_abort(txn);
+    return st;
+  }
+  grow_filter(txn);
+  rc = mdb_txn_commit(txn);
+  return rc == 0 ? absl::OkStatus() : lmdb_error("cannot commit", _dir, rc);
+}
+
+bool SuppressionStore::build_filter(MDB_txn* txn, uint64_t capacity) {
   auto f = std::make_unique<SuppressionFilter>(capacity);
   for (MDB_dbi dbi : {_addresses, _domains}) {
     MDB_cursor* c = nullptr;
-    if (mdb_cursor_open(txn, dbi, &c) != 0) continue;
-    MDB_val k, v;
-    for (int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-      std::string_view key = view(k);
-      f->add(key.substr(0, key.find('\0')));  // a tenant's entry: its address's key
+    int rc = mdb_cursor_open(txn, dbi, &c);
+    if (rc == 0) {
+      MDB_val k, v;
+      for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        std::string_view key = view(k);
+        f->add(key.substr(0, key.find('\0')));  // a tenant's entry: its address's key
+      }
+      mdb_cursor_close(c);
     }
-    mdb_cursor_close(c);
+    if (rc != MDB_NOTFOUND) {
+      // A filter missing keys would answer "not suppressed" for entries
+      // that are there: keep the one in force (or none: lookups walk the tree).
+      log_error("suppression store %s: cannot read it to build its filter: %s", _dir, mdb_strerror(rc));
+      return false;
+    }
   }
   _filter.store(f.get(), std::memory_order_release);
   _filters.push_back(std::move(f));
+  return true;
 }
 
 void SuppressionStore::grow_filter(MDB_txn* txn) {
@@ -195,7 +236,7 @@ void SuppressionStore::work() {
       MDB_stat a, d;
       uint64_t n = 0;
       if (mdb_stat(txn, _addresses, &a) == 0 && mdb_stat(txn, _domains, &d) == 0) n = a.ms_entries + d.ms_entries;
-      build_filter(txn, std::max<uint64_t>(1 << 20, 2 * n));
+      build_filter(txn, std::max<uint64_t>(_filter_min, 2 * n));
       mdb_txn_abort(txn);
     }
   }
@@ -230,15 +271,24 @@ void SuppressionStore::work() {
     } else if (txn != nullptr) {
       mdb_txn_abort(txn);
     }
+    // A batch that failed is tried again ticket by ticket, so that one bad
+    // change (or a store that filled up half-way) fails only its own.
+    std::vector<std::pair<uint64_t, std::string>> failed;
     if (!st.ok()) {
-      log_error("%s", sv(st.message()));
+      for (const auto& [ticket, changes] : batch) {
+        if (absl::Status one = batch.size() == 1 ? st : commit_one(changes); !one.ok()) {
+          log_error("%s", sv(one.message()));
+          failed.emplace_back(ticket, std::string(one.message()));
+        }
+      }
     }
     lock.lock();
-    if (!st.ok()) {
-      for (const auto& b : batch) {
-        _failed.emplace_back(b.first, std::string(st.message()));
-      }
-      while (_failed.size() > 1024) _failed.pop_front();
+    for (auto& f : failed) {
+      _failed.push_back(std::move(f));
+    }
+    while (_failed.size() > 1024) {
+      _forgotten_through = std::max(_forgotten_through, _failed.front().first);
+      _failed.pop_front();
     }
     _committed.store(batch.back().first, std::memory_order_release);
   }
@@ -261,19 +311,29 @@ SuppressionStore::Reader::~Reader() {
 // begin: a read transaction on the newest snapshot. The first one takes a
 // reader slot; later ones renew it (no allocation, no lock).
 bool SuppressionStore::Reader::begin() {
+  int rc = 0;
   if (_txn == nullptr) {
-    if (mdb_txn_begin(_s._env, nullptr, MDB_RDONLY, &_txn) != 0) {
-      _txn = nullptr;
-      return false;
-    }
-    if (mdb_cursor_open(_txn, _s._addresses, &_addresses) != 0 ||
-        mdb_cursor_open(_txn, _s._domains, &_domains) != 0) {
-      return false;
-    }
+    rc = mdb_txn_begin(_s._env, nullptr, MDB_RDONLY, &_txn);
+    if (rc == 0) rc = mdb_cursor_open(_txn, _s._addresses, &_addresses);
+    if (rc == 0) rc = mdb_cursor_open(_txn, _s._domains, &_domains);
+  } else {
+    rc = mdb_txn_renew(_txn);
+    if (rc == 0) rc = mdb_cursor_renew(_txn, _addresses);
+    if (rc == 0) rc = mdb_cursor_renew(_txn, _domains);
+  }
+  if (rc == 0) {
     return true;
   }
-  return mdb_txn_renew(_txn) == 0 && mdb_cursor_renew(_txn, _addresses) == 0 &&
-         mdb_cursor_renew(_txn, _domains) == 0;
+  // Start again from nothing next time (a half-renewed transaction would
+  // fail every later renew, and pin an old snapshot).
+  log_error("suppression store %s: cannot read it: %s", _s._dir, mdb_strerror(rc));
+  if (_addresses != nullptr) mdb_cursor_close(_addresses);
+  if (_domains != nullptr) mdb_cursor_close(_domains);
+  if (_txn != nullptr) mdb_txn_abort(_txn);
+  _addresses = _domains = nullptr;
+  _txn = nullptr;
+  ++_s._read_errors;
+  return false;
 }
 
 // end releases the snapshot (so the writer may reuse its pages) and keeps
@@ -336,15 +396,22 @@ bool SuppressionStore::Reader::get(const SuppressionEntry& target, SuppressionEn
   return hit;
 }
 
-void SuppressionStore::Reader::scan(const ScanFilter& f, std::string_view after, size_t limit,
-                                    std::vector<SuppressionEntry>* out, std::string* next) {
+absl::Status SuppressionStore::Reader::scan(const ScanFilter& f, std::string_view after, size_t limit,
+                                            std::vector<SuppressionEntry>* out, std::string* next) {
   next->clear();
-  if (!begin()) return;
   char table = 'a';
   std::string from;
   if (!after.empty()) {
-    table = after[0] == 'd' ? 'd' : 'a';
-    from = absl::HexStringToBytes(av(after.substr(1)));
+    const std::string_view hex = after.substr(1);
+    if ((after[0] != 'a' && after[0] != 'd') || hex.size() % 2 != 0 || hex.size() > 2 * kMaxSuppressionKey ||
+        hex.find_first_not_of("0123456789abcdefABCDEF") != std::string_view::npos) {
+      return absl::InvalidArgumentError("after: not a position a list answer gave (its \"next\")");
+    }
+    table = after[0];
+    from = absl::HexStringToBytes(av(hex));
+  }
+  if (!begin()) {
+    return absl::UnavailableError(absl::StrCat("the suppression store ", _s._dir, " cannot be read (see the log)"));
   }
   size_t examined = 0;
   const size_t start = out->size();
@@ -361,7 +428,7 @@ void SuppressionStore::Reader::scan(const ScanFilter& f, std::string_view after,
       if (out->size() - start >= limit || examined++ >= kScanExamineMax) {
         *next = last.empty() ? std::string(after) : last;  // more may follow
         end();
-        return;
+        return absl::OkStatus();
       }
       last = position(table, view(k));
       SuppressionEntry e;
@@ -374,6 +441,7 @@ void SuppressionStore::Reader::scan(const ScanFilter& f, std::string_view after,
     }
   }
   end();
+  return absl::OkStatus();
 }
 
 SuppressionCounts SuppressionStore::Reader::counts() {

@@ -90,7 +90,10 @@ class SuppressionStore {
   // open creates the directory and the environment when missing. max_size
   // is the most the file may grow to (LMDB maps it whole; the file grows as
   // pages are written). An error names the path and what to do.
-  static absl::StatusOr<std::unique_ptr<SuppressionStore>> open(const std::string& dir, uint64_t max_size);
+  // filter_min: the Bloom filter's smallest capacity (keys; tests make it
+  // small to see it grow).
+  static absl::StatusOr<std::unique_ptr<SuppressionStore>> open(const std::string& dir, uint64_t max_size,
+                                                                uint64_t filter_min = 1 << 20);
   ~SuppressionStore();  // commits what is queued, then stops the writer
   SuppressionStore(const SuppressionStore&) = delete;
   SuppressionStore& operator=(const SuppressionStore&) = delete;
@@ -112,8 +115,9 @@ class SuppressionStore {
     // scan: up to `limit` entries matching f, in key order (addresses, then
     // domains) after the position `after` ("" from the start); *next is the
     // position to continue from, "" at the end. Positions are opaque text.
-    void scan(const ScanFilter& f, std::string_view after, size_t limit, std::vector<SuppressionEntry>* out,
-              std::string* next);
+    // An error: the store cannot be read, or `after` is not a position.
+    absl::Status scan(const ScanFilter& f, std::string_view after, size_t limit, std::vector<SuppressionEntry>* out,
+                      std::string* next);
     SuppressionCounts counts();
 
    private:
@@ -140,6 +144,12 @@ class SuppressionStore {
   // write commits changes on the calling thread, now (tools and tests).
   absl::Status write(const std::vector<SuppressionChange>& changes);
   const std::string& dir() const { return _dir; }
+  // filter_ready: the Bloom filter is built (until then lookups walk the tree).
+  bool filter_ready() const { return _filter.load(std::memory_order_acquire) != nullptr; }
+  uint64_t filter_capacity() const {
+    const SuppressionFilter* f = _filter.load(std::memory_order_acquire);
+    return f != nullptr ? f->capacity() : 0;
+  }
 
  private:
   SuppressionStore() = default;
@@ -148,11 +158,16 @@ class SuppressionStore {
   // build_filter: a filter of every key in txn (a write transaction, so no
   // other writer runs meanwhile), for at least `capacity` keys, made the
   // one in force. grow_filter rebuilds it bigger once the list outgrows it.
-  void build_filter(MDB_txn* txn, uint64_t capacity);
+  bool build_filter(MDB_txn* txn, uint64_t capacity);
+  // commit_one: one ticket's changes in a transaction of their own (after
+  // a batch failed, so that one bad change fails only its own ticket).
+  absl::Status commit_one(const std::vector<SuppressionChange>& changes);
   void grow_filter(MDB_txn* txn);
 
   std::string _dir;
   uint64_t _max_size = 0;
+  uint64_t _filter_min = 0;
+  int _lock_fd = -1;  // flock'd: one daemon per store, so the filter sees every write
   MDB_env* _env = nullptr;
   MDB_dbi _addresses = 0;
   MDB_dbi _domains = 0;
@@ -169,8 +184,12 @@ class SuppressionStore {
   // doubles the capacity, so they add at most as much again.
   std::atomic<const SuppressionFilter*> _filter{nullptr};
   std::vector<std::unique_ptr<SuppressionFilter>> _filters;
-  // Tickets whose commit failed, with why (newest kept; bounded).
+  // Tickets whose commit failed, with why (newest kept; bounded), and the
+  // newest ticket whose failure was forgotten to keep it bounded: done()
+  // cannot say such an old ticket succeeded.
   std::deque<std::pair<uint64_t, std::string>> _failed;
+  uint64_t _forgotten_through = 0;
+  std::atomic<uint64_t> _read_errors{0};  // failed Reader::begin()s
   std::thread _writer;
 };
 

@@ -228,6 +228,21 @@ class FeedbackTest(harness.EngineTestCase):
         self.assertEqual((ev['recipient'], ev['status']), ('slow@example.org', '4.4.7'))
         self.assertEqual(api_get(eng, '/api/v1/suppressions/slow@example.org')[0], 404)
 
+    def test_reports_pass_the_bulk_mail_policy(self):
+        # --require-list-unsubscribe refuses mail without one-click
+        # unsubscribe; a DSN has none, and to a feedback domain it is read.
+        eng = self.engine('--require-list-unsubscribe', 'true', verp=False)
+        send(eng, '<>', ['bounces@' + FEEDBACK],
+             b'Content-Type: multipart/report; report-type=delivery-status; boundary="D"\r\n\r\n'
+             b'--D\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.org\r\n\r\n'
+             b'Final-Recipient: rfc822; gone@example.org\r\nAction: failed\r\nStatus: 5.1.1\r\n--D--\r\n')
+        ev = peers.wait_events(self.events, lambda e: e['type'] == 'async_bounce')[0]
+        self.assertEqual(ev['recipient'], 'gone@example.org')
+        self.assertEqual(wait_entry(eng, 'gone@example.org')['reason'], 'bounce')
+        # Other mail is still held to the policy.
+        with self.assertRaises(smtplib.SMTPDataError):
+            send(eng, 'news@example.com', ['reader@example.org'], b'Subject: no unsubscribe\r\n\r\nx\r\n')
+
     def test_settings_are_checked(self):
         for args, want in ((['--feedback-verp', 'true'], 'needs --feedback-domains'),
                            (['--feedback-domains', 'a.test', '--feedback-verp-domain', 'b.test'],

@@ -131,6 +131,22 @@ class SuppressionTest(harness.EngineTestCase):
         peers.wait_events(self.events, lambda e: e['type'] == 'bounced' and e['recipient'] == 'nobody@other.test')
         self.assertEqual(api(eng2, 'GET', '/api/v1/suppressions/nobody@other.test')[0], 404)
 
+    def test_only_a_refused_rcpt_adds_an_entry(self):
+        # A 550 5.1.1 after DATA is the server's word on the message, copied
+        # to every recipient: it bounces them, and says nothing about the
+        # addresses (the class is InvalidRecipient all the same).
+        sink = self.peer(peers.AioSink(data_reply=lambda env, n: '550 5.1.1 user unknown'))
+        eng = self.start_engine('--relay-host', '127.0.0.1:%d' % sink.port, '--event-log', self.events,
+                                deliver=True, admin=True)
+        rcpt_replies(eng, ['a@example.test', 'b@example.test'])
+        evs = peers.wait_events(self.events, lambda e: e['type'] == 'bounced', n=2)
+        self.assertEqual({e['class'] for e in evs}, {'InvalidRecipient'})
+        # The DSN to the sender was tried (and refused the same way): the attempt is over.
+        peers.wait_events(self.events, lambda e: e['recipient'] == 'sender@example.com', deadline=DEADLINE)
+        time.sleep(0.3)
+        self.assertEqual([e for e in peers.read_events(self.events) if e['type'] == 'suppression_added'], [])
+        self.assertEqual(api(eng, 'GET', '/api/v1/suppressions')[1]['addresses'], 0)
+
     def test_drop_mode_accepts_and_drops_with_an_event(self):
         eng = self.engine('--suppression-mode', 'drop')
         self.assertEqual(api(eng, 'POST', '/api/v1/suppressions',

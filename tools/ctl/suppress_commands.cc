@@ -199,7 +199,8 @@ int run_import(const Command& c, const Flags& f) {
   if (!in) return usage_error(c, absl::StrCat(path, ": ", std::strerror(errno)));
   std::stringstream ss;
   ss << in.rdbuf();
-  const std::string text = ss.str();
+  std::string_view text = ss.view();
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // a spreadsheet's UTF-8 byte order mark
   CsvReader reader(text);
   std::vector<std::string> row;
   // Columns by header name; without a header, the first column is the address.
@@ -207,6 +208,7 @@ int run_import(const Command& c, const Flags& f) {
   bool first = true;
   std::string batch;
   size_t in_batch = 0, sent = 0, total_rows = 0;
+  size_t batch_line = 0;  // the line where the batch being filled began
   const std::string reason = f.get("reason", "manual");
   auto flush = [&]() -> int {
     if (in_batch == 0) return kExitOk;
@@ -217,7 +219,12 @@ int run_import(const Command& c, const Flags& f) {
       if (f.has(k)) quiet.add(k, f.get(k));
     }
     const int rc = request(c, quiet, "POST", "/api/v1/suppressions", &a, batch);
-    if (rc != kExitOk) return rc;
+    if (rc != kExitOk) {
+      std::fprintf(stderr, "\n%s: the %zu entries before line %zu are imported, none from line %zu on (the batch "
+                   "there was refused whole: its \"entry N\" counts rows with an address from line %zu); fix it and "
+                   "import the rest again\n", path.c_str(), sent, batch_line, batch_line, batch_line);
+      return rc;
+    }
     sent += in_batch;
     std::fprintf(stderr, "\rimported %zu entries", sent);
     batch.clear();
@@ -228,7 +235,12 @@ int run_import(const Command& c, const Flags& f) {
     ++total_rows;
     if (first) {
       first = false;
-      if (!row.empty() && absl::AsciiStrToLower(absl::StripAsciiWhitespace(row[0])) == "address") {
+      bool header = false;
+      for (const std::string& f : row) {
+        header = header || absl::AsciiStrToLower(absl::StripAsciiWhitespace(f)) == "address";
+      }
+      if (header) {
+        col[0] = -1;
         for (int i = 1; i < 6; ++i) col[i] = -1;
         for (size_t j = 0; j < row.size(); ++j) {
           const std::string name = absl::AsciiStrToLower(absl::StripAsciiWhitespace(row[j]));
@@ -252,6 +264,7 @@ int run_import(const Command& c, const Flags& f) {
     };
     const std::string address = field(0);
     if (address.empty()) continue;
+    if (in_batch == 0) batch_line = reader.line();
     batch += in_batch == 0 ? "[" : ",";
     batch += "{\"address\":";
     proto::append_json_string(&batch, address);
@@ -263,16 +276,13 @@ int run_import(const Command& c, const Flags& f) {
     append_field(&batch, "note", field(5));
     batch += "}";
     if (++in_batch == kImportBatch) {
-      if (int rc = flush(); rc != kExitOk) {
-        std::fprintf(stderr, "\n%s: the rows before line %zu are imported; fix the rest and import again\n",
-                     path.c_str(), reader.line());
-        return rc;
-      }
+      if (int rc = flush(); rc != kExitOk) return rc;
     }
   }
   if (!reader.error().empty()) {
-    std::fprintf(stderr, "%s: %s (the %zu rows before it were read)\n", path.c_str(), reader.error().c_str(),
-                 total_rows);
+    std::fprintf(stderr, "%s%s: %s: the %zu entries before line %zu are imported, none after (fix the file and "
+                 "import it again: entries already there are replaced)\n", sent ? "\n" : "", path.c_str(),
+                 reader.error().c_str(), sent, in_batch ? batch_line : reader.line());
     return kExitUsage;
   }
   if (int rc = flush(); rc != kExitOk) return rc;

@@ -25,8 +25,8 @@ class SuppressionStoreTest : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(_dir); }
 
-  std::unique_ptr<SuppressionStore> open() {
-    auto s = SuppressionStore::open(_dir + "/db", 64ull << 20);
+  std::unique_ptr<SuppressionStore> open(uint64_t filter_min = 1 << 20) {
+    auto s = SuppressionStore::open(_dir + "/db", 64ull << 20, filter_min);
     EXPECT_TRUE(s.ok()) << s.status();
     return s.ok() ? std::move(*s) : nullptr;
   }
@@ -147,6 +147,7 @@ TEST_F(SuppressionStoreTest, WriterThreadCommitsTicketsAndPutIfAbsentKeepsTheFir
     absl::SleepFor(absl::Milliseconds(10));
   }
   ASSERT_TRUE(s->done(t1, &st));
+  EXPECT_TRUE(st.ok()) << st;
   ASSERT_TRUE(s->done(t2, &st));
   EXPECT_TRUE(st.ok()) << st;
   SuppressionEntry e;
@@ -181,7 +182,7 @@ TEST_F(SuppressionStoreTest, ScanPagesFiltersAndSurvivesReopen) {
   int pages = 0;
   do {
     std::string next;
-    r->scan({}, pos, 100, &all, &next);
+    ASSERT_TRUE(r->scan({}, pos, 100, &all, &next).ok());
     pos = next;
     ++pages;
   } while (!pos.empty() && pages < 10);
@@ -190,11 +191,11 @@ TEST_F(SuppressionStoreTest, ScanPagesFiltersAndSurvivesReopen) {
   EXPECT_EQ(all.back().address(), "@whole.example");
   std::vector<SuppressionEntry> complaints;
   std::string next;
-  r->scan({.reason = "complaint"}, "", 1000, &complaints, &next);
+  ASSERT_TRUE(r->scan({.reason = "complaint"}, "", 1000, &complaints, &next).ok());
   EXPECT_EQ(complaints.size(), 50u);
   EXPECT_TRUE(next.empty());
   std::vector<SuppressionEntry> none;
-  r->scan({.since = absl::Now()}, "", 1000, &none, &next);
+  ASSERT_TRUE(r->scan({.since = absl::Now()}, "", 1000, &none, &next).ok());
   EXPECT_TRUE(none.empty());
 }
 
@@ -244,6 +245,87 @@ TEST_F(SuppressionStoreTest, CommittedEntriesSurviveKill) {
   ASSERT_TRUE(s);
   SuppressionEntry e;
   EXPECT_TRUE(s->reader()->find("killed@example.com", "", &e));
+}
+
+// One bad change fails its own ticket, not the batch it was committed in.
+TEST_F(SuppressionStoreTest, ABadTicketFailsAloneAndIsNeverReportedDone) {
+  auto s = open();
+  ASSERT_TRUE(s);
+  SuppressionChange too_long = put("x@example.com", SuppressionReason::kManual, std::string(255, 't'));
+  too_long.entry.local = std::string(64, 'l');
+  too_long.entry.domain = std::string(200, 'd') + ".example";
+  std::vector<uint64_t> good;
+  uint64_t bad = 0;
+  for (int i = 0; i < 20; ++i) {
+    good.push_back(s->submit({put("ok" + std::to_string(i) + "@example.com", SuppressionReason::kBounce)}));
+    if (i == 10) bad = s->submit({too_long});
+  }
+  absl::Status st;
+  while (!s->done(good.back(), &st)) absl::SleepFor(absl::Milliseconds(5));
+  ASSERT_TRUE(s->done(bad, &st));
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("longer than 511"), std::string_view::npos) << st;
+  for (uint64_t t : good) {
+    ASSERT_TRUE(s->done(t, &st));
+    EXPECT_TRUE(st.ok()) << st;
+  }
+  EXPECT_EQ(s->reader()->counts().addresses, 20u);
+}
+
+// The Bloom filter grows with the list (rebuilt twice as big): every entry
+// is found after it, and addresses not on the list stay not found.
+TEST_F(SuppressionStoreTest, TheFilterGrowsWithTheList) {
+  auto s = open(/*filter_min=*/1024);
+  ASSERT_TRUE(s);
+  while (!s->filter_ready()) absl::SleepFor(absl::Milliseconds(1));
+  EXPECT_EQ(s->filter_capacity(), 1024u);
+  std::vector<SuppressionChange> batch;
+  for (int i = 0; i < 20000; ++i) {
+    batch.push_back(put("grow" + std::to_string(i) + "@example.com", SuppressionReason::kBounce));
+    if (batch.size() == 1500) {  // each commit past the filter's capacity rebuilds it
+      ASSERT_TRUE(s->write(batch).ok());
+      batch.clear();
+    }
+  }
+  ASSERT_TRUE(s->write(batch).ok());
+  EXPECT_GE(s->filter_capacity(), 20000u);  // rebuilt as it filled
+  auto r = s->reader();
+  SuppressionEntry e;
+  for (int i = 0; i < 20000; ++i) {
+    ASSERT_TRUE(r->find("grow" + std::to_string(i) + "@example.com", "", &e)) << i;
+  }
+  for (int i = 0; i < 1000; ++i) {
+    EXPECT_FALSE(r->find("absent" + std::to_string(i) + "@example.com", "", &e));
+  }
+}
+
+// A second process on the same store is refused: its writes would not
+// reach this one's filter.
+TEST_F(SuppressionStoreTest, OneProcessPerStore) {
+  auto s = open();
+  ASSERT_TRUE(s);
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    auto other = SuppressionStore::open(_dir + "/db", 64ull << 20);
+    _exit(!other.ok() && other.status().message().find("already in use") != std::string_view::npos ? 0 : 1);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+TEST_F(SuppressionStoreTest, ScanRefusesPositionsItDidNotGive) {
+  auto s = open();
+  ASSERT_TRUE(s);
+  auto r = s->reader();
+  std::vector<SuppressionEntry> out;
+  std::string next;
+  for (const char* bad : {"x00", "a0", "aZZ", "q"}) {
+    EXPECT_FALSE(r->scan({}, bad, 10, &out, &next).ok()) << bad;
+  }
+  EXPECT_FALSE(r->scan({}, "a" + std::string(2000, '0'), 10, &out, &next).ok());
+  EXPECT_TRUE(r->scan({}, "a00", 10, &out, &next).ok());
 }
 
 TEST_F(SuppressionStoreTest, ErrorsNameThePath) {
