@@ -39,6 +39,14 @@ const std::vector<Option>& options();
 const Option* find_flag(std::string_view flag);
 const Option* find_key(std::string_view key);
 
+// policy_options: the suppression list's, feedback's and the sending
+// policy's entries (option_list_policy.cc), which options() ends with.
+std::vector<Option> policy_options();
+
+// set_uint / set_bool: one value checked and stored, for the entries' set.
+absl::Status set_uint(uint64_t* out, const std::vector<std::string>& v, uint64_t min, uint64_t max);
+absl::Status set_bool(bool* out, const std::vector<std::string>& v);
+
 // split_list cuts a command-line list at commas, dropping blanks.
 std::vector<std::string> split_list(std::string_view v);
 
