@@ -41,9 +41,9 @@ Feedback::Feedback(const ShardContext& ctx, Suppression& suppression, EventLog& 
 }
 
 bool Feedback::is_feedback(std::string_view rcpt) const {
-  if (_domains.empty()) return false;
-  const std::string domain = absl::AsciiStrToLower(av(domain_of(rcpt)));
-  return _domains.contains(domain);
+  // Recipients' domains are lower case already (the session stores them
+  // so): a look-up per recipient per attempt, without a copy.
+  return !_domains.empty() && _domains.contains(av(domain_of(rcpt)));
 }
 
 std::optional<proto::VerpMatch> Feedback::attribute(const proto::FeedbackReport& r,

@@ -1,5 +1,6 @@
 // engine/suppression/suppression_store.cc — the LMDB environment, its
-// readers and its writer thread (suppression_store.h).
+// writer thread and its Bloom filter (suppression_store.h); the readers
+// are suppression_reader.cc.
 #include "engine/suppression/suppression_store.h"
 
 #include <fcntl.h>
@@ -11,16 +12,13 @@
 #include <cerrno>
 #include <cstring>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "engine/runtime/absl_compat.h"
 #include "engine/runtime/log.h"
+#include "engine/suppression/lmdb_support.h"
 
 namespace ringmta {
 namespace {
-
-MDB_val val(std::string_view s) { return MDB_val{s.size(), const_cast<char*>(s.data())}; }
-std::string_view view(const MDB_val& v) { return {static_cast<const char*>(v.mv_data), v.mv_size}; }
 
 absl::Status lmdb_error(std::string_view what, const std::string& dir, int rc) {
   std::string fix;
@@ -33,16 +31,6 @@ absl::Status lmdb_error(std::string_view what, const std::string& dir, int rc) {
   }
   return absl::InternalError(absl::StrCat("suppression store ", dir, ": ", av(what), ": ", mdb_strerror(rc), fix));
 }
-
-// Positions in a scan: the table ('a' addresses, 'd' domains) and the key,
-// hex so that they travel in a URL.
-std::string position(char table, std::string_view key) {
-  return absl::StrCat(std::string(1, table), absl::BytesToHexString(av(key)));
-}
-
-// A scan examines at most this many entries per call, whatever its filter
-// matches, so that one API request on a 10M-entry list stays short.
-constexpr size_t kScanExamineMax = 200000;
 
 }  // namespace
 
@@ -126,7 +114,7 @@ absl::Status SuppressionStore::apply(MDB_txn* txn, const std::vector<Suppression
                                                      c.entry.tenant, "' is longer than ", kMaxSuppressionKey,
                                                      " octets together"));
     }
-    MDB_val k = val(key);
+    MDB_val k = lmdb_val(key);
     const MDB_dbi dbi = c.entry.domain_only ? _domains : _addresses;
     int rc = 0;
     if (c.op == SuppressionChange::kRemove) {
@@ -138,7 +126,7 @@ absl::Status SuppressionStore::apply(MDB_txn* txn, const std::vector<Suppression
         _filters.back()->add(std::string_view(key).substr(0, key.find('\0')));
       }
       const std::string value = encode_value(c.entry);
-      MDB_val v = val(value);
+      MDB_val v = lmdb_val(value);
       rc = mdb_put(txn, dbi, &k, &v, c.op == SuppressionChange::kPutIfAbsent ? MDB_NOOVERWRITE : 0);
       if (rc == MDB_KEYEXIST) rc = 0;
     }
@@ -200,7 +188,7 @@ bool SuppressionStore::build_filter(MDB_txn* txn, uint64_t capacity) {
     if (rc == 0) {
       MDB_val k, v;
       for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-        std::string_view key = view(k);
+        std::string_view key = lmdb_view(k);
         f->add(key.substr(0, key.find('\0')));  // a tenant's entry: its address's key
       }
       mdb_cursor_close(c);
@@ -292,172 +280,6 @@ void SuppressionStore::work() {
     }
     _committed.store(batch.back().first, std::memory_order_release);
   }
-}
-
-// ---- reads ----
-
-std::unique_ptr<SuppressionStore::Reader> SuppressionStore::reader() {
-  return std::unique_ptr<Reader>(new Reader(*this));
-}
-
-SuppressionStore::Reader::Reader(SuppressionStore& s) : _s(s) {}
-
-SuppressionStore::Reader::~Reader() {
-  if (_addresses != nullptr) mdb_cursor_close(_addresses);
-  if (_domains != nullptr) mdb_cursor_close(_domains);
-  if (_txn != nullptr) mdb_txn_abort(_txn);
-}
-
-// begin: a read transaction on the newest snapshot. The first one takes a
-// reader slot; later ones renew it (no allocation, no lock).
-bool SuppressionStore::Reader::begin() {
-  int rc = 0;
-  if (_txn == nullptr) {
-    rc = mdb_txn_begin(_s._env, nullptr, MDB_RDONLY, &_txn);
-    if (rc == 0) rc = mdb_cursor_open(_txn, _s._addresses, &_addresses);
-    if (rc == 0) rc = mdb_cursor_open(_txn, _s._domains, &_domains);
-  } else {
-    rc = mdb_txn_renew(_txn);
-    if (rc == 0) rc = mdb_cursor_renew(_txn, _addresses);
-    if (rc == 0) rc = mdb_cursor_renew(_txn, _domains);
-  }
-  if (rc == 0) {
-    return true;
-  }
-  // Start again from nothing next time (a half-renewed transaction would
-  // fail every later renew, and pin an old snapshot).
-  log_error("suppression store %s: cannot read it: %s", _s._dir, mdb_strerror(rc));
-  if (_addresses != nullptr) mdb_cursor_close(_addresses);
-  if (_domains != nullptr) mdb_cursor_close(_domains);
-  if (_txn != nullptr) mdb_txn_abort(_txn);
-  _addresses = _domains = nullptr;
-  _txn = nullptr;
-  ++_s._read_errors;
-  return false;
-}
-
-// end releases the snapshot (so the writer may reuse its pages) and keeps
-// the slot.
-void SuppressionStore::Reader::end() { mdb_txn_reset(_txn); }
-
-bool SuppressionStore::Reader::seek(MDB_cursor* c, std::string_view key, std::string_view tenant, bool domain,
-                                    SuppressionEntry* out) {
-  MDB_val k = val(key);
-  MDB_val v;
-  // Keys are KEY, then KEY "\0" T for each tenant T: "\0" sorts first, so
-  // the entry for every tenant comes first and the tenants' follow it.
-  for (int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-    std::string_view found = view(k);
-    if (found.size() < key.size() || found.substr(0, key.size()) != key) return false;
-    if (found.size() > key.size() && found[key.size()] != '\0') return false;
-    if (found.size() == key.size() || (!tenant.empty() && found.substr(key.size() + 1) == tenant)) {
-      return out == nullptr || decode_entry(found, view(v), domain, out);
-    }
-  }
-  return false;
-}
-
-bool SuppressionStore::Reader::find(std::string_view address, std::string_view tenant, SuppressionEntry* out) {
-  const size_t at = address.rfind('@');
-  if (at == std::string_view::npos) {
-    return false;
-  }
-  // The RCPT path lower-cased the domain already; the local part is
-  // folded here, into a buffer that stays (no allocation per lookup).
-  static thread_local std::string key;
-  key.assign(address);
-  for (size_t i = 0; i < at; ++i) {
-    key[i] = static_cast<char>(absl::ascii_tolower(static_cast<unsigned char>(key[i])));
-  }
-  for (size_t i = at + 1; i < key.size(); ++i) {
-    key[i] = static_cast<char>(absl::ascii_tolower(static_cast<unsigned char>(key[i])));
-  }
-  const SuppressionFilter* f = _s._filter.load(std::memory_order_acquire);
-  if (f != nullptr && !f->may_contain(key) && !f->may_contain(std::string_view(key).substr(at + 1))) {
-    return false;
-  }
-  if (!begin()) {
-    return false;
-  }
-  bool hit = seek(_addresses, key, tenant, false, out) ||
-             seek(_domains, std::string_view(key).substr(at + 1), tenant, true, out);
-  end();
-  return hit;
-}
-
-bool SuppressionStore::Reader::get(const SuppressionEntry& target, SuppressionEntry* out) {
-  if (!begin()) return false;
-  const std::string key = entry_key(target);
-  MDB_val k = val(key);
-  MDB_val v;
-  const MDB_dbi dbi = target.domain_only ? _s._domains : _s._addresses;
-  bool hit = mdb_get(_txn, dbi, &k, &v) == 0 && decode_entry(key, view(v), target.domain_only, out);
-  end();
-  return hit;
-}
-
-absl::Status SuppressionStore::Reader::scan(const ScanFilter& f, std::string_view after, size_t limit,
-                                            std::vector<SuppressionEntry>* out, std::string* next) {
-  next->clear();
-  char table = 'a';
-  std::string from;
-  if (!after.empty()) {
-    const std::string_view hex = after.substr(1);
-    if ((after[0] != 'a' && after[0] != 'd') || hex.size() % 2 != 0 || hex.size() > 2 * kMaxSuppressionKey ||
-        hex.find_first_not_of("0123456789abcdefABCDEF") != std::string_view::npos) {
-      return absl::InvalidArgumentError("after: not a position a list answer gave (its \"next\")");
-    }
-    table = after[0];
-    from = absl::HexStringToBytes(av(hex));
-  }
-  if (!begin()) {
-    return absl::UnavailableError(absl::StrCat("the suppression store ", _s._dir, " cannot be read (see the log)"));
-  }
-  size_t examined = 0;
-  const size_t start = out->size();
-  std::string last;  // the position of the last entry looked at
-  for (; table != 0; table = table == 'a' ? 'd' : 0, from.clear()) {
-    MDB_cursor* c = table == 'a' ? _addresses : _domains;
-    MDB_val k = val(from);
-    MDB_val v;
-    int rc = from.empty() ? mdb_cursor_get(c, &k, &v, MDB_FIRST) : mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-    if (rc == 0 && !from.empty() && view(k) == from) {
-      rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);  // `after` itself was looked at last time
-    }
-    for (; rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-      if (out->size() - start >= limit || examined++ >= kScanExamineMax) {
-        *next = last.empty() ? std::string(after) : last;  // more may follow
-        end();
-        return absl::OkStatus();
-      }
-      last = position(table, view(k));
-      SuppressionEntry e;
-      if (!decode_entry(view(k), view(v), table == 'd', &e)) continue;
-      if ((!f.reason.empty() && suppression_reason_name(e.reason) != f.reason) ||
-          (!f.tenant.empty() && e.tenant != f.tenant) || e.time < f.since) {
-        continue;
-      }
-      out->push_back(std::move(e));
-    }
-  }
-  end();
-  return absl::OkStatus();
-}
-
-SuppressionCounts SuppressionStore::Reader::counts() {
-  SuppressionCounts c;
-  if (!begin()) return c;
-  MDB_stat st;
-  if (mdb_stat(_txn, _s._addresses, &st) == 0) {
-    c.addresses = st.ms_entries;
-    c.bytes += (st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages) * st.ms_psize;
-  }
-  if (mdb_stat(_txn, _s._domains, &st) == 0) {
-    c.domains = st.ms_entries;
-    c.bytes += (st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages) * st.ms_psize;
-  }
-  end();
-  return c;
 }
 
 }  // namespace ringmta
