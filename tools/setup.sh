@@ -22,6 +22,7 @@ test_pkgs=(
   gnuplot-nox whois stress-ng
   python3-dkim python3-nacl python3-dnspython opendkim-tools
   prometheus wrk lmdb-utils
+  bsd-mailx php-cli dovecot-lmtpd
 )
 
 # What the Quick start's example after tools/run.sh uses.
