@@ -43,8 +43,13 @@ absl::StatusOr<ParsedConfig> parse_config(int argc, char** argv) {
   // before the flags, whatever their order.
   std::vector<std::pair<const Option*, std::string>> flags;
   std::string config_file;
+  bool check_only = false;
   for (int i = 1; i < argc; ++i) {
     absl::string_view arg = argv[i];
+    if (arg == "--check-config") {
+      check_only = true;
+      continue;
+    }
     if (arg == "--help" || arg == "-h") {
       std::fputs(help_text().c_str(), stdout);
       out.exit_now = true;
@@ -144,6 +149,16 @@ absl::StatusOr<ParsedConfig> parse_config(int argc, char** argv) {
   }
   if (absl::Status s = validate(c); !s.ok()) {
     return s;
+  }
+  if (check_only) {
+    // Only what parse_config reads (TLS keys, users and the spool are read
+    // at start): the settings, the tables and the files they name.
+    if (config_file.empty()) {
+      std::puts("ringmta: configuration OK (flags and defaults, no --config)");
+    } else {
+      std::printf("ringmta: %s: configuration OK\n", config_file.c_str());
+    }
+    out.exit_now = true;
   }
   return out;
 }

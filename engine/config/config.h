@@ -3,7 +3,7 @@
 //
 //   auto parsed = parse_config(argc, argv);
 //   if (!parsed.ok()) { print parsed.status().message(); exit(2); }
-//   if (parsed->exit_now) { exit(0); }              // --help, --version
+//   if (parsed->exit_now) { exit(0); }              // --help, --version, --check-config
 //
 // Every setting has exactly one entry in the table in option_table.cc, which
 // gives its flag, its TOML key, its default and its help text; --help and
@@ -152,7 +152,7 @@ struct Config {
 
 struct ParsedConfig {
   Config config;
-  bool exit_now = false;  // --help or --version was printed
+  bool exit_now = false;  // --help, --version or --check-config's verdict was printed
 };
 
 absl::StatusOr<ParsedConfig> parse_config(int argc, char** argv);

@@ -24,6 +24,7 @@ std::string help_text() {
     absl::StrAppend(&out, left, o.help, " [", o.def, "]  (config: ", o.key, ")\n");
   }
   absl::StrAppend(&out,
+                  "  --check-config                 read and check the settings (and the files they name), say so, exit\n"
                   "  --help                         print this and exit\n"
                   "  --version                      print the version and exit\n"
                   "\n"

@@ -108,6 +108,19 @@ class LifecycleTest(harness.EngineTestCase):
         self.assertEqual(rc, 2, err)
         self.assertIn('missing.toml', err)
 
+    def test_check_config(self):
+        spool = os.path.join(self.tmp, 'spool-never-made')
+        good = self.write_config('[server]\nhostname = "cfg.ringmta.test"\n[spool]\ndir = "%s"\n' % spool)
+        rc, out, err = self.run_bin('--check-config', '--config', good)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(out.strip(), 'ringmta: %s: configuration OK' % good)
+        self.assertFalse(os.path.exists(spool), '--check-config must not create the spool')
+        bad = self.write_config('[server]\nhostnam = "cfg.ringmta.test"\n', 'bad.toml')
+        rc, out, err = self.run_bin('--check-config', '--config', bad)
+        self.assertEqual(rc, 2, out + err)
+        self.assertIn('server.hostnam: unknown key', err)
+        self.assertNotIn('configuration OK', out)
+
     def test_config_file_is_used(self):
         port = harness.free_port()
         spool = self.new_spool('spool-from-config')
