@@ -16,6 +16,7 @@
 #include "engine/delivery/delivery.h"
 #include "engine/dkim/signing.h"
 #include "engine/inbound/inbound.h"
+#include "engine/inbound/pickup.h"
 #include "engine/observe/webhook_shipper.h"
 #include "engine/outbound/outbound.h"
 #include "engine/runtime/buffer_ring.h"
@@ -121,6 +122,9 @@ absl::Status Shard::setup() {
   _inbound = std::make_unique<Inbound>(*_ctx, std::move(_listen_fds), std::move(_listen_tls), *_services,
                                        *_signing, *_store, _suppression.get());
   _listen_fds.clear();
+  if (_id == 0 && _services->pickup != nullptr) {
+    _pickup = std::make_unique<Pickup>(*_ctx, *_services->pickup, *_signing, *_store, _suppression.get());
+  }
   if (_services->admin_state != nullptr) {
     _outbound->set_blocks(_services->admin_state->blocks(absl::ToUnixSeconds(absl::Now())), 0);
   }
@@ -182,6 +186,9 @@ void Shard::wire() {
   // Poll and tick order: results and retries first, then what they queued.
   _components = {_delivery.get(), _retention.get(), _outbound.get(), _signing.get(), _store.get(),
                  _loader.get(),   _segments.get(),  _inbound.get(),   _events.get()};
+  if (_pickup) {  // before Signing, which flushes what it submits
+    _components.insert(std::find(_components.begin(), _components.end(), _signing.get()), _pickup.get());
+  }
   if (_admin) {
     own({Op::kAdminAccept, Op::kAdminRecv, Op::kAdminSend}, _admin.get());
     _components.push_back(_admin.get());
@@ -196,8 +203,13 @@ void Shard::wire() {
 }
 
 // on_stored: a message someone waits for is durable or failed: an SMTP
-// session's, or an HTTP injection's (its slot has kAdminSlotBit).
+// session's, an HTTP injection's (its slot has kAdminSlotBit), or a
+// maildrop file's (kPickupSlotBit).
 void Shard::on_stored(uint32_t slot, uint32_t gen, bool ok) {
+  if (slot != Store::kNoSession && (slot & kPickupSlotBit) && _pickup) {
+    _pickup->on_stored(slot, gen, ok);
+    return;
+  }
   if (slot != Store::kNoSession && (slot & kAdminSlotBit) && _admin_api) {
     _admin_api->injection().on_stored(slot & ~kAdminSlotBit, gen, ok);
     return;

@@ -10,6 +10,7 @@
 //   outbound  (engine/outbound/)  destinations, pools, client sessions, DNS
 //   admin     (engine/admin/)     the HTTP admin API
 //   webhooks  (engine/observe/)   the event log POSTed to [[webhook]]s (shard 0)
+//   pickup    (engine/inbound/)   maildrop files into the spool (shard 0)
 //
 //   Shard s(id, config, listen_fds, listen_tls, admin_fds, mesh, stop_fd, max_id, log_fd, services);
 //   std::thread t([&] { s.run(); });        // returns after a stop
@@ -56,6 +57,7 @@ class Delivery;
 class EventLog;
 class Inbound;
 class Outbound;
+class Pickup;
 class Retention;
 class Ring;
 class Segments;
@@ -168,6 +170,7 @@ class Shard {
   std::unique_ptr<Outbound> _outbound;
   std::unique_ptr<Delivery> _delivery;
   std::unique_ptr<Inbound> _inbound;
+  std::unique_ptr<Pickup> _pickup;           // shard 0, when the maildrop pickup is on
   std::unique_ptr<AdminApi> _admin_api;     // with _admin, when there are admin sockets
   std::unique_ptr<AdminServer> _admin;
   std::unique_ptr<WebhookShipper> _webhooks;  // shard 0, when the config has [[webhook]]s

@@ -187,8 +187,17 @@ void append_trace_headers(const TraceInfo& info, const HeaderScan& scan,
   // The bracketed part is an RFC 5321 address literal: IPv6 takes its tag.
   std::string_view tag =
       info.client_addr.find(':') != std::string_view::npos ? std::string_view("IPv6:") : std::string_view();
-  append_pieces(out, {"Received: from ", info.helo, " (", info.client_addr, " [", tag,
-                  info.client_addr, "])\r\n"});
+  if (info.client_addr.empty()) {
+    out->append("Received: (ringmta pickup");
+    if (!info.local_origin.empty()) {
+      out->append(", ");
+      append_comment_text(info.local_origin, out);
+    }
+    out->append(")\r\n");
+  } else {
+    append_pieces(out, {"Received: from ", info.helo, " (", info.client_addr, " [", tag,
+                    info.client_addr, "])\r\n"});
+  }
   if (is_token(info.tls_version) && is_token(info.tls_cipher)) {
     append_pieces(out, {"\t(using ", info.tls_version, " with cipher ", info.tls_cipher, ")\r\n"});
   }

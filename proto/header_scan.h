@@ -72,6 +72,11 @@ struct TraceInfo {
   std::string_view tls_cipher;
   // "(Authenticated sender: user)" when set; ( ) and \ are quoted.
   std::string_view auth_user;
+  // A message from a local file (the maildrop pickup) has no client:
+  // client_addr is empty, and this says where it came from, e.g.
+  // "sendmail uid=1000" (Postfix writes "from userid 1000"); quoted like
+  // auth_user.
+  std::string_view local_origin;
 };
 
 // format_rfc5322_date formats `t` in UTC: "Sun, 22 Nov 2026 10:00:00 +0000".

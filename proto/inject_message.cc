@@ -6,7 +6,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
-#include "proto/header_scan.h"
+#include "proto/message_finish.h"
 #include "proto/mime_build.h"
 #include "proto/template.h"
 
@@ -81,59 +81,24 @@ absl::Status render_body(const Templates& t, const Substitutions& rcpt, const Su
   return absl::OkStatus();
 }
 
-bool has_long_line(std::string_view body, size_t max_line) {
-  size_t start = 0;
-  while (start < body.size()) {
-    size_t end = body.find("\r\n", start);
-    if (end == std::string_view::npos) end = body.size();
-    if (end - start > max_line) return true;
-    start = end + 2;
-  }
-  return false;
-}
-
-bool has_8bit(std::string_view s) {
-  for (unsigned char c : s) {
-    if (c >= 0x80) return true;
-  }
-  return false;
-}
-
-// finish applies what the end of DATA applies (server_session.cc): the
-// policy check, control headers out, trace headers in. An error names why
-// the message is refused.
+// finish applies what the end of DATA applies (message_finish.h); the
+// request's campaign_id wins over an X-Ringmta-Campaign header.
 absl::Status finish(CompletedMessage& m, const InjectRequest& req, const InjectBuildOptions& o) {
-  HeaderScan scan = scan_headers(m.body);
-  if (o.require_list_unsubscribe &&
-      (!scan.has_list_unsubscribe || scan.list_unsubscribe_post != "List-Unsubscribe=One-Click")) {
-    return absl::FailedPreconditionError(
-        "policy.require_list_unsubscribe: the message needs List-Unsubscribe and "
-        "List-Unsubscribe-Post: List-Unsubscribe=One-Click (RFC 8058)");
-  }
-  strip_ranges(scan.control, &m.body);
-  m.envelope.pool = std::move(scan.pool);
-  m.envelope.tenant = std::move(scan.tenant);
-  m.envelope.campaign = req.campaign_id ? *req.campaign_id : std::move(scan.campaign);
-  TraceInfo info;
+  FinishOptions f;
+  f.hostname = o.hostname;
   // No EHLO name over HTTP: the client's address literal stands for it
   // (RFC 5321's Extended-Domain allows one).
-  info.helo = m.envelope.helo;
-  info.client_addr = o.client_addr;
-  info.hostname = o.hostname;
-  info.protocol = "HTTP";
-  info.queue_id = m.queue_id;
-  if (m.envelope.recipients.size() == 1) {
-    info.recipient = m.envelope.recipients.front();
+  f.client_addr = o.client_addr;
+  f.protocol = "HTTP";
+  f.now = o.now;
+  f.max_message_size = o.max_message_size;
+  f.max_text_line = o.max_text_line;
+  f.require_list_unsubscribe = o.require_list_unsubscribe;
+  absl::Status s = finish_message(f, &m);
+  if (s.ok() && req.campaign_id) {
+    m.envelope.campaign = *req.campaign_id;
   }
-  info.now = o.now;
-  append_trace_headers(info, scan, &m.trace_headers);
-  if (m.trace_headers.size() + m.body.size() > o.max_message_size) {
-    return absl::OutOfRangeError("message size exceeds the limit of " + std::to_string(o.max_message_size) +
-                                 " bytes (--max-message-size)");
-  }
-  m.has_long_lines = has_long_line(m.body, o.max_text_line);
-  m.envelope.body = has_8bit(m.body) ? BodyType::k8BitMime : BodyType::kUnspecified;
-  return absl::OkStatus();
+  return s;
 }
 
 std::unique_ptr<CompletedMessage> new_message(const InjectRequest& req, const InjectBuildOptions& o) {

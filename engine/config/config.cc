@@ -141,6 +141,9 @@ absl::StatusOr<ParsedConfig> parse_config(int argc, char** argv) {
   if (c.suppression_dir.empty()) {
     c.suppression_dir = c.spool_dir + "/suppression";
   }
+  if (c.maildrop_is_default) {
+    c.maildrop_dir = c.spool_dir + "/maildrop";
+  }
   if (c.feedback_key_file.empty()) {
     c.feedback_key_file = c.spool_dir + "/feedback.key";
   }

@@ -140,6 +140,14 @@ struct Config {
   std::string feedback_verp_prefix = "bounces";
   std::string feedback_key_file;
   std::string feedback_key;
+  // Local submission (engine/inbound/pickup.h): the maildrop directory
+  // ringmta-sendmail and the Postfix queue import leave message files in,
+  // picked up within a second ("" = no pickup; default SPOOL/maildrop);
+  // and the HOST:PORT ringmta-sendmail submits to (read by it from the same
+  // file; the daemon only checks its form).
+  std::string maildrop_dir;
+  bool maildrop_is_default = true;
+  std::string submit_server = "127.0.0.1:2525";
   // site_defaults: the limits of a queue no shaping table names (the
   // delivery flags above).
   SiteLimits site_defaults() const {

@@ -342,6 +342,7 @@ const std::vector<Option>& options() {
   static const std::vector<Option> all = [] {
     std::vector<Option> v = opts;
     for (Option& o : policy_options()) v.push_back(std::move(o));
+    for (Option& o : submit_options()) v.push_back(std::move(o));
     return v;
   }();
   return all;

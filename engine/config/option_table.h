@@ -42,6 +42,8 @@ const Option* find_key(std::string_view key);
 // policy_options: the suppression list's, feedback's and the sending
 // policy's entries (option_list_policy.cc), which options() ends with.
 std::vector<Option> policy_options();
+// submit_options: local submission's (option_list_submit.cc), after them.
+std::vector<Option> submit_options();
 
 // set_uint / set_bool: one value checked and stored, for the entries' set.
 absl::Status set_uint(uint64_t* out, const std::vector<std::string>& v, uint64_t min, uint64_t max);

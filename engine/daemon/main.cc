@@ -27,6 +27,7 @@
 #include "engine/daemon/signals.h"
 #include "engine/daemon/spool_start.h"
 #include "engine/inbound/client_limits.h"
+#include "engine/inbound/maildrop_reader.h"
 #include "engine/runtime/log.h"
 #include "engine/runtime/user_data.h"
 #include "engine/shard.h"
@@ -34,6 +35,7 @@
 #include "engine/suppression/feedback_key.h"
 #include "engine/suppression/suppression_store.h"
 #include "engine/tls/tls_context.h"
+#include "spool/maildrop.h"
 
 namespace ringmta {
 namespace {
@@ -71,6 +73,10 @@ int run(int argc, char** argv) {
     return 1;
   }
   spool::RecoveryReport& report = spool->report;
+  if (absl::Status s = prepare_maildrop(config); !s.ok()) {
+    log_error("%s", s.message());
+    return 1;
+  }
 
   std::vector<int> cpus = usable_cpus();
   unsigned shards = config.shards != 0 ? config.shards : static_cast<unsigned>(cpus.size());
@@ -176,6 +182,18 @@ int run(int argc, char** argv) {
     }
     log_info("dkim: %zu keys, %u signing threads", config.dkim->entries().size(), signing->threads());
   }
+  // The maildrop pickup reads as the unprivileged user: a local user's
+  // file is never opened with root's rights.
+  std::unique_ptr<MaildropReader> pickup;
+  if (!config.maildrop_dir.empty()) {
+    pickup = std::make_unique<MaildropReader>(config.maildrop_dir,
+                                              config.max_message_size + spool::kMaxMaildropHeader);
+    if (absl::Status s = pickup->start(); !s.ok()) {
+      log_error("%s", s.message());
+      return 1;
+    }
+    services[0]->pickup = pickup.get();
+  }
   std::unique_ptr<AuthService> auth;
   if (users) {
     auth = std::make_unique<AuthService>(std::move(*users), shards);
@@ -206,6 +224,12 @@ int run(int argc, char** argv) {
   [[maybe_unused]] ssize_t w = write(stop_fd, &one, sizeof one);
   const ShardTotals totals = join_shards(shard_set);
   shard_set.objs.clear();
+  if (pickup != nullptr) {
+    pickup->stop();
+    log_info("pickup: %llu files picked up from %s, %llu set aside",
+             static_cast<unsigned long long>(pickup->picked_up()), config.maildrop_dir,
+             static_cast<unsigned long long>(pickup->set_aside()));
+  }
   auth.reset();
   if (signing != nullptr) {
     const SigningStats& st = signing->stats();

@@ -16,20 +16,30 @@ namespace ringmta {
 namespace {
 
 // nftw's callback has no user pointer: the tree walk runs once, at start,
-// on the main thread, so a file-scope target is safe.
+// on the main thread, so file-scope state is safe.
 const RunAs* g_owner = nullptr;
+std::string g_shared;  // the maildrop: its own mode, its files left alone
 std::string g_error;
 
 int own_entry(const char* path, const struct stat* st, int type, FTW*) {
   if (type == FTW_SL) {
-    return 0;  // never follow or chown a link
+    return FTW_CONTINUE;  // never follow or chown a link
   }
-  const mode_t mode = type == FTW_D || type == FTW_DP ? 0700 : 0600;
+  const bool dir = type == FTW_D || type == FTW_DP;
+  const std::string_view p = path;
+  mode_t mode = dir ? 0700 : 0600;
+  if (!g_shared.empty() && dir) {
+    if (p == g_shared) {
+      mode = kSharedDirMode;  // local users' files: theirs, never read here
+    } else if (g_shared.size() > p.size() && g_shared.compare(0, p.size(), p) == 0 && g_shared[p.size()] == '/') {
+      mode = 0711;  // on the way to it: passable, not listable
+    }
+  }
   if (lchown(path, g_owner->uid, g_owner->gid) != 0 || ((st->st_mode & 07777) != mode && chmod(path, mode) != 0)) {
     g_error = absl::StrCat(path, ": ", strerror(errno));
-    return 1;
+    return FTW_STOP;
   }
-  return 0;
+  return dir && p == g_shared ? FTW_SKIP_SUBTREE : FTW_CONTINUE;
 }
 
 }  // namespace
@@ -45,11 +55,12 @@ std::optional<RunAs> lookup_user(const std::string& name) {
 }
 
 absl::Status give_files(const RunAs& who, const std::vector<std::string>& dirs,
-                        const std::vector<std::string>& files) {
+                        const std::vector<std::string>& files, const std::string& shared_dir) {
   g_owner = &who;
+  g_shared = shared_dir;
   for (const std::string& dir : dirs) {
     g_error.clear();
-    if (nftw(dir.c_str(), own_entry, 16, FTW_PHYS) != 0) {
+    if (nftw(dir.c_str(), own_entry, 16, FTW_PHYS | FTW_ACTIONRETVAL) != FTW_CONTINUE) {
       return absl::InternalError(absl::StrCat("giving ", dir, " to user ", who.name, ": ",
                                               g_error.empty() ? strerror(errno) : g_error));
     }

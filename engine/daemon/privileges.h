@@ -28,11 +28,18 @@ struct RunAs {
 // lookup_user: the user's ids, or nullopt when there is no such user.
 std::optional<RunAs> lookup_user(const std::string& name);
 
+// The mode of a directory every local user may drop files into, like
+// /tmp but not listable (the maildrop: engine/inbound/maildrop_reader.h).
+inline constexpr mode_t kSharedDirMode = 01733;
+
 // give_files makes each tree in dirs (directories 0700, files 0600) and
 // each file in files (mode kept) belong to who. Symbolic links are not
 // followed, so a link planted in the spool cannot redirect the chown.
+// shared_dir (may be ""): a directory inside one of the trees that gets
+// kSharedDirMode and whose files are left as they are; the directories
+// above it in the tree get 0711, so that other users can reach it.
 absl::Status give_files(const RunAs& who, const std::vector<std::string>& dirs,
-                        const std::vector<std::string>& files);
+                        const std::vector<std::string>& files, const std::string& shared_dir = "");
 
 // become drops every privilege for good: supplementary groups, gid, uid;
 // it checks that root cannot be regained.

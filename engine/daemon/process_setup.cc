@@ -4,7 +4,11 @@
 
 #include <sched.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <optional>
 #include <string>
@@ -66,7 +70,10 @@ absl::Status drop_root(const Config& config) {
   if (config.suppression && config.suppression_dir.rfind(config.spool_dir + "/", 0) != 0) {
     dirs.push_back(config.suppression_dir);  // outside the spool
   }
-  absl::Status s = give_files(*who, dirs, files);
+  if (!config.maildrop_dir.empty() && config.maildrop_dir.rfind(config.spool_dir + "/", 0) != 0) {
+    dirs.push_back(config.maildrop_dir);  // outside the spool
+  }
+  absl::Status s = give_files(*who, dirs, files, config.maildrop_dir);
   if (s.ok()) {
     s = become(*who);
   }
@@ -79,6 +86,37 @@ absl::Status drop_root(const Config& config) {
     log_info("running as user %s (uid %u)", who->name, static_cast<unsigned>(who->uid));
   }
   return s;
+}
+
+absl::Status prepare_maildrop(const Config& config) {
+  const std::string& dir = config.maildrop_dir;
+  if (dir.empty()) {
+    return absl::OkStatus();
+  }
+  if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return absl::FailedPreconditionError(absl::StrCat("--maildrop ", dir, ": mkdir: ", strerror(errno),
+                                                      " (make its parent, or choose another --maildrop)"));
+  }
+  struct stat st{};
+  if (lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("--maildrop ", dir, ": not a directory (a link is not followed): move it away"));
+  }
+  if ((st.st_mode & 07777) != kSharedDirMode && chmod(dir.c_str(), kSharedDirMode) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat("--maildrop ", dir, ": chmod: ", strerror(errno)));
+  }
+  // Inside the spool, the directories on the way must let local users
+  // pass (not list): drop_root keeps it so when it hands them over.
+  const std::string root = config.spool_dir + "/";
+  if (dir.rfind(root, 0) == 0) {
+    for (size_t at = config.spool_dir.size(); at != std::string::npos && at < dir.size(); at = dir.find('/', at + 1)) {
+      const std::string up = dir.substr(0, at);
+      if (stat(up.c_str(), &st) == 0 && (st.st_mode & 0111) != 0111) {
+        chmod(up.c_str(), (st.st_mode & 07777) | 0111);
+      }
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace ringmta

@@ -23,7 +23,14 @@ std::vector<int> usable_cpus();
 // what one shard serves.
 void raise_fd_limit();
 
+// prepare_maildrop makes the maildrop directory (config.maildrop_dir, if
+// any) with mode 01733, so that every local user's ringmta-sendmail can
+// leave files in it and none can list or take another's, like /tmp;
+// inside the spool, the directories above it get o+x.
+absl::Status prepare_maildrop(const Config& config);
+
 // drop_root gives the spool and the event log to --user and becomes it.
+// The maildrop keeps its mode, and its files their owners.
 // Not root: nothing to drop. No such user: a warning, and root it stays.
 absl::Status drop_root(const Config& config);
 

@@ -11,6 +11,7 @@
 #include "engine/auth/auth_service.h"
 #include "engine/dkim/signing_service.h"
 #include "engine/inbound/client_limits.h"
+#include "engine/inbound/maildrop_reader.h"
 #include "engine/observe/metrics.h"
 #include "engine/outbound/shaping.h"
 #include "engine/suppression/suppression_store.h"
@@ -44,6 +45,9 @@ struct ShardServices {
   // The suppression list (main opens it; every shard reads it). Null:
   // suppression.enabled = false.
   SuppressionStore* suppression = nullptr;
+  // The maildrop pickup's reader thread (maildrop_reader.h): shard 0
+  // stores what it reads. Null: submit.maildrop = "".
+  MaildropReader* pickup = nullptr;
   // --admin-tls: the admin API's own server context (read as root, like
   // tls_server). Not reloaded on SIGHUP: restart to change it.
   std::unique_ptr<TlsContext> admin_tls;
