@@ -5,6 +5,8 @@
 #   tools/setup.sh            build deps + test peers
 #   tools/setup.sh --build    build deps only
 #   tools/setup.sh --run      build deps + what README's Quick start example uses (swaks)
+#   tools/setup.sh --install  build deps, then tools/install.sh: the binaries in /usr/local/sbin,
+#                             the systemd unit, /etc/ringmta/ringmta.toml, /var/spool/ringmta
 set -euo pipefail
 
 build_pkgs=(
@@ -22,7 +24,7 @@ test_pkgs=(
   gnuplot-nox whois stress-ng
   python3-dkim python3-nacl python3-dnspython opendkim-tools
   prometheus wrk lmdb-utils
-  bsd-mailx php-cli dovecot-lmtpd
+  bsd-mailx php-cli dovecot-lmtpd systemd
 )
 
 # What the Quick start's example after tools/run.sh uses.
@@ -30,7 +32,7 @@ run_pkgs=(swaks libnet-ssleay-perl)
 
 pkgs=("${build_pkgs[@]}")
 case "${1:-}" in
-  --build) ;;
+  --build | --install) ;;
   --run) pkgs+=("${run_pkgs[@]}") ;;
   *) pkgs+=("${test_pkgs[@]}") ;;
 esac
@@ -62,3 +64,6 @@ if [[ $EUID -eq 0 ]] && ! getent passwd ringmta >/dev/null; then
   echo "setup: created system user ringmta"
 fi
 echo "setup: dependencies present"
+if [[ "${1:-}" == --install ]]; then
+  exec "$(dirname "$0")/install.sh"
+fi

@@ -16,6 +16,8 @@
 #include <optional>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "engine/auth/auth_service.h"
 #include "engine/auth/auth_users.h"
 #include "engine/dkim/dkim_signers.h"
@@ -23,6 +25,7 @@
 #include "engine/config/config.h"
 #include "engine/daemon/listeners.h"
 #include "engine/daemon/process_setup.h"
+#include "engine/daemon/service_notify.h"
 #include "engine/daemon/shard_threads.h"
 #include "engine/daemon/signals.h"
 #include "engine/daemon/spool_start.h"
@@ -217,9 +220,12 @@ int run(int argc, char** argv) {
   log_info("ringmta %s started: %u shards, spool %s, hostname %s", RINGMTA_VERSION, shards,
            config.spool_dir, config.hostname);
 
+  service_notify(absl::StrCat("READY=1\nSTATUS=serving on ", absl::StrJoin(config.listen, " "), ", ", shards,
+                              " shards"));
   int sig = wait_for_stop(sigs, config, services, auth.get(), signing.get());
   log_info("received %s: stopping (grace %llus for messages in transfer)", strsignal(sig),
            static_cast<unsigned long long>(config.shutdown_grace_s));
+  service_notify("STOPPING=1");
   uint64_t one = 1;
   [[maybe_unused]] ssize_t w = write(stop_fd, &one, sizeof one);
   const ShardTotals totals = join_shards(shard_set);

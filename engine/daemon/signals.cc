@@ -9,6 +9,7 @@
 #include "engine/config/shaping_file.h"
 #include "engine/outbound/backoff_rules.h"
 #include "engine/daemon/listeners.h"
+#include "engine/daemon/service_notify.h"
 #include "engine/runtime/log.h"
 
 namespace ringmta {
@@ -80,7 +81,9 @@ int wait_for_stop(const sigset_t& sigs, const Config& config,
                   SigningService* signing) {
   int sig = 0;
   while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP) {
+    service_reloading();
     reload(config, services, auth, signing);
+    service_notify("READY=1");
   }
   return sig;
 }
