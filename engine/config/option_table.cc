@@ -233,14 +233,20 @@ const std::vector<Option>& options() {
        }},
       {"route", "delivery.routes", Kind::kList, "(none)",
        "DOMAIN=HOST:PORT[/TLS]: deliver mail for DOMAIN there instead of its MX, TLS being "
-       "off, opportunistic or required (default: --outbound-tls); repeat for more",
+       "off, opportunistic or required (default: --outbound-tls); DOMAIN=lmtp:HOST:PORT or "
+       "DOMAIN=lmtp:unix:/PATH delivers it over LMTP (RFC 2033: Dovecot, Cyrus; TLS off unless "
+       "/TLS); repeat for more",
        [](Config& c, const std::vector<std::string>& v) {
          for (const std::string& r : v) {
            size_t eq = r.find('=');
            if (eq == std::string::npos || eq == 0 || eq + 1 == r.size()) {
              return absl::InvalidArgumentError(absl::StrCat("expected DOMAIN=HOST:PORT[/TLS], got '", r, "'"));
            }
-           size_t slash = r.rfind('/');
+           const std::string_view to = std::string_view(r).substr(eq + 1);
+           if (to.starts_with("lmtp:unix:") && (to.size() == 10 || to[10] != '/')) {
+             return absl::InvalidArgumentError(absl::StrCat("'", r, "': expected lmtp:unix:/ABSOLUTE/PATH"));
+           }
+           size_t slash = to.starts_with("lmtp:unix:") ? std::string::npos : r.rfind('/');
            if (slash != std::string::npos && slash > eq &&
                !parse_tls_policy(std::string_view(r).substr(slash + 1), nullptr)) {
              return absl::InvalidArgumentError(

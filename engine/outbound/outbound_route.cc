@@ -3,6 +3,7 @@
 // its targets; each job goes on to the shard that owns its (source, site)
 // queue (outbound.h).
 #include <netinet/in.h>
+#include <sys/un.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -38,6 +39,21 @@ std::string site_of(const MxRoute& route) {
 std::string tls_suffix(proto::TlsPolicy tls) {
   // Queues with different TLS policies never share connections.
   return tls == proto::TlsPolicy::kOpportunistic ? "" : absl::StrCat("/tls", static_cast<int>(tls));
+}
+
+// unix_endpoint: an LMTP route's socket path as a connect() address.
+absl::StatusOr<Endpoint> unix_endpoint(std::string_view path) {
+  Endpoint ep;
+  auto* un = reinterpret_cast<sockaddr_un*>(&ep.addr);
+  if (path.empty() || path[0] != '/' || path.size() >= sizeof un->sun_path) {
+    return absl::InvalidArgumentError(absl::StrCat("expected an absolute socket path under ", sizeof un->sun_path,
+                                                   " octets"));
+  }
+  un->sun_family = AF_UNIX;
+  path.copy(un->sun_path, path.size());
+  ep.len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + 1);
+  ep.text = std::string(path);
+  return ep;
 }
 
 }  // namespace
@@ -84,7 +100,8 @@ void Outbound::resolve(const std::string& key, RouteEntry& r) {
     return;
   }
   r.resolved_ms = monotonic_ms();
-  absl::StatusOr<Endpoint> ep = parse_endpoint(r.nexthop.name);
+  absl::StatusOr<Endpoint> ep = r.nexthop.name.starts_with("unix:") ? unix_endpoint(r.nexthop.name.substr(5))
+                                                                     : parse_endpoint(r.nexthop.name);
   if (!ep.ok()) {
     // A configuration problem, not the recipient's: defer, never bounce.
     r.route.reset();
@@ -94,8 +111,9 @@ void Outbound::resolve(const std::string& key, RouteEntry& r) {
     r.fail_error = absl::StrCat("bad route or relay host '", r.nexthop.name, "': ", ep.status().message());
   } else {
     auto sr = std::make_shared<SiteRoute>();
-    sr->site = absl::StrCat("[", r.nexthop.name, "]", tls_suffix(r.nexthop.tls));
+    sr->site = absl::StrCat("[", r.nexthop.lmtp ? "lmtp:" : "", r.nexthop.name, "]", tls_suffix(r.nexthop.tls));
     sr->targets.push_back(Target{r.nexthop.name, ep->addr, ep->len});
+    sr->lmtp = r.nexthop.lmtp;
     r.route = std::move(sr);
   }
   release_waiting(r);
