@@ -164,6 +164,10 @@ const std::vector<Option>& options() {
          }
          return absl::OkStatus();
        }},
+      {"allow-open-relay", "relay.allow_open_relay", Kind::kString, "false",
+       "true: accept a --relay-networks prefix shorter than /8 (IPv4) or /32 (IPv6); then anyone in it may "
+       "send mail through ringmta to any domain, which spammers find within hours",
+       [](Config& c, const std::vector<std::string>& v) { return set_bool(&c.allow_open_relay, v); }},
       {"local-domains", "relay.local_domains", Kind::kList, "(none)",
        "domains accepted from any client, comma-separated",
        [](Config& c, const std::vector<std::string>& v) {

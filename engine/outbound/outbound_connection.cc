@@ -81,7 +81,7 @@ void Outbound::connect_next(uint32_t slot) {
   if (!local) {
     setsockopt(c.io.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   }
-  io_uring_sqe* sqe = _ctx.ring.sqe();
+  auto [sqe, timeout_sqe] = _ctx.ring.sqe_pair();
   io_uring_prep_connect(sqe, c.io.fd, reinterpret_cast<const sockaddr*>(&t.addr), t.len);
   sqe->flags |= IOSQE_IO_LINK;
   io_uring_sqe_set_data64(sqe, encode(Op::kOutConnect, slot, c.gen));
@@ -89,9 +89,8 @@ void Outbound::connect_next(uint32_t slot) {
   // which then completes with -ECANCELED.
   _connect_timeout.tv_sec = static_cast<int64_t>(_ctx.config.connect_timeout_s);
   _connect_timeout.tv_nsec = 0;
-  sqe = _ctx.ring.sqe();
-  io_uring_prep_link_timeout(sqe, &_connect_timeout, 0);
-  io_uring_sqe_set_data64(sqe, encode(Op::kCancel));
+  io_uring_prep_link_timeout(timeout_sqe, &_connect_timeout, 0);
+  io_uring_sqe_set_data64(timeout_sqe, encode(Op::kCancel));
   c.connecting = true;
   ++_connects;
 }

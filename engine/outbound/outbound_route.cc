@@ -6,7 +6,6 @@
 #include <sys/un.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <functional>
 
 #include "absl/strings/str_cat.h"
@@ -58,7 +57,7 @@ absl::StatusOr<Endpoint> unix_endpoint(std::string_view path) {
 
 }  // namespace
 
-Resolver& Outbound::resolver() {
+Resolver* Outbound::resolver(std::string* error) {
   if (!_resolver) {
     ResolverOptions o;
     o.servers = _ctx.config.resolver;
@@ -66,14 +65,15 @@ Resolver& Outbound::resolver() {
     absl::StatusOr<std::unique_ptr<Resolver>> r = Resolver::create(&_ctx.ring, o);
     if (!r.ok()) {
       // main() checked the resolver settings at start, so this is a failure
-      // of the moment (no memory, no sockets). Without a resolver nothing
-      // routed by MX can go out: stop rather than run half-working.
-      log_error("shard %u: DNS resolver: %s", _ctx.id, r.status().message());
-      std::abort();
+      // of the moment (no memory, no sockets): the destination is deferred
+      // and the next job tries to make one again.
+      *error = absl::StrCat("DNS resolver unavailable: ", r.status().message());
+      log_error("shard %u: %s", _ctx.id, *error);
+      return nullptr;
     }
     _resolver = std::move(*r);
   }
-  return *_resolver;
+  return _resolver.get();
 }
 
 void Outbound::route(DeliveryJob&& job) {
@@ -95,8 +95,19 @@ void Outbound::route(DeliveryJob&& job) {
 
 void Outbound::resolve(const std::string& key, RouteEntry& r) {
   if (r.nexthop.use_mx) {
-    r.resolving = true;
-    resolver().resolve_mx(r.nexthop.name, [this, key](const MxRoute& route) { on_resolved(key, route); });
+    std::string error;
+    if (Resolver* dns = resolver(&error); dns != nullptr) {
+      r.resolving = true;
+      dns->resolve_mx(r.nexthop.name, [this, key](const MxRoute& route) { on_resolved(key, route); });
+      return;
+    }
+    r.route.reset();
+    r.resolved_ms = -1;  // not kept: the next job tries again
+    r.fail_outcome = Outcome::kDeferred;
+    r.fail_code = 451;
+    r.fail_status = "4.4.3";
+    r.fail_error = std::move(error);
+    release_waiting(r);
     return;
   }
   r.resolved_ms = monotonic_ms();
