@@ -3,6 +3,7 @@
 // (option_table.h). parse_tls_policy lives here too: routes and the relay
 // host carry a TLS policy, and the table checks it.
 #include "engine/config/option_table.h"
+#include "proto/address.h"
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -141,6 +142,18 @@ const std::vector<Option>& options() {
        "name used in the greeting, EHLO and Received headers",
        [](Config& c, const std::vector<std::string>& v) {
          c.hostname = v[0];
+         return absl::OkStatus();
+       }},
+      {"postmaster", "server.postmaster", Kind::kString, "(none: <postmaster> is refused)",
+       "address that mail to <postmaster> (RFC 5321 4.5.1) is delivered to, e.g. ops@example.com",
+       [](Config& c, const std::vector<std::string>& v) {
+         proto::Address a;
+         if (proto::parse_path(absl::StrCat("<", v[0], ">"), proto::PathOptions{.smtputf8 = true}, &a) !=
+                 proto::PathStatus::kOk ||
+             a.domain.empty()) {
+           return absl::InvalidArgumentError(absl::StrCat("expected an address like ops@example.com, got '", v[0], "'"));
+         }
+         c.postmaster = proto::address_text(a);
          return absl::OkStatus();
        }},
       {"log-level", "log.level", Kind::kString, "info", "debug, info, warn or error",
