@@ -71,6 +71,11 @@ std::string qualify(std::string a, const std::string& host) {
 }
 
 int keep_in_maildrop(const SubmitSettings& settings, const Submission& s, const std::string& why) {
+  if (settings.maildrop.empty()) {
+    say(absl::StrCat(why, "; there is no maildrop to keep it in (submit.maildrop = \"\" in ",
+                     settings.config_path, "): not sent, try again"));
+    return EX_TEMPFAIL;
+  }
   spool::MaildropEnvelope env;
   env.sender = s.sender;
   env.recipients = s.recipients;

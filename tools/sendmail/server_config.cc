@@ -40,6 +40,7 @@ SubmitSettings load_submit_settings(const std::function<const char*(const char*)
   SubmitSettings s;
   std::string server_text;
   std::string spool_dir;
+  bool maildrop_set = false;  // submit.maildrop is in the file (perhaps "")
   // The config file: an explicit one (-C, $RINGMTA_CONFIG) must exist; the
   // default one may be absent (a machine with only the sendmail command).
   const char* env_config = getenv("RINGMTA_CONFIG");
@@ -57,15 +58,16 @@ SubmitSettings load_submit_settings(const std::function<const char*(const char*)
       toml::table& root = res.table();
       auto read_string = [&](std::string_view key, std::string* out) {
         toml::node_view<toml::node> n = root.at_path(key);
-        if (!n) return;
+        if (!n) return false;
         if (std::optional<std::string> v = n.value<std::string>(); v && n.is_string()) {
           *out = *v;
-        } else {
-          s.warnings.push_back(absl::StrCat("config ", path, ": ", av(key), ": expected a string (ignored)"));
+          return true;
         }
+        s.warnings.push_back(absl::StrCat("config ", path, ": ", av(key), ": expected a string (ignored)"));
+        return false;
       };
       read_string("submit.server", &server_text);
-      read_string("submit.maildrop", &s.maildrop);
+      maildrop_set = read_string("submit.maildrop", &s.maildrop);
       read_string("spool.dir", &spool_dir);
     }
   }
@@ -79,7 +81,7 @@ SubmitSettings load_submit_settings(const std::function<const char*(const char*)
   }
   s.server = *hp;
   s.server_text = server_text;
-  if (s.maildrop.empty()) {
+  if (!maildrop_set) {
     s.maildrop = absl::StrCat(av(spool_dir.empty() ? kDefaultSpoolDir : std::string_view(spool_dir)), "/maildrop");
   }
   return s;

@@ -8,7 +8,9 @@
 // in the TOML file named by -C, else $RINGMTA_CONFIG, else
 // /etc/ringmta/ringmta.toml; else 127.0.0.1:2525 (ringmta's default
 // listener). Maildrop: `submit.maildrop`, else `spool.dir` + "/maildrop",
-// else "./ringmta-spool/maildrop" (the engine's default spool.dir).
+// else "./ringmta-spool/maildrop" (the engine's default spool.dir);
+// `submit.maildrop = ""` turns the engine's pickup off, so then there is
+// no maildrop to keep a message in.
 //
 // A config file that cannot be read or parsed does not stop the submission:
 // a message must not be lost over a typo, so the defaults apply and the
@@ -36,7 +38,7 @@ struct HostPort {
 struct SubmitSettings {
   HostPort server;
   std::string server_text;  // as written, for messages
-  std::string maildrop;
+  std::string maildrop;      // "" when submit.maildrop = "" turned the pickup off
   std::string config_path;  // the file read ("" when none)
   std::vector<std::string> warnings;
 };
