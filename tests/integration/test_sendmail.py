@@ -294,6 +294,22 @@ class SendmailTest(harness.EngineTestCase):
         self.assertEqual(len(self.sink.messages), 1)
         eng.stop()
 
+    def test_bp_and_q_without_ringmta_ctl_say_what_to_do(self):
+        import shutil
+        alone = os.path.join(self.tmp, 'bin')
+        os.makedirs(alone)
+        prog = shutil.copy(self.bin, os.path.join(alone, 'sendmail'))  # no ringmta-ctl beside it
+        for flag, cmd in (('-bp', 'queue'), ('-q', 'flush')):
+            p = subprocess.run([prog, flag], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env=self.env(PATH=os.path.join(self.tmp, 'nowhere')), timeout=DEADLINE)
+            self.assertEqual(p.returncode, 69, p.stderr)  # EX_UNAVAILABLE
+            self.assertIn(b'ringmta-ctl not found', p.stderr)
+            self.assertIn(('ringmta-ctl %s' % cmd).encode(), p.stderr)
+        os.symlink(prog, os.path.join(alone, 'mailq'))
+        p = subprocess.run([os.path.join(alone, 'mailq')], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, env=self.env(PATH='/nonexistent'), timeout=DEADLINE)
+        self.assertIn(b'ringmta-ctl queue', p.stderr)
+
     def test_server_down_and_no_maildrop_is_tempfail(self):
         cfg = os.path.join(self.tmp, 'ringmta.toml')
         with open(cfg, 'w') as f:
