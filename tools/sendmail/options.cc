@@ -15,7 +15,13 @@ std::string_view base_name(std::string_view path) {
 }
 
 // Flags that take a value (joined or as the next argument).
-bool takes_value(char c) { return std::strchr("BCFfhLNORrVX", c) != nullptr; }
+bool takes_value(char c) { return std::strchr("BCFfhLNORrX", c) != nullptr; }
+
+// An envelope address as given: "<a@b>" and "a@b" are the same; "<>" and "" the null sender.
+std::string bare_address(std::string_view a) {
+  if (a.size() >= 2 && a.front() == '<' && a.back() == '>') a = a.substr(1, a.size() - 2);
+  return std::string(a);
+}
 
 }  // namespace
 
@@ -63,7 +69,7 @@ Options parse_options(int argc, const char* const* argv) {
       o.recipients.emplace_back(a);
       continue;
     }
-      // A cluster such as "-ti" or "-oi": walk its letters.
+    // A cluster such as "-ti" or "-oi": walk its letters.
     for (size_t k = 1; k < a.size(); ++k) {
       const char c = a[k];
       std::string_view rest = a.substr(k + 1);
@@ -95,15 +101,18 @@ Options parse_options(int argc, const char* const* argv) {
         }
         break;
       }
+      if (c == 'V') {
+        // Postfix's -V (VERP, obsolete) takes its delimiters joined ("-V+="),
+        // so the rest of the cluster is its, and nothing after it.
+        saw_v_flag = true;
+        break;
+      }
       if (takes_value(c)) {
         std::string value;
         if (!rest.empty()) {
           value = std::string(rest);
         } else if (i + 1 < argc) {
           value = argv[++i];
-        } else if (c == 'V') {
-          saw_v_flag = true;  // -V with nothing after it
-          break;
         } else {
           o.error = std::string("-") + c + " needs a value";
           return o;
@@ -111,21 +120,13 @@ Options parse_options(int argc, const char* const* argv) {
         switch (c) {
           case 'f':
           case 'r':
-            o.sender = value == "<>" ? std::string() : value;
+            o.sender = bare_address(value);
             break;
           case 'F':
             o.full_name = value;
             break;
           case 'C':
             o.config = value;
-            break;
-          case 'V':
-            saw_v_flag = true;
-            // Postfix's -V takes VERP delimiters joined ("-V+="); a separate
-            // argument is a recipient, not a value.
-            if (rest.empty()) {
-              --i;
-            }
             break;
           default:
             break;  // -B, -h, -L, -N, -O, -R, -X: accepted (the queue's business)

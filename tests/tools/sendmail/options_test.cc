@@ -21,6 +21,9 @@ TEST(SendmailOptions, RecipientsAndSenderJoinedOrSeparate) {
   EXPECT_EQ(parse({"-fme@x.test", "a@y.test"}).sender, "me@x.test");
   EXPECT_EQ(parse({"-r", "me@x.test", "a@y.test"}).sender, "me@x.test");
   EXPECT_EQ(parse({"-f", "<>", "a@y.test"}).sender, "");  // the null sender
+  EXPECT_EQ(parse({"-f", "", "a@y.test"}).sender, "");
+  EXPECT_EQ(parse({"-f", "<me@x.test>", "a@y.test"}).sender, "me@x.test");
+  EXPECT_EQ(parse({"-V+=", "a@y.test"}).recipients, (std::vector<std::string>{"a@y.test"}));
   EXPECT_EQ(parse({"-F", "Jane Doe", "a@y.test"}).full_name, "Jane Doe");
   EXPECT_EQ(parse({"-FJane", "a@y.test"}).full_name, "Jane");
 }
