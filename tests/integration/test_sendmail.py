@@ -294,6 +294,31 @@ class SendmailTest(harness.EngineTestCase):
         self.assertEqual(len(self.sink.messages), 1)
         eng.stop()
 
+    def test_bp_and_q_run_ringmta_ctl_against_the_admin_api(self):
+        ctl = os.environ.get('RINGMTA_CTL_BIN')
+        self.assertTrue(ctl and os.access(ctl, os.X_OK), 'RINGMTA_CTL_BIN must name the built ringmta-ctl')
+        later = self.peer(peers.AioSink(rcpt_reply=lambda s, r, n: '451 4.7.1 try later'))
+        eng = self.start_engine('--relay-host', '127.0.0.1:%d' % later.port, deliver=True, admin=True)
+        cfg = os.path.join(self.tmp, 'ringmta.toml')
+        with open(cfg, 'w') as f:
+            f.write('[admin]\nlisten = ["127.0.0.1:%d"]\n' % eng.admin_port)
+        env = self.env(eng, PATH=os.path.dirname(ctl) + ':' + os.environ.get('PATH', '/usr/bin:/bin'))
+        self.sendmail(eng, ['-C', cfg, 'queued@example.test'], b'Subject: q\n\nbody\n', env=env)
+        end = time.time() + 15
+        while not later.rcpt_attempts and time.time() < end:
+            time.sleep(0.05)
+        self.assertTrue(later.rcpt_attempts, 'the message was never tried')
+        end = time.time() + 10
+        while True:  # the deferral reaches the queue a moment after the attempt
+            p = self.sendmail(eng, ['-C', cfg, '-bp'], b'', env=env)
+            if b'example.test' in p.stdout or time.time() > end:
+                break
+            time.sleep(0.1)
+        self.assertIn(b'example.test', p.stdout)
+        p = self.sendmail(eng, ['-C', cfg, '-q'], b'', env=env)
+        self.assertIn(b'retried now', p.stdout)
+        eng.stop()
+
     def test_bp_and_q_without_ringmta_ctl_say_what_to_do(self):
         import shutil
         alone = os.path.join(self.tmp, 'bin')

@@ -184,9 +184,7 @@ int main(int argc, char** argv) {
       say("ringmta has no aliases database: nothing to rebuild");
       return EX_OK;
     case Mode::kListQueue:
-      return run_ctl("queue");
     case Mode::kFlushQueue:
-      return run_ctl("flush");
     case Mode::kSmtpStdio:
     case Mode::kSend:
       break;
@@ -194,6 +192,8 @@ int main(int argc, char** argv) {
   SubmitSettings settings = load_submit_settings([](const char* k) { return std::getenv(k); },
                                                  o.config.value_or(""));
   for (const std::string& w : settings.warnings) say(absl::StrCat("warning: ", w));
+  if (o.mode == Mode::kListQueue) return run_ctl("queue", settings.admin_url);
+  if (o.mode == Mode::kFlushQueue) return run_ctl("flush", settings.admin_url);
   if (o.mode == Mode::kSmtpStdio) return relay_stdio(settings.server, settings.server_text);
   return send_message(o, settings);
 }

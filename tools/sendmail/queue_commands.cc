@@ -41,7 +41,7 @@ std::string find_ctl() {
   return "";
 }
 
-int run_ctl(const std::string& command) {
+int run_ctl(const std::string& command, const std::string& admin_url) {
   std::string ctl = find_ctl();
   if (ctl.empty()) {
     std::fprintf(stderr,
@@ -57,7 +57,11 @@ int run_ctl(const std::string& command) {
     return EX_OSERR;
   }
   if (pid == 0) {
-    ::execl(ctl.c_str(), ctl.c_str(), command.c_str(), static_cast<char*>(nullptr));
+    if (admin_url.empty()) {
+      ::execl(ctl.c_str(), ctl.c_str(), command.c_str(), static_cast<char*>(nullptr));
+    } else {
+      ::execl(ctl.c_str(), ctl.c_str(), command.c_str(), "--admin", admin_url.c_str(), static_cast<char*>(nullptr));
+    }
     std::fprintf(stderr, "ringmta-sendmail: cannot run %s: %s\n", ctl.c_str(), std::strerror(errno));
     ::_exit(127);
   }
@@ -66,9 +70,9 @@ int run_ctl(const std::string& command) {
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return EX_OK;
   std::fprintf(stderr,
-               "ringmta-sendmail: `%s %s` failed: is ringmta running with its admin API "
-               "(admin.listen, default 127.0.0.1:8025)?\n",
-               ctl.c_str(), command.c_str());
+               "ringmta-sendmail: `%s %s` failed: is ringmta running with its admin API at %s "
+               "(admin.listen in the config)?\n",
+               ctl.c_str(), command.c_str(), admin_url.empty() ? "http://127.0.0.1:8025" : admin_url.c_str());
   return EX_UNAVAILABLE;
 }
 

@@ -2,7 +2,7 @@
 // is the running daemon's, so these run `ringmta-ctl queue` and
 // `ringmta-ctl flush` (tools/ctl/commands.h), which talk to its admin API.
 //
-//   return run_ctl("queue", argv0);   // its exit status, or EX_UNAVAILABLE with a message
+//   return run_ctl("queue", settings.admin_url);   // its exit status, or EX_UNAVAILABLE with a message
 #pragma once
 
 #include <string>
@@ -13,9 +13,9 @@ namespace ringmta::sendmail {
 // by side, or in the build tree), else the first in $PATH; "" if none.
 std::string find_ctl();
 
-// run_ctl runs `ringmta-ctl COMMAND` with our stdin/stdout/stderr and
+// run_ctl runs `ringmta-ctl COMMAND [--admin URL]` with our stdin/stdout/stderr and
 // returns its exit status; when it cannot be run, or fails, prints what to
 // do instead and returns EX_UNAVAILABLE.
-int run_ctl(const std::string& command);
+int run_ctl(const std::string& command, const std::string& admin_url);
 
 }  // namespace ringmta::sendmail

@@ -69,6 +69,16 @@ SubmitSettings load_submit_settings(const std::function<const char*(const char*)
       read_string("submit.server", &server_text);
       maildrop_set = read_string("submit.maildrop", &s.maildrop);
       read_string("spool.dir", &spool_dir);
+      // admin.listen is a list; ringmta-ctl needs one URL. A wildcard
+      // address is reached on loopback.
+      if (toml::array* listen = root.at_path("admin.listen").as_array(); listen != nullptr && !listen->empty()) {
+        if (std::optional<std::string> first = (*listen)[0].value<std::string>(); first && !first->empty()) {
+          std::string a = *first;
+          if (a.rfind("0.0.0.0:", 0) == 0) a = "127.0.0.1:" + a.substr(8);
+          if (a.rfind("[::]:", 0) == 0) a = "[::1]:" + a.substr(5);
+          s.admin_url = "http://" + a;
+        }
+      }
     }
   }
   if (const char* env = getenv("RINGMTA_SERVER"); env != nullptr && *env != '\0') server_text = env;

@@ -8,8 +8,9 @@
 // in the TOML file named by -C, else $RINGMTA_CONFIG, else
 // /etc/ringmta/ringmta.toml; else 127.0.0.1:2525 (ringmta's default
 // listener). Maildrop: `submit.maildrop`, else `spool.dir` + "/maildrop",
-// else "./ringmta-spool/maildrop" (the engine's default spool.dir);
-// `submit.maildrop = ""` turns the engine's pickup off, so then there is
+// else "./ringmta-spool/maildrop" (the engine's default spool.dir). The
+// admin API for -bp and -q: admin.listen's first address;
+// and `submit.maildrop = ""` turns the engine's pickup off, so then there is
 // no maildrop to keep a message in.
 //
 // A config file that cannot be read or parsed does not stop the submission:
@@ -39,6 +40,7 @@ struct SubmitSettings {
   HostPort server;
   std::string server_text;  // as written, for messages
   std::string maildrop;      // "" when submit.maildrop = "" turned the pickup off
+  std::string admin_url;    // from admin.listen's first address, for ringmta-ctl ("" when not set)
   std::string config_path;  // the file read ("" when none)
   std::vector<std::string> warnings;
 };

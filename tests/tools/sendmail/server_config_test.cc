@@ -74,6 +74,14 @@ TEST_F(SubmitSettingsTest, SubmitMaildropWinsAndEmptyTurnsItOff) {
   EXPECT_EQ(load(cfg).maildrop, "");
 }
 
+TEST_F(SubmitSettingsTest, AdminUrlFromAdminListen) {
+  EXPECT_EQ(load(write_config("[admin]\nlisten = [\"127.0.0.1:9000\", \"[::1]:9000\"]\n")).admin_url,
+            "http://127.0.0.1:9000");
+  EXPECT_EQ(load(write_config("[admin]\nlisten = [\"0.0.0.0:8025\"]\n")).admin_url, "http://127.0.0.1:8025");
+  EXPECT_EQ(load(write_config("[admin]\nlisten = []\n")).admin_url, "");
+  EXPECT_EQ(load(write_config("")).admin_url, "");
+}
+
 TEST_F(SubmitSettingsTest, ABadFileOrValueFallsBackWithAWarning) {
   SubmitSettings s = load(write_config("[submit\nserver = 1\n"));
   EXPECT_EQ(s.server_text, "127.0.0.1:2525");
