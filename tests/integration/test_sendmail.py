@@ -165,6 +165,24 @@ class SendmailTest(harness.EngineTestCase):
             self.assertIn(b'\r\n\r\nbefore\r\n.\r\n..two\r\n.one\r\nafter\r\n', m.content)
         eng.stop()
 
+    def test_8bitmime_and_smtputf8_only_when_needed(self):
+        eng = self.engine()
+        cases = [(b'Subject: ascii\n\nplain\n', []),
+                 (b'Subject: body\n\ncaf\xc3\xa9\n', ['BODY=8BITMIME']),
+                 (b'Subject: caf\xc3\xa9\n\ncaf\xc3\xa9\n', ['BODY=8BITMIME', 'SMTPUTF8'])]
+        for i, (msg, params) in enumerate(cases):
+            p = self.sendmail(eng, ['-v', 'u%d@example.test' % i], msg)
+            mail = [l for l in p.stderr.decode('utf-8', 'replace').splitlines() if l.startswith('-> MAIL FROM:')]
+            self.assertEqual(len(mail), 1, p.stderr)
+            for param in ('BODY=8BITMIME', 'SMTPUTF8'):
+                self.assertEqual(param in mail[0], param in params, mail[0])
+            self.assertIn(' SIZE=', mail[0])  # ringmta offers SIZE
+        p = self.sendmail(eng, ['j\u00f6rg@example.test'], b'Subject: to utf-8\n\nb\n')
+        msgs = self.sink.wait_messages(4)
+        self.assertIn('j\u00f6rg@example.test', [r for m in msgs for r in m.rcpts])
+        self.assertTrue(any('caf\u00e9'.encode() in m.content for m in msgs))
+        eng.stop()
+
     def test_unknown_flags_warn_and_accepted_ones_do_not(self):
         eng = self.engine()
         p = self.sendmail(eng, ['-oem', '-odb', '-odi', '-N', 'never', '-x', 'a@example.test'],

@@ -32,8 +32,12 @@ bool needs_smtputf8(const Submission& s) {
   for (const std::string& r : s.recipients) {
     if (non_ascii(r)) return true;
   }
+  return false;
+}
+
+bool wants_smtputf8(const Submission& s) {
   size_t end = s.content.find("\r\n\r\n");
-  return non_ascii(std::string_view(s.content).substr(0, end));
+  return needs_smtputf8(s) || non_ascii(std::string_view(s.content).substr(0, end));
 }
 
 SubmitResult submit_message(const HostPort& server, const Submission& s, const SubmitOptions& o) {
@@ -80,13 +84,11 @@ SubmitResult submit_message(const HostPort& server, const Submission& s, const S
     absl::StrAppend(&params, " SIZE=", size);
   }
   if (has_8bit(s.content) && caps.eightbitmime) params += " BODY=8BITMIME";
-  if (needs_smtputf8(s)) {
-    if (!caps.smtputf8) {
-      (void)conn->write("QUIT\r\n");
-      return {Outcome::kRefused, "the message has non-ASCII addresses or headers and the server does not offer SMTPUTF8"};
-    }
-    params += " SMTPUTF8";
+  if (needs_smtputf8(s) && !caps.smtputf8) {
+    (void)conn->write("QUIT\r\n");
+    return {Outcome::kRefused, "an address is not ASCII and the server does not offer SMTPUTF8"};
   }
+  if (wants_smtputf8(s) && caps.smtputf8) params += " SMTPUTF8";
   if (!step(absl::StrCat("MAIL FROM:<", s.sender, ">", params, "\r\n"), 2, "MAIL FROM", &fail)) return fail;
   for (const std::string& r : s.recipients) {
     if (!step(absl::StrCat("RCPT TO:<", r, ">\r\n"), 2, absl::StrCat("RCPT TO:<", r, ">"), &fail)) return fail;

@@ -42,8 +42,13 @@ struct SubmitResult {
   std::string detail;  // the reply or the error, for the message to the user
 };
 
-// needs_smtputf8: an address, or the header section, is not ASCII (RFC 6531/6532).
+// needs_smtputf8: an address is not ASCII (RFC 6531): without the server's
+// SMTPUTF8 it cannot be sent at all.
 bool needs_smtputf8(const Submission& s);
+// wants_smtputf8: the header section is not ASCII (RFC 6532): SMTPUTF8 is
+// declared when offered, and otherwise the message goes as it is (as
+// Postfix sends it), since the server may well take it.
+bool wants_smtputf8(const Submission& s);
 // has_8bit: some octet of content is >= 0x80 (BODY=8BITMIME, RFC 6152).
 bool has_8bit(std::string_view content);
 
