@@ -210,6 +210,18 @@ class SendmailTest(harness.EngineTestCase):
         self.assertEqual(self.sink.messages, [])
         eng.stop()
 
+    def test_too_large_for_the_configured_limit_is_refused_even_when_the_server_is_down(self):
+        cfg = os.path.join(self.tmp, 'ringmta.toml')
+        drop = os.path.join(self.tmp, 'drop')
+        os.makedirs(drop)
+        with open(cfg, 'w') as f:
+            f.write('[limits]\nmax_message_size = 4096\n[submit]\nserver = "127.0.0.1:%d"\nmaildrop = "%s"\n'
+                    % (harness.free_port(), drop))
+        p = self.sendmail(None, ['a@example.test'], b'Subject: big\n\n' + (b'y' * 60 + b'\n') * 100,
+                          expect_rc=EX_DATAERR, env=self.env(RINGMTA_CONFIG=cfg))
+        self.assertIn(b'larger than 4096 octets', p.stderr)
+        self.assertEqual(os.listdir(drop), [])
+
     def test_bsd_mailx(self):
         mail = harness.require_tool('/usr/bin/bsd-mailx', 'bsd-mailx')
         eng = self.engine()

@@ -95,7 +95,11 @@ int send_message(const Options& o, const SubmitSettings& settings) {
   const std::string host = host_name();
   const Caller caller = calling_user();
 
-  MessageReader reader({.ignore_dots = o.ignore_dots, .max_size = kMaxMessage});
+  // The server's own limit, when its config says, also binds what goes to the maildrop.
+  const size_t max_size = settings.max_message_size != 0 && settings.max_message_size < kMaxMessage
+                              ? static_cast<size_t>(settings.max_message_size)
+                              : kMaxMessage;
+  MessageReader reader({.ignore_dots = o.ignore_dots, .max_size = max_size});
   char buf[65536];
   while (!reader.done()) {
     ssize_t n = ::read(0, buf, sizeof buf);
@@ -124,8 +128,8 @@ int send_message(const Options& o, const SubmitSettings& settings) {
     say(absl::StrCat("refused: ", m.status().message()));
     return EX_DATAERR;
   }
-  if (m->content.size() > kMaxMessage) {
-    say(absl::StrCat("refused: the message is larger than ", kMaxMessage, " octets"));
+  if (m->content.size() > max_size) {
+    say(absl::StrCat("refused: the message is larger than ", max_size, " octets"));
     return EX_DATAERR;
   }
   // Each argument is an address list ("a@x, b@y" is two), as Postfix reads them.

@@ -24,7 +24,7 @@ absl::Status MessageReader::feed(std::string_view bytes) {
     // The bound counts what is stored: content, the line so far and its CRLF.
     if (_content.size() + _line.size() + part.size() + 2 > _options.max_size) {
       return absl::FailedPreconditionError(
-          absl::StrCat("the message is larger than ", _options.max_size, " octets"));
+          absl::StrCat("the message is larger than ", _options.max_size, " octets (the most the server takes)"));
     }
     _line.append(part);
     if (nl == std::string_view::npos) break;

@@ -69,6 +69,13 @@ SubmitSettings load_submit_settings(const std::function<const char*(const char*)
       read_string("submit.server", &server_text);
       maildrop_set = read_string("submit.maildrop", &s.maildrop);
       read_string("spool.dir", &spool_dir);
+      if (toml::node_view<toml::node> n = root.at_path("limits.max_message_size"); n) {
+        if (std::optional<int64_t> v = n.value<int64_t>(); v && n.is_integer() && *v > 0) {
+          s.max_message_size = static_cast<uint64_t>(*v);
+        } else {
+          s.warnings.push_back(absl::StrCat("config ", path, ": limits.max_message_size: expected a number (ignored)"));
+        }
+      }
       // admin.listen is a list; ringmta-ctl needs one URL. A wildcard
       // address is reached on loopback.
       if (toml::array* listen = root.at_path("admin.listen").as_array(); listen != nullptr && !listen->empty()) {

@@ -18,6 +18,7 @@
 // reason goes to stderr.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -40,6 +41,7 @@ struct SubmitSettings {
   HostPort server;
   std::string server_text;  // as written, for messages
   std::string maildrop;      // "" when submit.maildrop = "" turned the pickup off
+  uint64_t max_message_size = 0;  // limits.max_message_size of the config (0: not set)
   std::string admin_url;    // from admin.listen's first address, for ringmta-ctl ("" when not set)
   std::string config_path;  // the file read ("" when none)
   std::vector<std::string> warnings;

@@ -111,19 +111,6 @@ absl::Status SmtpConnection::write(std::string_view bytes) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<size_t> SmtpConnection::read_some(char* buf, size_t n) {
-  for (;;) {
-    ssize_t got = ::recv(_fd, buf, n, 0);
-    if (got >= 0) return static_cast<size_t>(got);
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      if (absl::Status st = wait_for(POLLIN, 3600, "read"); !st.ok()) return st;
-      continue;
-    }
-    return unavailable("read", errno);
-  }
-}
-
 absl::StatusOr<proto::Reply> SmtpConnection::read_reply(int timeout_s) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
   for (;;) {

@@ -40,9 +40,6 @@ class SmtpConnection {
   int fd() const { return _fd; }
   // verbose: log "-> command" / "<- reply" to stderr (-v).
   void set_verbose(bool v) { _verbose = v; }
-  // read_some: whatever the server sent next, up to n octets (for -bs);
-  // 0 at its end of the connection.
-  absl::StatusOr<size_t> read_some(char* buf, size_t n);
 
  private:
   SmtpConnection(int fd, int timeout_s) : _fd(fd), _timeout_s(timeout_s) {}

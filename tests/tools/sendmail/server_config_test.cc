@@ -74,6 +74,14 @@ TEST_F(SubmitSettingsTest, SubmitMaildropWinsAndEmptyTurnsItOff) {
   EXPECT_EQ(load(cfg).maildrop, "");
 }
 
+TEST_F(SubmitSettingsTest, MaxMessageSizeFromLimits) {
+  EXPECT_EQ(load(write_config("[limits]\nmax_message_size = 10485760\n")).max_message_size, 10485760u);
+  EXPECT_EQ(load(write_config("")).max_message_size, 0u);
+  SubmitSettings s = load(write_config("[limits]\nmax_message_size = \"big\"\n"));
+  EXPECT_EQ(s.max_message_size, 0u);
+  EXPECT_EQ(s.warnings.size(), 1u);
+}
+
 TEST_F(SubmitSettingsTest, AdminUrlFromAdminListen) {
   EXPECT_EQ(load(write_config("[admin]\nlisten = [\"127.0.0.1:9000\", \"[::1]:9000\"]\n")).admin_url,
             "http://127.0.0.1:9000");
