@@ -145,6 +145,18 @@ class SendmailTest(harness.EngineTestCase):
         self.assertIn(b'no recipients', p.stderr)
         eng.stop()
 
+    def test_bad_addresses_are_refused_before_anything_is_sent(self):
+        eng = self.engine()
+        p = self.sendmail(eng, ['a\x7fb@example.test'], b'Subject: x\n\nb\n', expect_rc=EX_USAGE)
+        self.assertIn(b'bad address', p.stderr)
+        p = self.sendmail(eng, ['-f', 'x\x01@example.test', 'a@example.test'], b'Subject: x\n\nb\n',
+                          expect_rc=EX_USAGE)
+        p = self.sendmail(eng, ['-t'], b'To: "a b"@example.test\nSubject: x\n\nb\n', expect_rc=EX_DATAERR)
+        self.assertIn(b'in To:', p.stderr)
+        time.sleep(0.3)
+        self.assertEqual(self.sink.messages, [])
+        eng.stop()
+
     def test_lone_dot_ends_input_without_i(self):
         eng = self.engine()
         self.sendmail(eng, ['a@example.test'], b'Subject: dot\n\nbefore\n.\nafter\n')

@@ -70,6 +70,16 @@ std::string qualify(std::string a, const std::string& host) {
   return a;
 }
 
+// usable_address: what both the SMTP command and a maildrop file can carry
+// (spool/maildrop.h's rule): no space or control character, bounded.
+bool usable_address(const std::string& a) {
+  if (a.size() > spool::kMaxMaildropAddress) return false;
+  for (unsigned char c : a) {
+    if (c <= ' ' || c == 0x7f) return false;
+  }
+  return true;
+}
+
 int keep_in_maildrop(const SubmitSettings& settings, const Submission& s, const std::string& why) {
   if (settings.maildrop.empty()) {
     say(absl::StrCat(why, "; there is no maildrop to keep it in (submit.maildrop = \"\" in ",
@@ -134,14 +144,28 @@ int send_message(const Options& o, const SubmitSettings& settings) {
   }
   // Each argument is an address list ("a@x, b@y" is two), as Postfix reads them.
   std::set<std::string> seen;
+  std::string bad;
   auto add = [&](const std::string& a) {
     std::string q = qualify(a, host);
+    if (!usable_address(q)) {
+      if (bad.empty()) bad = q.substr(0, 100);
+      return;
+    }
     if (seen.insert(q).second) s.recipients.push_back(std::move(q));
   };
   for (const std::string& arg : o.recipients) {
     for (const std::string& a : parse_address_list(arg)) add(a);
   }
+  if (!bad.empty() || !usable_address(s.sender)) {
+    say(absl::StrCat("bad address \"", bad.empty() ? s.sender.substr(0, 100) : bad,
+                     "\": a space, a control character, or too long"));
+    return EX_USAGE;
+  }
   for (const std::string& a : m->header_recipients) add(a);
+  if (!bad.empty()) {
+    say(absl::StrCat("refused: bad address \"", bad, "\" in To:, Cc: or Bcc:"));
+    return EX_DATAERR;
+  }
   if (s.recipients.empty()) {
     say(o.extract_recipients ? "no recipients: none in To:, Cc: or Bcc: and none given" : "no recipients given");
     return EX_USAGE;
