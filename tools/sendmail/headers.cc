@@ -81,6 +81,12 @@ std::string message_id_field(absl::Time now, std::string_view hostname) {
 absl::StatusOr<FixedMessage> fix_headers(std::string_view content, const HeaderFix& fix) {
   std::vector<Field> fields;
   size_t pos = 0;
+  // An mbox "From sender date" line first: a Unix mailer's envelope, not a
+  // header; Postfix's sendmail drops it too.
+  if (content.substr(0, 5) == "From ") {
+    size_t eol = content.find("\r\n");
+    pos = eol == std::string_view::npos ? content.size() : eol + 2;
+  }
   while (pos < content.size()) {
     size_t eol = content.find("\r\n", pos);
     std::string_view line = content.substr(pos, eol == std::string_view::npos ? std::string_view::npos : eol - pos);

@@ -98,6 +98,12 @@ TEST(Headers, FromWithAFullName) {
   EXPECT_EQ(from_field("a@x.test", "Jos\xc3\xa9").rfind("From: =?", 0), 0u);
 }
 
+TEST(Headers, AnMboxFromLineIsDropped) {
+  absl::StatusOr<FixedMessage> m = fix_headers("From alice Thu Dec  4 12:00:00 2025\r\nSubject: s\r\n\r\nb\r\n", fix());
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->content.rfind("Subject: s\r\nFrom: alice@host.test\r\n", 0), 0u) << m->content;
+}
+
 TEST(Headers, NoHeaderSectionMeansAllIsBody) {
   absl::StatusOr<FixedMessage> m = fix_headers("just text\r\nmore\r\n", fix());
   ASSERT_TRUE(m.ok());
