@@ -64,6 +64,7 @@ class PrivatePostfix:
         self.port = free_port()
         self.relay_port = relay_port or free_port()  # nothing listens there: mail defers
         base_config(self.config_dir)
+        os.makedirs(self.queue_dir, exist_ok=True)  # postfix start chdirs into it first
         postconf(self.config_dir,
                  'queue_directory=' + self.queue_dir,
                  'data_directory=' + os.path.join(root, 'data'),
@@ -112,7 +113,8 @@ class PrivatePostfix:
         end = time.monotonic() + 20
         while time.monotonic() < end:
             try:
-                pid = int(open(pid_file).read().strip())
+                with open(pid_file) as f:
+                    pid = int(f.read().strip())
                 os.kill(pid, 0)
             except (OSError, ValueError):
                 break
@@ -121,7 +123,8 @@ class PrivatePostfix:
 
     def log(self):
         try:
-            return open(self.log_path, errors='replace').read()[-5000:]
+            with open(self.log_path, errors='replace') as f:
+                return f.read()[-5000:]
         except OSError:
             return '(no maillog)'
 
