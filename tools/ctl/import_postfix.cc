@@ -315,10 +315,10 @@ int run_import_queue(const Command& c, const Flags& f) {
   std::string skip_text = absl::StrCat(skipped.size(), " skipped");
   for (size_t i = 0; i < skipped.size() && i < 20; ++i) absl::StrAppend(&skip_text, i ? ", " : ": ", skipped[i]);
   if (skipped.size() > 20) absl::StrAppend(&skip_text, ", ...");
-  std::printf("%s %zu messages (%zu recipients) from %s into %s; %s\n", dry_run ? "would import" : "imported",
-              imported, recipients, queue_dir.c_str(), dry_run ? "(dry run: nothing written)" : maildrop->c_str(),
+  std::printf("%s %zu messages (%zu recipients) from %s into %s%s; %s\n", dry_run ? "would import" : "imported",
+              imported, recipients, queue_dir.c_str(), maildrop->c_str(), dry_run ? " (dry run: nothing written)" : "",
               skip_text.c_str());
-  std::fprintf(stderr, "%.3f s, %.3f CPU s\n", secs, cpu);
+  std::fprintf(stderr, "took %.3f s (%.3f CPU s)\n", secs, cpu);
   return skipped.empty() ? kExitOk : kExitFailed;
 }
 
