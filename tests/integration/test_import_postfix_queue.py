@@ -112,6 +112,54 @@ class ImportPostfixQueueTest(harness.EngineTestCase):
         r = self.ctl(pf.queue_dir, '--maildrop', maildrop)
         self.assertIn('imported 0 messages (0 recipients)', r.stdout)
 
+    def test_queues_hashed_dirs_and_skips(self):
+        """Without a Postfix running: the committed queue files (written by a
+        real Postfix 3.7) placed in hold/, a hashed deferred/B/ and active/;
+        an unfinished incoming/ file (no owner-execute bit), a corrupt one and
+        a stale master.pid are handled as they should be."""
+        fixtures = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'tools', 'postfix', 'testdata')
+        queue = os.path.join(self.tmp, 'queue')
+        for q in ('incoming', 'active', 'deferred/B', 'hold', 'pid'):
+            os.makedirs(os.path.join(queue, q))
+        place = {'3AB4EA7206F': 'hold', '3DBA3A72070': 'active', 'B892BA721DE': 'deferred/B'}
+        for name, q in place.items():
+            with open(os.path.join(fixtures, name), 'rb') as f, open(os.path.join(queue, q, name), 'wb') as o:
+                o.write(f.read())
+            os.chmod(os.path.join(queue, q, name), 0o700)
+        with open(os.path.join(fixtures, '3DBA3A72070'), 'rb') as f:
+            data = f.read()
+        with open(os.path.join(queue, 'incoming', 'C0FFEE1'), 'wb') as o:
+            o.write(data[:len(data) // 2])
+        os.chmod(os.path.join(queue, 'incoming', 'C0FFEE1'), 0o600)  # cleanup had not finished it
+        with open(os.path.join(queue, 'deferred', 'B', 'BAD0001'), 'wb') as o:
+            o.write(data[:200])
+        os.chmod(os.path.join(queue, 'deferred', 'B', 'BAD0001'), 0o700)
+        # A master.pid whose process is gone does not block the import.
+        p = subprocess.Popen(['true'])
+        p.wait()
+        with open(os.path.join(queue, 'pid', 'master.pid'), 'w') as f:
+            f.write('%10d\n' % p.pid)
+        maildrop = os.path.join(self.tmp, 'md')
+        r = self.ctl(queue, '--maildrop', maildrop, rc=1)
+        self.assertRegex(r.stdout, r'imported 3 messages \(5 recipients\) from .* into .*; 2 skipped: ')
+        self.assertIn('C0FFEE1 (incoming, unfinished)', r.stdout)
+        self.assertRegex(r.stdout, r'BAD0001 \(offset \d+: ')
+        self.assertEqual(len(os.listdir(maildrop)), 3)
+        self.assertEqual(sorted(os.listdir(os.path.join(queue, 'ringmta-imported'))), sorted(place))
+        # What was written is what the pickup reads: the envelope of each.
+        headers = []
+        for name in os.listdir(maildrop):
+            with open(os.path.join(maildrop, name), 'rb') as f:
+                headers.append(f.read().split(b'\n\n', 1)[0].decode())
+        joined = '\n---\n'.join(sorted(headers))
+        self.assertIn('sender alice@example.org\nrcpt a@dest.example\nrcpt b@dest.example\nrcpt c@other.example\n'
+                      'arrival 1796417133229713\norigin postfix 3AB4EA7206F', joined)
+        self.assertIn('sender\nrcpt d@dest.example\n', joined)
+        self.assertIn('sender bob@example.org\nrcpt e@dest.example\narrival', joined)  # f@ was delivered
+        # The skipped files stay; a second run skips them again and imports nothing.
+        r = self.ctl(queue, '--maildrop', maildrop, rc=1)
+        self.assertIn('imported 0 messages (0 recipients)', r.stdout)
+
 
 if __name__ == '__main__':
     harness.main()

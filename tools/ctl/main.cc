@@ -60,7 +60,7 @@ void print_help(std::FILE* out) {
   for (const Group& g : groups()) {
     for (const Command* c : g.commands) {
       const std::string name = absl::StrCat(av(g.name), " ", av(c->name));
-      std::fprintf(out, "  %-16s %.*s\n", name.c_str(), static_cast<int>(c->summary.size()), c->summary.data());
+      std::fprintf(out, "  %-20s %.*s\n", name.c_str(), static_cast<int>(c->summary.size()), c->summary.data());
     }
   }
   std::fprintf(out,

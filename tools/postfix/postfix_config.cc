@@ -147,6 +147,16 @@ std::string why_unmapped(std::string_view name) {
   return "no ringmta equivalent (Postfix's own setting)";
 }
 
+// is_table: "type:name", a Postfix lookup table, not an address.
+bool is_table(std::string_view w) {
+  static const std::set<std::string_view> kTypes = {
+      "btree", "cdb",   "cidr",    "dbm",      "environ", "fail",     "hash",   "inline", "ldap",     "lmdb",
+      "mysql", "memcache", "nis",  "pcre",     "pgsql",   "pipemap",  "proxy",  "randmap", "regexp", "sdbm",
+      "socketmap", "sqlite", "static", "tcp", "texthash", "unionmap", "unix"};
+  const size_t colon = w.find(':');
+  return colon != std::string_view::npos && kTypes.count(w.substr(0, colon)) != 0;
+}
+
 struct Toml {
   // section -> lines, in first-use order.
   std::vector<std::pair<std::string, std::vector<std::string>>> sections;
@@ -208,6 +218,11 @@ void expand_params(PostfixParams* p, const PostfixParams& defaults) {
         name = name.substr(0, name.find_first_of("?:"));
         i = end;
       } else {
+        if (v[start] == '$') {  // "$$" is a literal "$"
+          out.push_back('$');
+          i = start;
+          continue;
+        }
         size_t end = start;
         while (end < v.size() && (absl::ascii_isalnum(static_cast<unsigned char>(v[end])) || v[end] == '_')) ++end;
         if (end == start) {
@@ -389,9 +404,7 @@ ImportResult map_postfix_config(const PostfixParams& set, const std::vector<Mast
   if (const std::string* v = get("mynetworks")) {
     std::vector<std::string> nets;
     for (std::string w : words(*v)) {
-      if (w.find(':') != std::string::npos && w.front() != '[' && w.find('/') == std::string::npos &&
-          w.find('.') == std::string::npos) {
-        // a table ("hash:/etc/postfix/network_table"): IPv6 is bracketed in mynetworks
+      if (is_table(w)) {  // "cidr:/etc/postfix/network_table"
         notes.push_back(absl::StrCat("mynetworks entry ", w, " is a table: not mapped"));
         continue;
       }
@@ -414,7 +427,7 @@ ImportResult map_postfix_config(const PostfixParams& set, const std::vector<Mast
       if (v == nullptr) continue;
       used.insert(std::string(name));
       for (const std::string& w : words(*v)) {
-        if (w.find(':') != std::string::npos || w.front() == '/') {
+        if (is_table(w) || w.front() == '/') {
           notes.push_back(absl::StrCat(av(name), " entry ", w, " is a table or file: not mapped"));
           continue;
         }

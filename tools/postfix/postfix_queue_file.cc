@@ -94,6 +94,7 @@ absl::StatusOr<PostfixMessage> parse_postfix_queue_file(std::string_view file, s
   size_t at = 0;
   // A valid file visits each record (two octets at least) once.
   size_t budget = file.size() / 2 + 1;
+  size_t kept = 0;  // data octets of the records visited
   Record r;
   for (;; at = r.next) {
     if (budget-- == 0) {
@@ -101,6 +102,12 @@ absl::StatusOr<PostfixMessage> parse_postfix_queue_file(std::string_view file, s
     }
     if (absl::Status s = read_record(file, at, &r); !s.ok()) {
       return s;
+    }
+    // Each record's data is read once in a valid file, so what is kept
+    // never exceeds the file; a pointer loop over a large record would.
+    kept += r.data.size();
+    if (kept > file.size()) {
+      return bad(at, "records read more than once (a pointer loop)");
     }
     if (r.type == 'p') {  // pointer: continue at the offset it names
       int64_t to = 0;

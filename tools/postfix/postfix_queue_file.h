@@ -23,7 +23,9 @@
 // Bounds: every length is checked against what is left of the file; a
 // varint has at most 5 octets; the reader visits at most one record per
 // 2 octets of the file (a valid file visits each record once), so pointer
-// loops end with an error; at most kMaxPostfixRecipients recipients.
+// loops end with an error, and so does visiting more data octets than the
+// file holds (a loop over a large record); so the content and recipients
+// are never larger than the file. At most kMaxPostfixRecipients recipients.
 #pragma once
 
 #include <cstdint>

@@ -107,6 +107,17 @@ TEST(PostfixQueueFile, PointerLoopEnds) {
   EXPECT_NE(m.status().message().find("pointer loop"), std::string::npos) << m.status();
 }
 
+TEST(PostfixQueueFile, PointerLoopOverALargeRecordEndsEarly) {
+  // M, a 100000-octet line, then a pointer back to that line: without a
+  // bound on what is kept, the loop would collect size/2 copies of it.
+  const std::string head = rec('T', "1 0") + rec('S', "") + rec('M', "");
+  std::string back = std::to_string(head.size());
+  const std::string file = head + rec('N', std::string(100000, 'a')) + rec('p', back);
+  absl::StatusOr<PostfixMessage> m = parse_postfix_queue_file(file, "Q");
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.status().message().find("a pointer loop"), std::string::npos) << m.status();
+}
+
 TEST(PostfixQueueFile, BadRecordsNameTheOffset) {
   const std::string base = rec('T', "1 0") + rec('S', "");
   struct Case {
