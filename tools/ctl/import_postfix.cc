@@ -99,6 +99,11 @@ int run_import_postfix(const Command& c, const Flags& f) {
   std::string main_cf;
   std::string master_cf;
   postfix::PostfixParams params;
+  for (const char* name : {"/main.cf", "/master.cf"}) {
+    if (access((dir + name).c_str(), R_OK) != 0) {
+      return usage_error(c, absl::StrCat(dir, name, ": ", strerror(errno), " (DIR is Postfix's config_directory)"));
+    }
+  }
   if (!postconf.empty()) {
     absl::StatusOr<std::string> n = capture({postconf, "-c", dir, "-n", "-x"});
     absl::StatusOr<std::string> m = capture({postconf, "-c", dir, "-M"});
