@@ -87,8 +87,8 @@ absl::StatusOr<std::string> capture(const std::vector<std::string>& argv) {
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    return absl::FailedPreconditionError(absl::StrCat(argv[0], " ", argv.size() > 1 ? argv[1] : "", " ",
-                                                      argv.size() > 2 ? argv[2] : "", "... failed"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(argv[0], " ", argv.size() > 1 ? argv[1] : "", " ", argv.size() > 2 ? argv[2] : "", "... failed"));
   }
   return out;
 }
@@ -256,9 +256,11 @@ int run_import_queue(const Command& c, const Flags& f) {
     std::printf("%-16s %-9s %-40s %5s  %-19s %9s\n", "QUEUE ID", "QUEUE", "SENDER", "RCPTS", "ARRIVAL (UTC)", "SIZE");
   }
   for (const QueueFile& q : files) {
-    if (++done % 1000 == 0) {
-      std::fprintf(stderr, "... %zu of %zu files, %zu imported\n", done, files.size(), imported);
+    if (done > 0 && done % 1000 == 0) {
+      std::fprintf(stderr, "... %zu of %zu files, %zu %s\n", done, files.size(), imported,
+                   dry_run ? "to import" : "imported");
     }
+    ++done;
     struct stat fst;
     if (stat(q.path.c_str(), &fst) != 0) {
       skipped.push_back(absl::StrCat(q.id, " (", strerror(errno), ")"));
@@ -285,8 +287,8 @@ int run_import_queue(const Command& c, const Flags& f) {
     }
     if (dry_run) {
       std::printf("%-16s %-9s %-40s %5zu  %-19s %9zu\n", q.id.c_str(), q.queue.c_str(),
-                  m->sender.empty() ? "<>" : m->sender.c_str(), m->recipients.size(),
-                  time_text(m->arrival_us).c_str(), m->content.size());
+                  m->sender.empty() ? "<>" : m->sender.c_str(), m->recipients.size(), time_text(m->arrival_us).c_str(),
+                  m->content.size());
       ++imported;
       recipients += m->recipients.size();
       continue;
@@ -304,7 +306,12 @@ int run_import_queue(const Command& c, const Flags& f) {
       skipped.push_back(absl::StrCat(q.id, " (", name.status().message(), ")"));
       continue;
     }
-    if (rename(q.path.c_str(), (imported_dir + "/" + q.id).c_str()) != 0) {
+    // Short queue ids are reused over time: never replace an earlier import.
+    std::string target = imported_dir + "/" + q.id;
+    for (int n = 1; access(target.c_str(), F_OK) == 0; ++n) {
+      target = absl::StrCat(imported_dir, "/", q.id, ".", n);
+    }
+    if (rename(q.path.c_str(), target.c_str()) != 0) {
       std::fprintf(stderr,
                    "ringmta-ctl import-postfix-queue: %s imported as %s but rename into %s failed: %s "
                    "(move it yourself, or a second run imports it again)\n",
@@ -331,7 +338,9 @@ int run_import_queue(const Command& c, const Flags& f) {
 
 const Command& import_postfix_command() {
   static const Command c{
-      "", "import-postfix", "a Postfix main.cf and master.cf as ringmta TOML",
+      "",
+      "import-postfix",
+      "a Postfix main.cf and master.cf as ringmta TOML",
       "Reads DIR's main.cf and master.cf (default /etc/postfix; with `postconf -c DIR -n -x` and\n"
       "`postconf -c DIR -M` when Postfix is installed, else itself) and writes a ringmta TOML\n"
       "file to stdout or --output FILE: hostname, listeners, relay networks and domains, relayhost,\n"
@@ -347,7 +356,9 @@ const Command& import_postfix_command() {
 
 const Command& import_postfix_queue_command() {
   static const Command c{
-      "", "import-postfix-queue", "move a stopped Postfix's queued mail into ringmta's maildrop",
+      "",
+      "import-postfix-queue",
+      "move a stopped Postfix's queued mail into ringmta's maildrop",
       "Reads every queue file in QUEUE_DIR's incoming/, active/, deferred/ and hold/ (default\n"
       "/var/spool/postfix; Postfix must be stopped), writes one maildrop file per message (sender,\n"
       "recipients not yet delivered, arrival time, content; origin \"postfix QUEUEID\") that ringmta's\n"

@@ -150,9 +150,9 @@ std::string why_unmapped(std::string_view name) {
 // is_table: "type:name", a Postfix lookup table, not an address.
 bool is_table(std::string_view w) {
   static const std::set<std::string_view> kTypes = {
-      "btree", "cdb",   "cidr",    "dbm",      "environ", "fail",     "hash",   "inline", "ldap",     "lmdb",
-      "mysql", "memcache", "nis",  "pcre",     "pgsql",   "pipemap",  "proxy",  "randmap", "regexp", "sdbm",
-      "socketmap", "sqlite", "static", "tcp", "texthash", "unionmap", "unix"};
+      "btree",  "cdb",   "cidr",      "dbm",    "environ", "fail",  "hash",     "inline",   "ldap",
+      "lmdb",   "mysql", "memcache",  "nis",    "pcre",    "pgsql", "pipemap",  "proxy",    "randmap",
+      "regexp", "sdbm",  "socketmap", "sqlite", "static",  "tcp",   "texthash", "unionmap", "unix"};
   const size_t colon = w.find(':');
   return colon != std::string_view::npos && kTypes.count(w.substr(0, colon)) != 0;
 }
@@ -272,7 +272,7 @@ std::vector<MasterService> parse_master_cf(std::string_view text) {
   for (const std::string& line : logical_lines(text)) {
     std::vector<std::string> fields;
     for (absl::string_view w_a : absl::StrSplit(av(line), absl::ByAnyChar(" \t"), absl::SkipEmpty())) {
-    std::string_view w = sv(w_a);
+      std::string_view w = sv(w_a);
       fields.emplace_back(w);
     }
     if (fields.size() < 8) continue;
@@ -307,12 +307,23 @@ bool parse_postfix_time(std::string_view text, char default_unit, int64_t* secon
   if (!parse_uint(text, &n) || n > (uint64_t{1} << 32)) return false;
   int64_t mult = 0;
   switch (unit) {
-    case 's': mult = 1; break;
-    case 'm': mult = 60; break;
-    case 'h': mult = 3600; break;
-    case 'd': mult = 86400; break;
-    case 'w': mult = 7 * 86400; break;
-    default: return false;
+    case 's':
+      mult = 1;
+      break;
+    case 'm':
+      mult = 60;
+      break;
+    case 'h':
+      mult = 3600;
+      break;
+    case 'd':
+      mult = 86400;
+      break;
+    case 'w':
+      mult = 7 * 86400;
+      break;
+    default:
+      return false;
   }
   *seconds = static_cast<int64_t>(n) * mult;
   return true;
@@ -374,9 +385,12 @@ ImportResult map_postfix_config(const PostfixParams& set, const std::vector<Mast
         name = name.substr(colon + 1);
       }
       uint64_t port = 0;
-      if (name == "smtp") port = 25;
-      else if (name == "submission") port = 587;
-      else if (name == "smtps" || name == "submissions") port = 465;
+      if (name == "smtp")
+        port = 25;
+      else if (name == "submission")
+        port = 587;
+      else if (name == "smtps" || name == "submissions")
+        port = 465;
       else if (!parse_uint(name, &port) || port == 0 || port > 65535) {
         notes.push_back(absl::StrCat("master.cf service ", s.name, ": unknown port name, not mapped"));
         continue;
@@ -386,12 +400,13 @@ ImportResult map_postfix_config(const PostfixParams& set, const std::vector<Mast
       std::vector<std::string>& into = tls ? listen_tls : listen;
       const std::vector<std::string> on = host.empty() ? hosts : std::vector<std::string>{host};
       for (const std::string& h : on) {
-        std::string a = absl::StrCat(h.find(':') != std::string::npos && h.front() != '[' ? "[" + h + "]" : h, ":",
-                                     port);
+        std::string a =
+            absl::StrCat(h.find(':') != std::string::npos && h.front() != '[' ? "[" + h + "]" : h, ":", port);
         if (std::find(into.begin(), into.end(), a) == into.end()) into.push_back(a);
       }
       if (port == 587) {
-        notes.push_back(absl::StrCat("master.cf ", s.name, " (submission) is on server.listen: ringmta asks for "
+        notes.push_back(absl::StrCat("master.cf ", s.name,
+                                     " (submission) is on server.listen: ringmta asks for "
                                      "AUTH there only if auth.required says so"));
       }
     }
@@ -467,7 +482,7 @@ ImportResult map_postfix_config(const PostfixParams& set, const std::vector<Mast
       if (absl::StartsWith(table, "inline:{")) {
         const std::string body = table.substr(8, table.rfind('}') - 8);
         for (absl::string_view e_a : absl::StrSplit(av(body), ',', absl::SkipWhitespace())) {
-    std::string_view e = sv(e_a);
+          std::string_view e = sv(e_a);
           const size_t eq = e.find('=');
           if (eq == std::string_view::npos) continue;
           entries.emplace_back(trim(e.substr(0, eq)), trim(e.substr(eq + 1)));
@@ -477,20 +492,21 @@ ImportResult map_postfix_config(const PostfixParams& set, const std::vector<Mast
         const std::string path = table.substr(table.find(':') + 1);
         absl::StatusOr<std::string> text = read_file(path);
         if (!text.ok()) {
-          r.unmapped.push_back(absl::StrCat("transport_maps ", table, "  # cannot read ", path, ": ",
-                                            text.status().message()));
+          r.unmapped.push_back(
+              absl::StrCat("transport_maps ", table, "  # cannot read ", path, ": ", text.status().message()));
           continue;
         }
         for (const std::string& line : logical_lines(*text)) {
           std::vector<std::string> f;
           for (absl::string_view w_a : absl::StrSplit(av(line), absl::ByAnyChar(" \t"), absl::SkipEmpty())) {
-    std::string_view w = sv(w_a);
+            std::string_view w = sv(w_a);
             f.emplace_back(w);
           }
           if (f.size() >= 2) entries.emplace_back(f[0], f[1]);
         }
       } else {
-        r.unmapped.push_back(absl::StrCat("transport_maps ", table, "  # table type not readable here (use "
+        r.unmapped.push_back(absl::StrCat("transport_maps ", table,
+                                          "  # table type not readable here (use "
                                           "texthash:, hash: with its source file, or inline:)"));
         continue;
       }
@@ -504,7 +520,8 @@ ImportResult map_postfix_config(const PostfixParams& set, const std::vector<Mast
         }
         const std::string entry = absl::StrCat("transport_maps ", key, " ", value);
         if (key.front() == '.' || key == "*" || key.find('@') != std::string::npos) {
-          r.unmapped.push_back(absl::StrCat(entry, "  # ringmta routes whole domains only (no subdomain, "
+          r.unmapped.push_back(absl::StrCat(entry,
+                                            "  # ringmta routes whole domains only (no subdomain, "
                                             "wildcard or address keys)"));
           continue;
         }
@@ -514,8 +531,8 @@ ImportResult map_postfix_config(const PostfixParams& set, const std::vector<Mast
           continue;
         }
         if (command != "smtp") {
-          r.unmapped.push_back(absl::StrCat(entry, "  # transport ", transport, " (", command,
-                                            ") has no ringmta equivalent"));
+          r.unmapped.push_back(
+              absl::StrCat(entry, "  # transport ", transport, " (", command, ") has no ringmta equivalent"));
           continue;
         }
         transport_domains.emplace_back(absl::AsciiStrToLower(key), transport);
@@ -527,8 +544,8 @@ ImportResult map_postfix_config(const PostfixParams& set, const std::vector<Mast
           continue;
         }
         routes.push_back(absl::StrCat(absl::AsciiStrToLower(key), "=", hp));
-        if (mx) notes.push_back(absl::StrCat(entry, ": Postfix looks up the MX of ", nexthop,
-                                             "; ringmta connects to it"));
+        if (mx)
+          notes.push_back(absl::StrCat(entry, ": Postfix looks up the MX of ", nexthop, "; ringmta connects to it"));
       }
     }
   }
@@ -562,9 +579,12 @@ ImportResult map_postfix_config(const PostfixParams& set, const std::vector<Mast
   }
   if (const std::string* v = get("smtp_tls_security_level")) {
     std::string level;
-    if (*v == "none" || v->empty()) level = "off";
-    else if (*v == "may") level = "opportunistic";
-    else if (*v == "encrypt") level = "required";
+    if (*v == "none" || v->empty())
+      level = "off";
+    else if (*v == "may")
+      level = "opportunistic";
+    else if (*v == "encrypt")
+      level = "required";
     else if (*v == "dane" || *v == "dane-only" || *v == "verify" || *v == "secure") {
       level = "required";
       notes.push_back(absl::StrCat("smtp_tls_security_level = ", *v,

@@ -30,9 +30,9 @@ namespace ringmta::postfix {
 using PostfixParams = std::map<std::string, std::string, std::less<>>;
 
 struct MasterService {
-  std::string name;     // "smtp", "127.0.0.1:2525", "submission", "relay"
-  std::string type;     // inet, unix, unix-dgram, fifo, pass
-  std::string command;  // smtpd, smtp, lmtp, ...
+  std::string name;                                           // "smtp", "127.0.0.1:2525", "submission", "relay"
+  std::string type;                                           // inet, unix, unix-dgram, fifo, pass
+  std::string command;                                        // smtpd, smtp, lmtp, ...
   std::map<std::string, std::string, std::less<>> overrides;  // -o name=value
 };
 

@@ -81,8 +81,8 @@ enum class Segment { kEnvelope, kContent, kExtracted };
 
 absl::StatusOr<PostfixMessage> parse_postfix_queue_file(std::string_view file, std::string_view queue_id) {
   if (file.size() > kMaxPostfixQueueFile) {
-    return absl::InvalidArgumentError(absl::StrCat("queue file of ", file.size(), " octets is larger than ",
-                                                   kMaxPostfixQueueFile));
+    return absl::InvalidArgumentError(
+        absl::StrCat("queue file of ", file.size(), " octets is larger than ", kMaxPostfixQueueFile));
   }
   PostfixMessage m;
   m.queue_id = std::string(queue_id);
@@ -140,8 +140,7 @@ absl::StatusOr<PostfixMessage> parse_postfix_queue_file(std::string_view file, s
           seg = Segment::kExtracted;
           break;
         default:
-          return bad(at, absl::StrCat("record type '", av(std::string_view(&r.type, 1)),
-                                      "' in the message content"));
+          return bad(at, absl::StrCat("record type '", av(std::string_view(&r.type, 1)), "' in the message content"));
       }
       continue;
     }

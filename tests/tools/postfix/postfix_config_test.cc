@@ -23,7 +23,7 @@ TEST(PostfixConfig, MainCfContinuationsCommentsAndExpansion) {
   EXPECT_EQ(p["myhostname"], "mx.example.com");
   EXPECT_EQ(p["mydestination"], "mx.example.com, localhost.example.com localhost");
   EXPECT_EQ(p["relay_domains"], "example.com from-defaults $x");  // $$ is a literal $
-  EXPECT_EQ(p["loop"], "");  // bounded, not endless
+  EXPECT_EQ(p["loop"], "");                                       // bounded, not endless
 }
 
 TEST(PostfixConfig, MasterCf) {
@@ -94,9 +94,9 @@ TEST(PostfixConfig, MappingCornerCases) {
   EXPECT_NE(t.find("Postfix looks up its MX"), std::string::npos) << t;
   EXPECT_NE(t.find("routes = [\"a.example=[2001:db8::1]:2525\"]"), std::string::npos) << t;
   EXPECT_NE(t.find("# transport_maps b.example error:gone  # transport error (error) has no ringmta equivalent"),
-            std::string::npos) << t;
-  EXPECT_NE(t.find("# transport_maps * smtp:[x.example]  # ringmta routes whole domains only"), std::string::npos)
+            std::string::npos)
       << t;
+  EXPECT_NE(t.find("# transport_maps * smtp:[x.example]  # ringmta routes whole domains only"), std::string::npos) << t;
   EXPECT_NE(t.find("# transport_maps regexp:/r  # table type not readable here"), std::string::npos) << t;
   EXPECT_NE(t.find("# queue_directory = /var/spool/postfix  # no ringmta equivalent"), std::string::npos) << t;
   EXPECT_EQ(t.find("# relayhost"), std::string::npos) << t;

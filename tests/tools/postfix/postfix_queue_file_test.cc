@@ -5,12 +5,12 @@
 // truncation, loops, bounds).
 #include "tools/postfix/postfix_queue_file.h"
 
+#include <gtest/gtest.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
-
-#include <gtest/gtest.h>
 
 namespace ringmta::postfix {
 namespace {
@@ -82,8 +82,8 @@ TEST(PostfixQueueFile, FollowsPointersAndSkipsCancelled) {
   // Envelope with a pointer to recipients appended at the end, which point back.
   std::string head = rec('C', "0 0 0 0 0") + rec('T', "1700000000 5") + rec('S', "s@x.example") + rec('p', "0");
   const std::string ptr_placeholder = rec('p', "               ");
-  std::string rest = rec('R', "r1@x.example") + rec('M', "") + rec('N', "Subject: t") + rec('N', "") +
-                     rec('L', "ab") + rec('N', "cd") + rec('w', "pad") + rec('X', "") + rec('E', "");
+  std::string rest = rec('R', "r1@x.example") + rec('M', "") + rec('N', "Subject: t") + rec('N', "") + rec('L', "ab") +
+                     rec('N', "cd") + rec('w', "pad") + rec('X', "") + rec('E', "");
   const size_t after_ptr = head.size() + ptr_placeholder.size();
   const size_t appended = after_ptr + rest.size();
   std::string back = std::to_string(after_ptr);
@@ -129,7 +129,7 @@ TEST(PostfixQueueFile, BadRecordsNameTheOffset) {
       {base + rec('p', "99999"), "offset 7: pointer to offset 99999"},
       {base + rec('p', "x"), "offset 7: malformed pointer"},
       {base + rec('E', ""), "offset 7: end record before the message content"},
-      {base + rec('M', "") + rec('S', "x") , "offset 9: record type 'S' in the message content"},
+      {base + rec('M', "") + rec('S', "x"), "offset 9: record type 'S' in the message content"},
       {rec('T', "abc"), "offset 0: malformed arrival time"},
       {base + rec('X', ""), "offset 7: extracted segment before"},
       {base + rec('R', ""), "offset 7: empty recipient"},
