@@ -453,9 +453,9 @@ ImportResult map_postfix_config(const PostfixParams& set, const std::vector<Mast
     if (!domains.empty()) {
       std::vector<std::string>& relay = t.section("relay");
       relay.push_back("# WARNING: ringmta does not deliver to local mailboxes. Mail for these domains is");
-      relay.push_back("# accepted from anyone and delivered like any other mail (MX, or a route): give each");
-      relay.push_back("# one a route to the server that holds its mailboxes, for example");
-      relay.push_back("#   delivery.routes = [\"example.com=mailstore.example.com:25\"]");
+      relay.push_back("# accepted from anyone and delivered like any other mail (MX, or a route): route");
+      relay.push_back("# each one with LMTP to the server that holds its mailboxes (Dovecot, Cyrus), e.g.");
+      relay.push_back("#   delivery.routes = [\"example.com=lmtp:HOST:PORT\"]   (or lmtp:unix:/PATH)");
       relay.push_back(absl::StrCat("local_domains = ", quote_list(domains)));
     }
   }
@@ -526,8 +526,29 @@ ImportResult map_postfix_config(const PostfixParams& set, const std::vector<Mast
           continue;
         }
         if (command == "lmtp") {
-          r.unmapped.push_back(absl::StrCat(entry, "  # ringmta has no LMTP client: route ", key,
-                                            " to an SMTP port of that server (delivery.routes)"));
+          // lmtp:unix:/path, lmtp:inet:host:port, lmtp:[host]:port, lmtp:host (port 24).
+          std::string target;
+          if (absl::StartsWith(nexthop, "unix:")) {
+            std::string path = nexthop.substr(5);
+            if (!path.empty() && path.front() != '/') {
+              // Postfix opens a relative socket path inside its queue_directory.
+              const std::string* q = get("queue_directory");
+              path = absl::StrCat(q != nullptr ? *q : "/var/spool/postfix", "/", path);
+              notes.push_back(absl::StrCat(entry, ": the socket is ", path,
+                                           " (Postfix's queue_directory): ringmta must be able to reach it"));
+            }
+            if (!path.empty()) target = absl::StrCat("lmtp:unix:", path);
+          } else if (!nexthop.empty()) {
+            bool mx = false;
+            const std::string hp = host_port(nexthop, 24, &mx);
+            if (!hp.empty()) target = absl::StrCat("lmtp:", hp);
+          }
+          if (target.empty()) {
+            r.unmapped.push_back(absl::StrCat(entry, "  # an LMTP next hop ringmta does not understand "
+                                              "(it takes lmtp:HOST:PORT and lmtp:unix:/PATH)"));
+          } else {
+            routes.push_back(absl::StrCat(absl::AsciiStrToLower(key), "=", target));
+          }
           continue;
         }
         if (command != "smtp") {
