@@ -20,6 +20,7 @@ std::string_view await_name(Await what) {
     case Await::kRcpt: return "rcpt";
     case Await::kData: return "data";
     case Await::kDot: return "dot";
+    case Await::kRcptDot: return "dot";
     case Await::kBdat: return "bdat";
     case Await::kLoneDot: return "dot";
     case Await::kQuit: return "quit";
@@ -33,6 +34,11 @@ bool positive(const Reply& r) { return r.code >= 200 && r.code < 300; }
 
 ClientSession::Impl::Impl(const ClientConfig& c) : config(c), max_line(std::max<size_t>(c.max_line, 8)) {
   expect(Await::kGreeting);
+}
+
+void ClientSession::Impl::write_hello() {
+  append_pieces(&out, {config.lmtp ? "LHLO " : "EHLO ", config.helo_name, "\r\n"});
+  expect(Await::kEhlo);
 }
 
 void ClientSession::Impl::resolve_unresolved(const Reply& reply) {
@@ -97,8 +103,7 @@ void ClientSession::Impl::on_reply(Reply& reply) {
   switch (e.what) {
     case Await::kGreeting:
       if (reply.code == 220) {
-        append_pieces(&out, {"EHLO ", config.helo_name, "\r\n"});
-        expect(Await::kEhlo);
+        write_hello();
       } else {
         fail_politely(reply);
       }
@@ -114,7 +119,7 @@ void ClientSession::Impl::on_reply(Reply& reply) {
         } else {
           greeted = true;
         }
-      } else if (reply.code >= 500) {
+      } else if (reply.code >= 500 && !config.lmtp) {
         append_pieces(&out, {"HELO ", config.helo_name, "\r\n"});
         expect(Await::kHelo);
       } else {
@@ -178,7 +183,14 @@ void ClientSession::Impl::on_reply(Reply& reply) {
       if (reply.code == 354 && accepted_count > 0) {
         write_content(true);
         out.append(".\r\n");
-        expect(Await::kDot);
+        if (config.lmtp) {
+          // RFC 2033 4.2: one reply per accepted recipient, in RCPT order.
+          for (uint32_t i = 0; i < accepted.size(); ++i) {
+            if (accepted[i]) expect(Await::kRcptDot, i);
+          }
+        } else {
+          expect(Await::kDot);
+        }
       } else if (reply.code == 354) {
         // Every RCPT failed yet DATA was accepted: RFC 2920 3.1 says send
         // a lone dot (an empty message, which the server cannot deliver).
@@ -195,6 +207,12 @@ void ClientSession::Impl::on_reply(Reply& reply) {
     case Await::kDot:
       result.data_reply = reply;
       accepted_get(reply);
+      break;
+    case Await::kRcptDot:
+      result.recipients[e.recipient].reply = reply;
+      if (result.data_reply.code == 0 || (positive(result.data_reply) && !positive(reply))) {
+        result.data_reply = reply;  // the first refusal, else the first success
+      }
       break;
     case Await::kBdat:
       if (mail_ok) {
@@ -288,8 +306,7 @@ void ClientSession::on_tls_established() {
   s.tls_wanted = false;
   s.tls_active = true;
   s.caps = Capabilities{};  // RFC 3207 4.2: forget what the plaintext EHLO said
-  append_pieces(&s.out, {"EHLO ", s.config.helo_name, "\r\n"});
-  s.expect(Await::kEhlo);
+  s.write_hello();
 }
 
 void ClientSession::on_connection_lost() { _impl->end_abruptly("lost connection"); }

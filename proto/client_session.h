@@ -40,7 +40,7 @@
 //   with it when PIPELINING is on); quit() sends only QUIT.
 //
 // Results: each recipient gets the RCPT reply when it was not 2xx, else the
-// end-of-data (or BDAT) reply; every recipient gets MAIL's reply when MAIL
+// end-of-data (or BDAT) reply (LMTP: its own reply after the data); every recipient gets MAIL's reply when MAIL
 // was refused. A 421 anywhere gives the unresolved recipients that 421 and
 // closes the session. Local replies (Reply::local) are 451 4.4.2 for a
 // timeout or a lost connection, 451 4.5.0 for a malformed reply.
@@ -71,6 +71,10 @@ struct ClientConfig {
   bool use_chunking = true;             // when the server offers it
   size_t max_line = kMaxWireLine;              // octets, CRLF excluded (RFC 5322 2.1.1)
   TlsPolicy tls = TlsPolicy::kOff;
+  // lmtp: speak LMTP (RFC 2033) instead: LHLO (no HELO fallback), never
+  // BDAT, and one reply per accepted recipient after the end of data,
+  // each that recipient's result.
+  bool lmtp = false;
 };
 
 // OutboundMessage is one transaction. The views (and what they point to)

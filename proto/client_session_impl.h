@@ -16,12 +16,12 @@ namespace ringmta::proto {
 
 // What a reply we wait for answers, in the order the commands were sent.
 enum class Await : uint8_t {
-  kGreeting, kEhlo, kHelo, kStartTls, kRset, kMail, kRcpt, kData, kDot, kBdat, kLoneDot, kQuit,
+  kGreeting, kEhlo, kHelo, kStartTls, kRset, kMail, kRcpt, kData, kDot, kRcptDot, kBdat, kLoneDot, kQuit,
 };
 
 struct Expected {
   Await what;
-  uint32_t recipient;  // kRcpt only
+  uint32_t recipient;  // kRcpt and kRcptDot only
 };
 
 struct ClientSession::Impl {
@@ -66,6 +66,7 @@ struct ClientSession::Impl {
   }
 
   // client_replies.cc
+  void write_hello();
   void resolve_unresolved(const Reply& reply);
   void finish_transaction();
   // close_with ends the session; a transaction in progress ends with `reply`

@@ -118,7 +118,8 @@ bool ClientSession::send_message(const OutboundMessage& message) {
 
   s.in_transaction = true;
   s.pipelined = s.caps.pipelining && s.config.use_pipelining;
-  s.chunked = s.caps.chunking && s.config.use_chunking;
+  // LMTP's BDAT gets per-recipient replies too; DATA alone keeps one path.
+  s.chunked = s.caps.chunking && s.config.use_chunking && !s.config.lmtp;
   s.next_rcpt = 0;
   if (s.needs_rset) {
     s.needs_rset = false;

@@ -98,6 +98,11 @@ struct SessionConfig {
   // is not held to require_list_unsubscribe (a DSN has no unsubscribe
   // link). Lower case.
   absl::flat_hash_set<std::string> feedback_domains;
+  // postmaster: where RCPT TO:<postmaster> (RFC 5321 4.5.1, no domain) is
+  // delivered, a full address. Empty: <postmaster> is refused (550 5.1.1),
+  // since ringmta has no mailbox of its own and a message it cannot deliver
+  // would bounce to a sender anyone can forge (backscatter).
+  std::string postmaster;
   // Returns a fresh queue id; called once per message at DATA/first BDAT.
   std::function<std::string()> new_queue_id;
   // Clock for Received/Date headers; tests inject a fixed one.

@@ -251,6 +251,13 @@ void ServerSession::Impl::do_rcpt(const Command& c) {
     return;
   }
   std::string text = address_text(args.recipient);
+  if (args.recipient.is_postmaster) {
+    if (_config.postmaster.empty()) {
+      reply("550 5.1.1 <postmaster>: no postmaster mailbox is configured here (server.postmaster)");
+      return;
+    }
+    text = _config.postmaster;  // delivered there like any recipient of a local domain
+  }
   // An authenticated client relays like one in the relay networks.
   if (!args.recipient.is_postmaster && !_client.may_relay && _auth_user.empty()) {
     // address_text lower-cased the domain: it is the tail of `text`.

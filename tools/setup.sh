@@ -7,7 +7,67 @@
 #   tools/setup.sh --run      build deps + what README's Quick start example uses (swaks)
 #   tools/setup.sh --install  build deps, then tools/install.sh: the binaries in /usr/local/sbin,
 #                             the systemd unit, /etc/ringmta/ringmta.toml, /var/spool/ringmta
+#   tools/setup.sh --sendmail /usr/sbin/sendmail and /usr/lib/sendmail -> the installed
+#                             ringmta-sendmail, unless another MTA's package owns them
 set -euo pipefail
+
+# --sendmail: link sendmail(1)'s two customary paths to ringmta-sendmail
+# (README "sendmail"). A path another package owns (Postfix, Exim, ...) is
+# left alone: its package would put it back on the next upgrade. Debian's
+# Postfix does not use update-alternatives for it, so the way to take the
+# path over is a local dpkg diversion, which this prints. SENDMAIL_ROOT=DIR
+# works under DIR instead of / (to try it out); RINGMTA_SENDMAIL=PATH names
+# the program when it is not in PREFIX/sbin (default /usr/local/sbin).
+link_sendmail() {
+  local root=${SENDMAIL_ROOT:-} target="" path owner rc=0
+  for c in "${RINGMTA_SENDMAIL:-}" "${PREFIX:-/usr/local}/sbin/ringmta-sendmail" /usr/sbin/ringmta-sendmail \
+           "$(command -v ringmta-sendmail 2>/dev/null || true)"; do
+    if [[ -n $c && -x $root$c ]]; then target=$c; break; fi
+  done
+  if [[ -z $target ]]; then
+    echo "setup: ringmta-sendmail is not installed (tools/setup.sh --install, or meson install): nothing linked" >&2
+    return 1
+  fi
+  if [[ -z $root && $EUID -ne 0 ]]; then
+    echo "setup: --sendmail writes /usr/sbin and /usr/lib: run as root" >&2
+    return 1
+  fi
+  for path in /usr/sbin/sendmail /usr/lib/sendmail; do
+    if [[ -L $root$path && ( $(readlink "$root$path") == "$target" ||
+                             $(readlink -f "$root$path") == $(readlink -f "$root$target") ) ]]; then
+      echo "setup: $path already runs $target"
+      continue
+    fi
+    # A package's file (not diverted away): "postfix: /usr/sbin/sendmail".
+    owner=""
+    if [[ -z $root && $(dpkg-divert --truename "$path" 2>/dev/null || echo "$path") == "$path" ]]; then
+      owner=$(dpkg -S "$path" 2>/dev/null | grep -v '^diversion' | cut -d: -f1 | head -n1 || true)
+    fi
+    if [[ -n $owner ]]; then
+      echo "setup: $path belongs to the package $owner: not changed. Either remove $owner" \
+           "(apt-get remove $owner), or divert its file and run this again:"
+      echo "         dpkg-divert --local --rename --divert $path.$owner --add $path" \
+           "&& tools/setup.sh --sendmail"
+      echo "       (undo: rm $path && dpkg-divert --local --rename --remove $path)"
+      rc=1
+      continue
+    fi
+    if [[ -e $root$path || -L $root$path ]]; then
+      echo "setup: $path exists and is no package's ($(readlink "$root$path" 2>/dev/null || echo 'a file')):" \
+           "not changed; move it away and run this again"
+      rc=1
+      continue
+    fi
+    mkdir -p "$(dirname "$root$path")"
+    ln -s "$target" "$root$path"
+    echo "setup: linked $path -> $target"
+  done
+  return $rc
+}
+if [[ "${1:-}" == --sendmail ]]; then
+  link_sendmail
+  exit
+fi
 
 build_pkgs=(
   meson ninja-build pkg-config g++ cmake

@@ -53,6 +53,8 @@ struct Config {
   std::string hostname;  // empty: gethostname()
   LogLevel log_level = LogLevel::kInfo;
   std::vector<Cidr> relay_networks;  // filled with the defaults by parse_config
+  bool allow_open_relay = false;
+  std::string postmaster;  // where RCPT TO:<postmaster> goes; "" = refused (proto/server_session.h)     // a wide relay network is refused without it (validate.cc)
   std::vector<std::string> local_domains;
   uint64_t max_message_size = 50ull << 20;
   uint64_t max_recipients = 1000;

@@ -3,6 +3,7 @@
 // (option_table.h). parse_tls_policy lives here too: routes and the relay
 // host carry a TLS policy, and the table checks it.
 #include "engine/config/option_table.h"
+#include "proto/address.h"
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -143,6 +144,18 @@ const std::vector<Option>& options() {
          c.hostname = v[0];
          return absl::OkStatus();
        }},
+      {"postmaster", "server.postmaster", Kind::kString, "(none: <postmaster> is refused)",
+       "address that mail to <postmaster> (RFC 5321 4.5.1) is delivered to, e.g. ops@example.com",
+       [](Config& c, const std::vector<std::string>& v) {
+         proto::Address a;
+         if (proto::parse_path(absl::StrCat("<", v[0], ">"), proto::PathOptions{.smtputf8 = true}, &a) !=
+                 proto::PathStatus::kOk ||
+             a.domain.empty()) {
+           return absl::InvalidArgumentError(absl::StrCat("expected an address like ops@example.com, got '", v[0], "'"));
+         }
+         c.postmaster = proto::address_text(a);
+         return absl::OkStatus();
+       }},
       {"log-level", "log.level", Kind::kString, "info", "debug, info, warn or error",
        [](Config& c, const std::vector<std::string>& v) {
          if (!parse_log_level(v[0], &c.log_level)) {
@@ -164,6 +177,10 @@ const std::vector<Option>& options() {
          }
          return absl::OkStatus();
        }},
+      {"allow-open-relay", "relay.allow_open_relay", Kind::kString, "false",
+       "true: accept a --relay-networks prefix shorter than /8 (IPv4) or /32 (IPv6); then anyone in it may "
+       "send mail through ringmta to any domain, which spammers find within hours",
+       [](Config& c, const std::vector<std::string>& v) { return set_bool(&c.allow_open_relay, v); }},
       {"local-domains", "relay.local_domains", Kind::kList, "(none)",
        "domains accepted from any client, comma-separated",
        [](Config& c, const std::vector<std::string>& v) {
@@ -233,14 +250,20 @@ const std::vector<Option>& options() {
        }},
       {"route", "delivery.routes", Kind::kList, "(none)",
        "DOMAIN=HOST:PORT[/TLS]: deliver mail for DOMAIN there instead of its MX, TLS being "
-       "off, opportunistic or required (default: --outbound-tls); repeat for more",
+       "off, opportunistic or required (default: --outbound-tls); DOMAIN=lmtp:HOST:PORT or "
+       "DOMAIN=lmtp:unix:/PATH delivers it over LMTP (RFC 2033: Dovecot, Cyrus; TLS off unless "
+       "/TLS); repeat for more",
        [](Config& c, const std::vector<std::string>& v) {
          for (const std::string& r : v) {
            size_t eq = r.find('=');
            if (eq == std::string::npos || eq == 0 || eq + 1 == r.size()) {
              return absl::InvalidArgumentError(absl::StrCat("expected DOMAIN=HOST:PORT[/TLS], got '", r, "'"));
            }
-           size_t slash = r.rfind('/');
+           const std::string_view to = std::string_view(r).substr(eq + 1);
+           if (to.starts_with("lmtp:unix:") && (to.size() == 10 || to[10] != '/')) {
+             return absl::InvalidArgumentError(absl::StrCat("'", r, "': expected lmtp:unix:/ABSOLUTE/PATH"));
+           }
+           size_t slash = to.starts_with("lmtp:unix:") ? std::string::npos : r.rfind('/');
            if (slash != std::string::npos && slash > eq &&
                !parse_tls_policy(std::string_view(r).substr(slash + 1), nullptr)) {
              return absl::InvalidArgumentError(

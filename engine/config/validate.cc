@@ -27,6 +27,14 @@ absl::Status validate(Config& c) {
         "--auth-users offers AUTH only under TLS: give --tls-cert and --tls-key too "
         "(or --auth-require-tls false behind a TLS-terminating proxy)");
   }
+  for (const Cidr& n : c.relay_networks) {
+    if (n.wide() && !c.allow_open_relay) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--relay-networks ", n.str(), " makes ringmta an open relay: every host in it may send mail through it "
+          "to any domain. Name your own networks (e.g. 10.0.0.0/8, 2001:db8::/48), or use --auth-required with "
+          "--auth-users; if you really mean it, add --allow-open-relay true (config: relay.allow_open_relay)"));
+    }
+  }
   if (c.auth_required && c.auth_users.empty()) {
     return absl::InvalidArgumentError("--auth-required true needs --auth-users");
   }

@@ -67,8 +67,9 @@ class MessageLoan {
 // the relay host), or the MX hosts of a domain.
 struct Nexthop {
   bool use_mx = false;
-  std::string name;  // domain (use_mx) or HOST:PORT
+  std::string name;  // domain (use_mx) or HOST:PORT, or (lmtp) unix:/PATH
   proto::TlsPolicy tls = proto::TlsPolicy::kOpportunistic;
+  bool lmtp = false;  // a route "lmtp:HOST:PORT" or "lmtp:unix:/PATH" (RFC 2033)
 };
 
 enum class Outcome : uint8_t { kDelivered, kDeferred, kBounced };

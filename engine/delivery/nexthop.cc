@@ -27,8 +27,19 @@ Nexthop nexthop_for(std::string_view domain, const Config& config) {
     nh.use_mx = true;
     nh.name = std::string(domain);
   }
-  // A route or relay host may carry its own TLS policy: HOST:PORT/MODE.
+  // An LMTP route: to the mail store next door, where STARTTLS is off
+  // unless the route asks for it (HOST:PORT/MODE); a unix socket's path
+  // has slashes of its own and never TLS.
   parse_tls_policy(config.outbound_tls, &nh.tls);
+  if (nh.name.starts_with("lmtp:")) {
+    nh.lmtp = true;
+    nh.name.erase(0, 5);
+    nh.tls = proto::TlsPolicy::kOff;
+    if (nh.name.starts_with("unix:")) {
+      return nh;
+    }
+  }
+  // A route or relay host may carry its own TLS policy: HOST:PORT/MODE.
   if (size_t slash = nh.name.rfind('/'); !nh.use_mx && slash != std::string::npos) {
     parse_tls_policy(std::string_view(nh.name).substr(slash + 1), &nh.tls);
     nh.name.resize(slash);
@@ -37,7 +48,7 @@ Nexthop nexthop_for(std::string_view domain, const Config& config) {
 }
 
 std::string destination_key(const Nexthop& nh) {
-  std::string key = nh.use_mx ? nh.name : absl::StrCat("[", nh.name, "]");
+  std::string key = nh.use_mx ? nh.name : absl::StrCat("[", nh.lmtp ? "lmtp:" : "", nh.name, "]");
   if (nh.tls != proto::TlsPolicy::kOpportunistic) {
     absl::StrAppend(&key, "/tls", static_cast<int>(nh.tls));  // policies do not share pools
   }

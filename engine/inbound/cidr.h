@@ -25,6 +25,9 @@ class Cidr {
   static absl::StatusOr<Cidr> parse(std::string_view text);
   bool contains(const sockaddr* addr) const;
   std::string str() const { return _text; }
+  // wide: shorter than /8 (IPv4) or /32 (IPv6, a large ISP's whole
+  // allocation): relaying for that many hosts is an open relay.
+  bool wide() const { return _prefix < (_v6 ? 32 : 8); }
 
  private:
   bool _v6 = false;

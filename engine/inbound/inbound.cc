@@ -32,6 +32,7 @@ Inbound::Inbound(const ShardContext& ctx, std::vector<int> listen_fds, std::vect
   _session_config.limits.max_junk_commands = config.max_junk_commands;
   _session_config.local_domains.insert(config.local_domains.begin(), config.local_domains.end());
   _session_config.require_list_unsubscribe = config.require_list_unsubscribe;
+  _session_config.postmaster = config.postmaster;
   _session_config.new_queue_id = [this] { return _store.new_queue_id(); };
   // Feedback domains take mail from anyone (returned DSNs and complaints,
   // engine/suppression/feedback.h), with VERP's long local parts.

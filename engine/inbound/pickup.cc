@@ -46,6 +46,7 @@ void Pickup::start(MaildropReader::File& f) {
   o.max_recipients = cfg.max_recipients;
   o.max_text_line = cfg.max_text_line;
   o.require_list_unsubscribe = cfg.require_list_unsubscribe;
+  o.postmaster = cfg.postmaster;
   o.new_queue_id = [this] { return _store.new_queue_id(); };
   PickupBuild built = build_pickup_messages(*parsed, o);
   built.refused.insert(built.refused.end(), suppressed.begin(), suppressed.end());

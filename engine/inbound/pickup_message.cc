@@ -39,6 +39,20 @@ std::string checked(std::string_view addr, bool sender, bool* utf8, std::string*
   return proto::address_text(a);
 }
 
+// recipient: a recipient's stored form; <postmaster> goes where RCPT TO
+// sends it (proto/server_session.h says why it is refused without one).
+std::string recipient(std::string_view addr, std::string_view postmaster, bool* utf8, std::string* why) {
+  std::string a = checked(addr, false, utf8, why);
+  if (why->empty() && a == "postmaster") {
+    if (postmaster.empty()) {
+      *why = "no postmaster mailbox is configured here (server.postmaster)";
+      return "";
+    }
+    return std::string(postmaster);
+  }
+  return a;
+}
+
 }  // namespace
 
 std::string crlf_lines(std::string_view text) {
@@ -70,7 +84,7 @@ PickupBuild build_pickup_messages(const spool::MaildropMessage& file, const Pick
   absl::flat_hash_set<std::string> seen;
   for (const std::string& r : env.recipients) {
     why.clear();
-    std::string a = checked(r, false, &utf8, &why);
+    std::string a = recipient(r, o.postmaster, &utf8, &why);
     if (!why.empty()) {
       out.refused.push_back(absl::StrCat(r, ": ", why));
     } else if (seen.insert(a).second) {

@@ -33,6 +33,7 @@ struct PickupOptions {
   size_t max_recipients = 1000;
   size_t max_text_line = 1000;
   bool require_list_unsubscribe = false;
+  std::string_view postmaster;  // where <postmaster> goes; "": refused, as at RCPT TO
   std::function<std::string()> new_queue_id;
 };
 

@@ -46,16 +46,15 @@ void WebhookShipper::start_connect(Hook& h) {
   h.shut = false;
   h.open = false;
   h.reused = false;
-  io_uring_sqe* sqe = _ctx.ring.sqe();
+  auto [sqe, timeout_sqe] = _ctx.ring.sqe_pair();
   io_uring_prep_connect(sqe, h.io.fd, reinterpret_cast<const sockaddr*>(&h.cfg->addr), h.cfg->addr_len);
   sqe->flags |= IOSQE_IO_LINK;
   io_uring_sqe_set_data64(sqe, encode(Op::kHookConnect, h.index, h.gen));
   // A linked timeout bounds the connect (it completes with -ECANCELED).
   h.connect_timeout.tv_sec = kConnectTimeoutS;
   h.connect_timeout.tv_nsec = 0;
-  sqe = _ctx.ring.sqe();
-  io_uring_prep_link_timeout(sqe, &h.connect_timeout, 0);
-  io_uring_sqe_set_data64(sqe, encode(Op::kCancel));
+  io_uring_prep_link_timeout(timeout_sqe, &h.connect_timeout, 0);
+  io_uring_sqe_set_data64(timeout_sqe, encode(Op::kCancel));
   h.connecting = true;
 }
 

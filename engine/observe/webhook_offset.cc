@@ -84,13 +84,12 @@ void WebhookShipper::on_offset(Hook& h, uint32_t step, int res) {
     h.save_fd = res;
     // Linked: the rename happens only if the whole write did (a short
     // write fails the link), so the offset file is always a whole one.
-    io_uring_sqe* sqe = _ctx.ring.sqe();
+    auto [sqe, rename_sqe] = _ctx.ring.sqe_pair();
     io_uring_prep_write(sqe, h.save_fd, h.save_text.data(), static_cast<unsigned>(h.save_text.size()), 0);
     sqe->flags |= IOSQE_IO_LINK;
     io_uring_sqe_set_data64(sqe, encode(Op::kHookOffset, h.index, kStepWrite));
-    sqe = _ctx.ring.sqe();
-    io_uring_prep_renameat(sqe, AT_FDCWD, h.offset_tmp.c_str(), AT_FDCWD, h.offset_path.c_str(), 0);
-    io_uring_sqe_set_data64(sqe, encode(Op::kHookOffset, h.index, kStepRename));
+    io_uring_prep_renameat(rename_sqe, AT_FDCWD, h.offset_tmp.c_str(), AT_FDCWD, h.offset_path.c_str(), 0);
+    io_uring_sqe_set_data64(rename_sqe, encode(Op::kHookOffset, h.index, kStepRename));
     return;
   }
   if (step == kStepWrite) {

@@ -102,7 +102,9 @@ class Outbound : public Component {
   void on_resolved(const std::string& key, const MxRoute& route);
   void release_waiting(RouteEntry& r);
   void forward(DeliveryJob&& job, const RouteEntry& r);
-  Resolver& resolver();
+  // resolver: the shard's resolver, made on first use; null when it
+  // cannot be made (no memory, no sockets): the caller defers.
+  Resolver* resolver(std::string* error);
 
   // Site queues and their limits (outbound.cc).
   SiteQueue& site_queue(const DeliveryJob& job);

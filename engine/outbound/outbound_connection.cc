@@ -46,7 +46,9 @@ void Outbound::connect_next(uint32_t slot) {
   const Target& t = c.route->targets[c.target];
   c.host = t.host;
   c.ip = peer_text(reinterpret_cast<const sockaddr*>(&t.addr));
-  if (q.egress != nullptr && q.egress->addr.ss_family != t.addr.ss_family) {
+  // An LMTP socket is local: no source address to send from.
+  const bool local = t.addr.ss_family == AF_UNIX;
+  if (!local && q.egress != nullptr && q.egress->addr.ss_family != t.addr.ss_family) {
     q.last_error = absl::StrCat("source '", q.source, "' (", q.egress->address, ") cannot reach ", c.host, "[", c.ip,
                                 "]: another address family");
     ++c.target;
@@ -60,7 +62,7 @@ void Outbound::connect_next(uint32_t slot) {
     connect_next(slot);
     return;
   }
-  if (q.egress != nullptr) {
+  if (!local && q.egress != nullptr) {
     // Send from the source's address. The port is left to connect(), so
     // that one local port can serve many destinations (no bind-time
     // port exhaustion).
@@ -76,8 +78,10 @@ void Outbound::connect_next(uint32_t slot) {
     }
   }
   int one = 1;
-  setsockopt(c.io.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  io_uring_sqe* sqe = _ctx.ring.sqe();
+  if (!local) {
+    setsockopt(c.io.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  }
+  auto [sqe, timeout_sqe] = _ctx.ring.sqe_pair();
   io_uring_prep_connect(sqe, c.io.fd, reinterpret_cast<const sockaddr*>(&t.addr), t.len);
   sqe->flags |= IOSQE_IO_LINK;
   io_uring_sqe_set_data64(sqe, encode(Op::kOutConnect, slot, c.gen));
@@ -85,9 +89,8 @@ void Outbound::connect_next(uint32_t slot) {
   // which then completes with -ECANCELED.
   _connect_timeout.tv_sec = static_cast<int64_t>(_ctx.config.connect_timeout_s);
   _connect_timeout.tv_nsec = 0;
-  sqe = _ctx.ring.sqe();
-  io_uring_prep_link_timeout(sqe, &_connect_timeout, 0);
-  io_uring_sqe_set_data64(sqe, encode(Op::kCancel));
+  io_uring_prep_link_timeout(timeout_sqe, &_connect_timeout, 0);
+  io_uring_sqe_set_data64(timeout_sqe, encode(Op::kCancel));
   c.connecting = true;
   ++_connects;
 }
@@ -115,6 +118,7 @@ void Outbound::on_connect(uint32_t slot, int res) {
     cfg.helo_name = q.egress->ehlo;
   }
   cfg.tls = q.tls_broken ? proto::TlsPolicy::kOff : q.tls;
+  cfg.lmtp = c.route->lmtp;
   if (cfg.tls == proto::TlsPolicy::kOpportunistic && tls_client() == nullptr) {
     cfg.tls = proto::TlsPolicy::kOff;
   }

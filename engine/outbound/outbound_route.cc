@@ -3,9 +3,9 @@
 // its targets; each job goes on to the shard that owns its (source, site)
 // queue (outbound.h).
 #include <netinet/in.h>
+#include <sys/un.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <functional>
 
 #include "absl/strings/str_cat.h"
@@ -40,9 +40,24 @@ std::string tls_suffix(proto::TlsPolicy tls) {
   return tls == proto::TlsPolicy::kOpportunistic ? "" : absl::StrCat("/tls", static_cast<int>(tls));
 }
 
+// unix_endpoint: an LMTP route's socket path as a connect() address.
+absl::StatusOr<Endpoint> unix_endpoint(std::string_view path) {
+  Endpoint ep;
+  auto* un = reinterpret_cast<sockaddr_un*>(&ep.addr);
+  if (path.empty() || path[0] != '/' || path.size() >= sizeof un->sun_path) {
+    return absl::InvalidArgumentError(absl::StrCat("expected an absolute socket path under ", sizeof un->sun_path,
+                                                   " octets"));
+  }
+  un->sun_family = AF_UNIX;
+  path.copy(un->sun_path, path.size());
+  ep.len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + 1);
+  ep.text = std::string(path);
+  return ep;
+}
+
 }  // namespace
 
-Resolver& Outbound::resolver() {
+Resolver* Outbound::resolver(std::string* error) {
   if (!_resolver) {
     ResolverOptions o;
     o.servers = _ctx.config.resolver;
@@ -50,14 +65,15 @@ Resolver& Outbound::resolver() {
     absl::StatusOr<std::unique_ptr<Resolver>> r = Resolver::create(&_ctx.ring, o);
     if (!r.ok()) {
       // main() checked the resolver settings at start, so this is a failure
-      // of the moment (no memory, no sockets). Without a resolver nothing
-      // routed by MX can go out: stop rather than run half-working.
-      log_error("shard %u: DNS resolver: %s", _ctx.id, r.status().message());
-      std::abort();
+      // of the moment (no memory, no sockets): the destination is deferred
+      // and the next job tries to make one again.
+      *error = absl::StrCat("DNS resolver unavailable: ", r.status().message());
+      log_error("shard %u: %s", _ctx.id, *error);
+      return nullptr;
     }
     _resolver = std::move(*r);
   }
-  return *_resolver;
+  return _resolver.get();
 }
 
 void Outbound::route(DeliveryJob&& job) {
@@ -79,12 +95,24 @@ void Outbound::route(DeliveryJob&& job) {
 
 void Outbound::resolve(const std::string& key, RouteEntry& r) {
   if (r.nexthop.use_mx) {
-    r.resolving = true;
-    resolver().resolve_mx(r.nexthop.name, [this, key](const MxRoute& route) { on_resolved(key, route); });
+    std::string error;
+    if (Resolver* dns = resolver(&error); dns != nullptr) {
+      r.resolving = true;
+      dns->resolve_mx(r.nexthop.name, [this, key](const MxRoute& route) { on_resolved(key, route); });
+      return;
+    }
+    r.route.reset();
+    r.resolved_ms = -1;  // not kept: the next job tries again
+    r.fail_outcome = Outcome::kDeferred;
+    r.fail_code = 451;
+    r.fail_status = "4.4.3";
+    r.fail_error = std::move(error);
+    release_waiting(r);
     return;
   }
   r.resolved_ms = monotonic_ms();
-  absl::StatusOr<Endpoint> ep = parse_endpoint(r.nexthop.name);
+  absl::StatusOr<Endpoint> ep = r.nexthop.name.starts_with("unix:") ? unix_endpoint(r.nexthop.name.substr(5))
+                                                                     : parse_endpoint(r.nexthop.name);
   if (!ep.ok()) {
     // A configuration problem, not the recipient's: defer, never bounce.
     r.route.reset();
@@ -94,8 +122,9 @@ void Outbound::resolve(const std::string& key, RouteEntry& r) {
     r.fail_error = absl::StrCat("bad route or relay host '", r.nexthop.name, "': ", ep.status().message());
   } else {
     auto sr = std::make_shared<SiteRoute>();
-    sr->site = absl::StrCat("[", r.nexthop.name, "]", tls_suffix(r.nexthop.tls));
+    sr->site = absl::StrCat("[", r.nexthop.lmtp ? "lmtp:" : "", r.nexthop.name, "]", tls_suffix(r.nexthop.tls));
     sr->targets.push_back(Target{r.nexthop.name, ep->addr, ep->len});
+    sr->lmtp = r.nexthop.lmtp;
     r.route = std::move(sr);
   }
   release_waiting(r);

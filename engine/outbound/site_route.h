@@ -20,8 +20,9 @@ struct Target {
 };
 
 struct SiteRoute {
-  std::string site;  // "mx:a.example,b.example", "domain:example.com" or "[host:port]"
+  std::string site;  // "mx:a.example,b.example", "domain:example.com", "[host:port]" or "[lmtp:...]"
   std::vector<Target> targets;
+  bool lmtp = false;  // the targets speak LMTP (RFC 2033)
 };
 
 }  // namespace ringmta

@@ -1,6 +1,7 @@
 #include "engine/runtime/listener.h"
 
 #include <arpa/inet.h>
+#include <sys/un.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <unistd.h>
@@ -105,6 +106,8 @@ std::string peer_text(const sockaddr* addr) {
     } else {
       inet_ntop(AF_INET6, &in6->sin6_addr, buf, sizeof buf);
     }
+  } else if (addr->sa_family == AF_UNIX) {
+    return reinterpret_cast<const sockaddr_un*>(addr)->sun_path;  // an LMTP route's socket
   } else {
     return "unknown";
   }

@@ -52,6 +52,14 @@ io_uring_sqe* Ring::sqe() {
   return s;
 }
 
+std::pair<io_uring_sqe*, io_uring_sqe*> Ring::sqe_pair() {
+  while (io_uring_sq_space_left(&_ring) < 2) {
+    io_uring_submit(&_ring);
+  }
+  io_uring_sqe* first = io_uring_get_sqe(&_ring);
+  return {first, io_uring_get_sqe(&_ring)};
+}
+
 int Ring::submit_and_wait(unsigned wait, int64_t timeout_us) {
   if (timeout_us < 0) {
     return io_uring_submit_and_wait(&_ring, wait);

@@ -15,6 +15,7 @@
 #include <liburing.h>
 
 #include <memory>
+#include <utility>
 
 #include "absl/status/statusor.h"
 
@@ -34,6 +35,11 @@ class Ring {
   // sqe returns a free submission entry, submitting queued ones if the
   // submission queue is full.
   io_uring_sqe* sqe();
+  // sqe_pair returns two adjacent free entries for a linked pair (an op
+  // and its IOSQE_IO_LINK timeout or follower). Two sqe() calls could
+  // submit between them when the queue is full, and the kernel would then
+  // run the first without its link: a connect without its timeout.
+  std::pair<io_uring_sqe*, io_uring_sqe*> sqe_pair();
   // submit_and_wait submits and waits for at least `wait` completions or
   // until timeout_us passes (-1: no timeout). Returns -errno or >= 0.
   int submit_and_wait(unsigned wait, int64_t timeout_us);

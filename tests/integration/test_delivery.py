@@ -371,5 +371,26 @@ class PipeliningTest(harness.EngineTestCase):
         self.assertIn(b'DATA\r\n', together[0], 'MAIL, RCPTs and DATA must arrive in one write')
 
 
+
+class PostmasterTest(harness.EngineTestCase):
+    """RCPT TO:<postmaster> (RFC 5321 4.5.1) without backscatter."""
+
+    def test_postmaster_goes_to_the_configured_address_or_is_refused(self):
+        sink = self.peer(peers.AioSink())
+        eng = self.start_engine('--postmaster', 'ops@ops.test', '--route', 'ops.test=127.0.0.1:%d' % sink.port,
+                                '--event-log', self.events, deliver=True)
+        send(eng, 'someone@sender.test', ['postmaster'])
+        got = sink.wait_messages(1)
+        self.assertEqual(got[0].rcpts, ['ops@ops.test'])
+        eng.stop()
+        # Without server.postmaster: refused at RCPT, so no DSN can follow.
+        eng = self.start_engine(spool=self.new_spool('spool2'), deliver=True)
+        with smtplib.SMTP(eng.host, eng.port, local_hostname='client.example.test', timeout=10) as s:
+            s.ehlo()
+            s.mail('someone@sender.test')
+            code, msg = s.rcpt('postmaster')
+        self.assertEqual(code, 550)
+        self.assertIn(b'5.1.1 <postmaster>: no postmaster mailbox is configured here (server.postmaster)', msg)
+
 if __name__ == '__main__':
     harness.main()

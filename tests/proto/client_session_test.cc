@@ -99,6 +99,81 @@ TEST(ClientSessionTest, PipelinedTransactionIsOneWrite) {
   EXPECT_FALSE(c.failed());
 }
 
+// LMTP (RFC 2033): LHLO, DATA even when CHUNKING is offered, and after the
+// dot one reply per accepted recipient, in RCPT order, each its own result.
+TEST(ClientSessionTest, LmtpGivesEachRecipientItsOwnReplyAfterTheData) {
+  ClientConfig cfg = config();
+  cfg.lmtp = true;
+  ClientSession c(cfg);
+  c.consume(std::string("220 lmtp.test LMTP\r\n"));
+  EXPECT_EQ(c.output(), "LHLO client.test\r\n");
+  c.output().clear();
+  c.consume(std::string("250-lmtp.test\r\n250-PIPELINING\r\n250-CHUNKING\r\n250 ENHANCEDSTATUSCODES\r\n"));
+  ASSERT_TRUE(c.ready());
+  OutboundMessage m;
+  m.sender = "s@a.test";
+  m.recipients = {"ok@b.test", "unknown@b.test", "full@b.test", "ok2@b.test"};
+  m.body = "Subject: t\r\n\r\n.dot\r\n";
+  ASSERT_TRUE(c.send_message(m));
+  EXPECT_EQ(c.output(),
+            "MAIL FROM:<s@a.test>\r\nRCPT TO:<ok@b.test>\r\nRCPT TO:<unknown@b.test>\r\n"
+            "RCPT TO:<full@b.test>\r\nRCPT TO:<ok2@b.test>\r\nDATA\r\n");
+  c.output().clear();
+  c.consume(std::string("250 2.1.0 OK\r\n250 2.1.5 OK\r\n550 5.1.1 no such user\r\n250 2.1.5 OK\r\n"
+                        "250 2.1.5 OK\r\n354 go\r\n"));
+  EXPECT_EQ(c.output(), "Subject: t\r\n\r\n..dot\r\n.\r\n");
+  EXPECT_EQ(c.phase(), "dot");
+  EXPECT_FALSE(c.has_result());
+  // Three accepted recipients: three replies; two alone are not a result.
+  c.consume(std::string("250 2.0.0 <ok@b.test> saved\r\n452 4.2.2 <full@b.test> quota exceeded\r\n"));
+  EXPECT_FALSE(c.has_result());
+  c.consume(std::string("250 2.0.0 <ok2@b.test> saved\r\n"));
+  ASSERT_TRUE(c.has_result());
+  TransactionResult r = c.take_result();
+  ASSERT_EQ(r.recipients.size(), 4u);
+  EXPECT_EQ(r.recipients[0].reply.code, 250);
+  EXPECT_EQ(r.recipients[1].reply.code, 550);
+  EXPECT_TRUE(r.recipients[1].rcpt_refused);
+  EXPECT_EQ(r.recipients[2].reply.code, 452);
+  EXPECT_EQ(r.recipients[2].reply.enhanced, "4.2.2");
+  EXPECT_FALSE(r.recipients[2].rcpt_refused);
+  EXPECT_EQ(r.recipients[3].reply.code, 250);
+  EXPECT_EQ(r.recipients[3].reply.text, "<ok2@b.test> saved");
+  EXPECT_EQ(r.data_reply.code, 452);  // the first refusal
+  EXPECT_TRUE(c.ready());
+}
+
+TEST(ClientSessionTest, LmtpHasNoHeloFallbackAndLossDefersTheRest) {
+  ClientConfig cfg = config();
+  cfg.lmtp = true;
+  {
+    ClientSession c(cfg);
+    c.consume(std::string("220 x\r\n500 5.5.1 what\r\n"));
+    EXPECT_TRUE(c.closed());
+    EXPECT_TRUE(c.failed());
+    EXPECT_EQ(c.output(), "LHLO client.test\r\nQUIT\r\n");
+  }
+  ClientSession c(cfg);
+  c.consume(std::string("220 x\r\n250 x\r\n"));
+  OutboundMessage m;
+  m.sender = "s@a.test";
+  m.recipients = {"a@b.test", "c@b.test"};
+  m.body = "x\r\n";
+  ASSERT_TRUE(c.send_message(m));  // lock-step: no PIPELINING offered
+  c.consume(std::string("250 ok\r\n"));
+  c.consume(std::string("250 ok\r\n"));
+  c.consume(std::string("250 ok\r\n"));
+  c.consume(std::string("354 go\r\n"));
+  c.consume(std::string("250 2.0.0 a saved\r\n"));
+  EXPECT_FALSE(c.has_result());
+  c.on_connection_lost();
+  ASSERT_TRUE(c.has_result());
+  TransactionResult r = c.take_result();
+  EXPECT_EQ(r.recipients[0].reply.code, 250);
+  EXPECT_EQ(r.recipients[1].reply.code, 451);
+  EXPECT_TRUE(r.connection_lost);
+}
+
 TEST(ClientSessionTest, LockStepWritesOneCommandPerReply) {
   ClientSession c(config());
   c.consume(std::string(kGreeting) + "250-mx.test\r\n250 SIZE\r\n");

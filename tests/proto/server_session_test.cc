@@ -108,6 +108,22 @@ TEST(ServerSessionTest, OneClickUnsubscribeIsRequiredWhenConfigured) {
                      "body\n.\nQUIT\n")).messages.size(), 1u);
 }
 
+// Without a postmaster address, <postmaster> is refused, from relay clients
+// too: ringmta has no mailbox, and accepting it would mean a DSN to a sender
+// anyone can forge (backscatter).
+TEST(ServerSessionTest, PostmasterWithoutAnAddressIsRefused) {
+  SessionConfig config = test_config();
+  config.postmaster.clear();
+  for (bool relay : {false, true}) {
+    ServerSession s(config, {.addr = "192.0.2.1", .may_relay = relay});
+    s.start();
+    s.consume(crlf("HELO c\nMAIL FROM:<a@b.example>\nRCPT TO:<Postmaster>\n"));
+    EXPECT_NE(s.output().find("550 5.1.1 <postmaster>: no postmaster mailbox is configured here (server.postmaster)"),
+              std::string::npos)
+        << s.output();
+  }
+}
+
 TEST(ServerSessionTest, ConsumeStopsAtTheEndOfAMessageUntilStored) {
   SessionConfig config = test_config();
   ServerSession s(config, {.addr = "192.0.2.1"});
@@ -123,9 +139,10 @@ TEST(ServerSessionTest, ConsumeStopsAtTheEndOfAMessageUntilStored) {
   EXPECT_FALSE(s.message_ready());
   EXPECT_TRUE(s.waiting());
   EXPECT_EQ(m.envelope.sender, "");
-  EXPECT_EQ(m.envelope.recipients, std::vector<std::string>{"postmaster"});
+  // <postmaster> is delivered to SessionConfig::postmaster.
+  EXPECT_EQ(m.envelope.recipients, std::vector<std::string>{"ops@example.test"});
   // HELO, one recipient: protocol SMTP and a "for" clause.
-  EXPECT_NE(m.trace_headers.find("with SMTP id Q0001\r\n\tfor <postmaster>; Sun"),
+  EXPECT_NE(m.trace_headers.find("with SMTP id Q0001\r\n\tfor <ops@example.test>; Sun"),
             std::string::npos);
   s.on_store_failed();
   EXPECT_FALSE(s.waiting());

@@ -11,6 +11,7 @@ SessionConfig test_config() {
   SessionConfig config;
   config.hostname = "mx.test";
   config.local_domains.insert("example.test");
+  config.postmaster = "ops@example.test";
   auto counter = std::make_shared<int>(0);
   config.new_queue_id = [counter] {
     char buf[16];

@@ -99,6 +99,24 @@ TEST(Config, BadFlagsAreRefusedWithTheirName) {
   ASSERT_FALSE(c.ok());
 }
 
+// No setting alone makes an open relay: a wide relay network needs
+// --allow-open-relay true beside it.
+TEST(Config, WideRelayNetworksNeedAllowOpenRelay) {
+  for (const char* net : {"0.0.0.0/0", "::/0", "10.0.0.0/7", "2001:db8::/31"}) {
+    auto c = parse({"--relay-networks", net});
+    ASSERT_FALSE(c.ok()) << net;
+    EXPECT_NE(c.status().message().find("makes ringmta an open relay"), std::string::npos) << c.status();
+    EXPECT_NE(c.status().message().find("--allow-open-relay true"), std::string::npos);
+    EXPECT_TRUE(parse({"--relay-networks", net, "--allow-open-relay", "true"}).ok()) << net;
+  }
+  for (const char* net : {"10.0.0.0/8", "2001:db8::/32", "192.0.2.7/32"}) {
+    EXPECT_TRUE(parse({"--relay-networks", net}).ok()) << net;
+  }
+  std::string file = write_file("[relay]\nnetworks = [\"0.0.0.0/0\"]\nallow_open_relay = true\n");
+  EXPECT_TRUE(parse({"--config", file}).ok());
+  unlink(file.c_str());
+}
+
 TEST(Config, AuthAndLimits) {
   absl::StatusOr<ParsedConfig> c = parse({"--auth-users", "/etc/u"});
   ASSERT_FALSE(c.ok());  // AUTH under TLS needs a certificate

@@ -76,8 +76,13 @@ TEST(PickupMessage, RefusesBadAddressesAndOversizedContent) {
   EXPECT_NE(build_pickup_messages(file("a@example.com", {"ok@example.net"}, big), options()).error.find(
                 "exceeds the limit of 1000"),
             std::string::npos);
-  // postmaster without a domain is a recipient RFC 5321 requires.
-  EXPECT_EQ(build_pickup_messages(file("a@example.com", {"postmaster"}, "x\r\n"), options()).error, "");
+  // <postmaster> goes to server.postmaster, and is refused without one.
+  PickupOptions o = options();
+  EXPECT_EQ(build_pickup_messages(file("a@example.com", {"postmaster"}, "x\r\n"), o).error, "no valid recipient");
+  o.postmaster = "ops@example.org";
+  PickupBuild pm = build_pickup_messages(file("a@example.com", {"Postmaster"}, "x\r\n"), o);
+  ASSERT_EQ(pm.error, "");
+  EXPECT_EQ(pm.messages[0]->envelope.recipients, std::vector<std::string>{"ops@example.org"});
 }
 
 TEST(PickupMessage, CrlfLines) {

@@ -79,7 +79,9 @@ TEST(PostfixConfig, MappingCornerCases) {
       set, services,
       [](const std::string& path) -> absl::StatusOr<std::string> {
         if (path != "/t") return absl::NotFoundError(path);
-        return std::string("a.example smtp:[2001:db8::1]:2525\nb.example error:gone\n* smtp:[x.example]\n");
+        return std::string(
+            "a.example smtp:[2001:db8::1]:2525\nb.example error:gone\n* smtp:[x.example]\n"
+            "c.example lmtp:inet:10.1.1.1:2424\nd.example lmtp:unix:/run/dovecot/lmtp\ne.example lmtp:[10.1.1.2]\n");
       },
       "test");
   const std::string& t = r.toml;
@@ -92,7 +94,10 @@ TEST(PostfixConfig, MappingCornerCases) {
   EXPECT_NE(t.find("does not check DANE"), std::string::npos) << t;
   EXPECT_NE(t.find("relay_host = \"smart.example.com:25\""), std::string::npos) << t;
   EXPECT_NE(t.find("Postfix looks up its MX"), std::string::npos) << t;
-  EXPECT_NE(t.find("routes = [\"a.example=[2001:db8::1]:2525\"]"), std::string::npos) << t;
+  EXPECT_NE(t.find("routes = [\"a.example=[2001:db8::1]:2525\", \"c.example=lmtp:10.1.1.1:2424\", "
+                   "\"d.example=lmtp:unix:/run/dovecot/lmtp\", \"e.example=lmtp:10.1.1.2:24\"]"),
+            std::string::npos)
+      << t;
   EXPECT_NE(t.find("# transport_maps b.example error:gone  # transport error (error) has no ringmta equivalent"),
             std::string::npos)
       << t;
