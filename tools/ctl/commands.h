@@ -28,4 +28,8 @@ const Command& suppress_list_command();
 const Command& suppress_import_command();
 const Command& suppress_export_command();
 
+// From Postfix (import_postfix.cc): its configuration, its queue.
+const Command& import_postfix_command();
+const Command& import_postfix_queue_command();
+
 }  // namespace ringmta::ctl

@@ -25,6 +25,7 @@ const std::vector<const Command*>& queue_commands() {
   static const std::vector<const Command*> kCommands = {
       &queue_command(),   &show_command(), &flush_command(), &suspend_command(), &resume_command(),
       &suspend_list_command(), &hold_command(), &release_command(), &bounce_command(),
+      &import_postfix_command(), &import_postfix_queue_command(),
   };
   return kCommands;
 }
@@ -52,14 +53,14 @@ void print_help(std::FILE* out) {
                "ringmta-ctl sets up and checks what ringmta needs outside itself, and works the\n"
                "running daemon's queue through its admin API (--admin URL, default http://127.0.0.1:8025).\n\n");
   for (const Command* c : queue_commands()) {
-    std::fprintf(out, "  %-16.*s %.*s\n", static_cast<int>(c->name.size()), c->name.data(),
+    std::fprintf(out, "  %-20.*s %.*s\n", static_cast<int>(c->name.size()), c->name.data(),
                  static_cast<int>(c->summary.size()), c->summary.data());
   }
   std::fprintf(out, "\n");
   for (const Group& g : groups()) {
     for (const Command* c : g.commands) {
       const std::string name = absl::StrCat(av(g.name), " ", av(c->name));
-      std::fprintf(out, "  %-16s %.*s\n", name.c_str(), static_cast<int>(c->summary.size()), c->summary.data());
+      std::fprintf(out, "  %-20s %.*s\n", name.c_str(), static_cast<int>(c->summary.size()), c->summary.data());
     }
   }
   std::fprintf(out,
