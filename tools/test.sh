@@ -68,7 +68,7 @@ if ((quick == 0)); then
     CXX=clang++ meson setup build-fuzz -Dfuzz=true -Dbenchmarks=false -Dtests=true --buildtype=debugoptimized \
       >build-fuzz.setup.log 2>&1 || { cat build-fuzz.setup.log; failed=$((failed + 1)); }
   fi
-  fuzzers=(command data_decoder dkim_canon header_scan spf dns_record http_parse inject_request template feedback_report suppression csv maildrop)
+  fuzzers=(command data_decoder dkim_canon header_scan spf dns_record http_parse inject_request template feedback_report suppression csv maildrop postfix_queue)
   targets=()
   for f in "${fuzzers[@]}"; do targets+=("tests/fuzz/${f}_fuzzer"); done
   if [[ -f build-fuzz/build.ninja ]] && ninja -C build-fuzz -j"$jobs" "${targets[@]}" >build-fuzz.build.log 2>&1; then

@@ -252,7 +252,7 @@ const std::vector<Option>& options() {
        "DOMAIN=HOST:PORT[/TLS]: deliver mail for DOMAIN there instead of its MX, TLS being "
        "off, opportunistic or required (default: --outbound-tls); DOMAIN=lmtp:HOST:PORT or "
        "DOMAIN=lmtp:unix:/PATH delivers it over LMTP (RFC 2033: Dovecot, Cyrus; TLS off unless "
-       "/TLS); repeat for more",
+       "/TLS); HOST may be a name (A/AAAA, no MX); repeat for more",
        [](Config& c, const std::vector<std::string>& v) {
          for (const std::string& r : v) {
            size_t eq = r.find('=');
@@ -293,7 +293,8 @@ const std::vector<Option>& options() {
          return absl::OkStatus();
        }},
       {"relay-host", "delivery.relay_host", Kind::kString, "(none: use DNS)",
-       "HOST:PORT[/TLS] that receives all mail without a --route (a smarthost)",
+       "HOST:PORT[/TLS] that receives all mail without a --route (a smarthost); a host name is looked up "
+       "(A/AAAA, not its MX, like Postfix's [host])",
        [](Config& c, const std::vector<std::string>& v) {
          size_t slash = v[0].rfind('/');
          if (slash != std::string::npos && !parse_tls_policy(std::string_view(v[0]).substr(slash + 1), nullptr)) {

@@ -78,22 +78,51 @@ void Resolver::resolve_mx(std::string_view domain, MxCallback callback) {
     ++_stats.routes;
     return;
   }
-  auto it = _jobs.find(name);
-  if (it != _jobs.end()) {
-    ++_stats.coalesced;
-    it->second->callbacks.push_back(std::move(callback));
+  Job* job = start(name, name, callback);
+  if (job == nullptr) {
     return;
   }
-  auto owned = std::make_unique<Job>();
-  Job* job = owned.get();
-  job->domain = name;
-  job->callbacks.push_back(std::move(callback));
-  _jobs.emplace(name, std::move(owned));
   if (const RrSet* mx = fetch(job, kDnsTypeMx, job->domain)) {
     RrSet copy = *mx;  // on_mx may insert into the cache, moving its entries
     on_mx(job, copy);
   }
   drain();
+}
+
+void Resolver::resolve_host(std::string_view host, MxCallback callback) {
+  std::string name = normalize_dns_name(host);
+  if (!valid_name(name)) {
+    MxRoute route;
+    route.status = MxStatus::kNoDomain;
+    route.error = absl::StrCat("not a host name: \"", av(host.substr(0, 300)), "\"");
+    _ready.push_back(Ready{{std::move(callback)}, std::move(route)});
+    ++_stats.routes;
+    return;
+  }
+  Job* job = start(absl::StrCat("[", name, "]"), name, callback);
+  if (job == nullptr) {
+    return;
+  }
+  job->mx = {MxRecord{0, job->domain}};
+  job->hosts.try_emplace(job->domain);
+  lookup_hosts(job);
+  drain();
+}
+
+Resolver::Job* Resolver::start(std::string key, std::string name, MxCallback& callback) {
+  auto it = _jobs.find(key);
+  if (it != _jobs.end()) {
+    ++_stats.coalesced;
+    it->second->callbacks.push_back(std::move(callback));
+    return nullptr;
+  }
+  auto owned = std::make_unique<Job>();
+  Job* job = owned.get();
+  job->key = key;
+  job->domain = std::move(name);
+  job->callbacks.push_back(std::move(callback));
+  _jobs.emplace(std::move(key), std::move(owned));
+  return job;
 }
 
 const Resolver::RrSet* Resolver::fetch(Job* job, uint16_t type, const std::string& name) {
@@ -149,6 +178,11 @@ void Resolver::on_mx(Job* job, const RrSet& rr) {
                         absl::StrCat("the MX records of ", job->domain, " name no host")});
     return;
   }
+  lookup_hosts(job);
+}
+
+// lookup_hosts asks for the A and AAAA records of every host of the job.
+void Resolver::lookup_hosts(Job* job) {
   // Count every lookup before starting any, so that answers from the cache
   // cannot bring the count to zero while others are still to be asked.
   job->outstanding = static_cast<int>(job->hosts.size()) * 2;
@@ -190,8 +224,8 @@ void Resolver::finish_hosts(Job* job) {
 void Resolver::finish(Job* job, MxRoute route) {
   _stats.routes += job->callbacks.size();
   _ready.push_back(Ready{std::move(job->callbacks), std::move(route)});
-  std::string domain = std::move(job->domain);
-  _jobs.erase(domain);  // frees `job`
+  std::string key = std::move(job->key);
+  _jobs.erase(key);  // frees `job`
 }
 
 Resolver::RrSet Resolver::to_rrset(const DnsReply& reply, uint32_t* ttl_s) const {

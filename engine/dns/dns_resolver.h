@@ -80,6 +80,10 @@ class Resolver {
   // from a later run_deferred. Concurrent calls for one domain share one
   // lookup.
   void resolve_mx(std::string_view domain, MxCallback callback);
+  // resolve_host: the A and AAAA addresses of one host, as a route of that
+  // one host (a route or relay host given by name: Postfix's [host], no MX
+  // lookup). The same callback contract as resolve_mx.
+  void resolve_host(std::string_view host, MxCallback callback);
   // on_cqe takes a completion tagged Op::kDns.
   void on_cqe(const io_uring_cqe* cqe);
   // run_deferred lets c-ares handle due timeouts and runs the callbacks of
@@ -103,6 +107,7 @@ class Resolver {
     std::string error;
   };
   struct Job {
+    std::string key;  // in _jobs: the domain, or "[host]" for resolve_host
     std::string domain;
     std::vector<MxCallback> callbacks;
     std::vector<MxRecord> mx;
@@ -120,7 +125,10 @@ class Resolver {
   // fetch returns the cached answer, or nullptr after making `job` wait for
   // it (sending the query unless one is in flight already).
   const RrSet* fetch(Job* job, uint16_t type, const std::string& name);
+  // start: a new job for `key`, or null after joining the one in flight.
+  Job* start(std::string key, std::string name, MxCallback& callback);
   void on_mx(Job* job, const RrSet& rr);
+  void lookup_hosts(Job* job);
   void on_host(Job* job, uint16_t type, const std::string& host, const RrSet& rr);
   void finish(Job* job, MxRoute route);
   void finish_hosts(Job* job);

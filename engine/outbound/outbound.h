@@ -100,6 +100,7 @@ class Outbound : public Component {
   void route(DeliveryJob&& job);
   void resolve(const std::string& key, RouteEntry& r);
   void on_resolved(const std::string& key, const MxRoute& route);
+  void on_host_resolved(const std::string& key, const MxRoute& route, uint16_t port);
   void release_waiting(RouteEntry& r);
   void forward(DeliveryJob&& job, const RouteEntry& r);
   // resolver: the shard's resolver, made on first use; null when it

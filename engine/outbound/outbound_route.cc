@@ -8,9 +8,11 @@
 #include <algorithm>
 #include <functional>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "engine/outbound/outbound.h"
+#include "engine/runtime/absl_compat.h"
 #include "engine/runtime/clock.h"
 #include "engine/runtime/listener.h"
 #include "engine/runtime/log.h"
@@ -55,6 +57,37 @@ absl::StatusOr<Endpoint> unix_endpoint(std::string_view path) {
   return ep;
 }
 
+// host_name_of: the host of a "NAME:PORT" route that is not an IP address,
+// with its port; "" when it is not of that form.
+std::string_view host_name_of(std::string_view text, uint16_t* port) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || text.front() == '[') {
+    return {};
+  }
+  uint32_t p = 0;
+  if (!absl::SimpleAtoi(av(text.substr(colon + 1)), &p) || p == 0 || p > 65535) {
+    return {};
+  }
+  *port = static_cast<uint16_t>(p);
+  return text.substr(0, colon);
+}
+
+// target_at: an address found in DNS with the port to connect to
+// (network order).
+Target target_at(const std::string& host, const sockaddr_storage& a, uint16_t port) {
+  Target t;
+  t.host = host;
+  t.addr = a;
+  if (a.ss_family == AF_INET) {
+    reinterpret_cast<sockaddr_in*>(&t.addr)->sin_port = port;
+    t.len = sizeof(sockaddr_in);
+  } else {
+    reinterpret_cast<sockaddr_in6*>(&t.addr)->sin6_port = port;
+    t.len = sizeof(sockaddr_in6);
+  }
+  return t;
+}
+
 }  // namespace
 
 Resolver* Outbound::resolver(std::string* error) {
@@ -94,11 +127,25 @@ void Outbound::route(DeliveryJob&& job) {
 }
 
 void Outbound::resolve(const std::string& key, RouteEntry& r) {
-  if (r.nexthop.use_mx) {
+  const bool unix_socket = r.nexthop.name.starts_with("unix:");
+  absl::StatusOr<Endpoint> ep;
+  std::string_view host;
+  uint16_t port = 0;
+  if (!r.nexthop.use_mx) {
+    ep = unix_socket ? unix_endpoint(r.nexthop.name.substr(5)) : parse_endpoint(r.nexthop.name);
+    if (!ep.ok() && !unix_socket) {
+      host = host_name_of(r.nexthop.name, &port);  // "smtp.example.net:587": looked up below
+    }
+  }
+  if (r.nexthop.use_mx || !host.empty()) {
     std::string error;
     if (Resolver* dns = resolver(&error); dns != nullptr) {
       r.resolving = true;
-      dns->resolve_mx(r.nexthop.name, [this, key](const MxRoute& route) { on_resolved(key, route); });
+      if (r.nexthop.use_mx) {
+        dns->resolve_mx(r.nexthop.name, [this, key](const MxRoute& route) { on_resolved(key, route); });
+      } else {
+        dns->resolve_host(host, [this, key, port](const MxRoute& route) { on_host_resolved(key, route, port); });
+      }
       return;
     }
     r.route.reset();
@@ -111,8 +158,6 @@ void Outbound::resolve(const std::string& key, RouteEntry& r) {
     return;
   }
   r.resolved_ms = monotonic_ms();
-  absl::StatusOr<Endpoint> ep = r.nexthop.name.starts_with("unix:") ? unix_endpoint(r.nexthop.name.substr(5))
-                                                                     : parse_endpoint(r.nexthop.name);
   if (!ep.ok()) {
     // A configuration problem, not the recipient's: defer, never bounce.
     r.route.reset();
@@ -126,6 +171,39 @@ void Outbound::resolve(const std::string& key, RouteEntry& r) {
     sr->targets.push_back(Target{r.nexthop.name, ep->addr, ep->len});
     sr->lmtp = r.nexthop.lmtp;
     r.route = std::move(sr);
+  }
+  release_waiting(r);
+}
+
+// on_host_resolved: the addresses of a route's or the relay host's name.
+// Whatever fails is the configuration's problem or the moment's, never the
+// recipient's: deferred, and asked again by the next job.
+void Outbound::on_host_resolved(const std::string& key, const MxRoute& route, uint16_t port) {
+  auto it = _routes.find(key);
+  if (it == _routes.end()) {
+    return;
+  }
+  RouteEntry& r = it->second;
+  r.resolving = false;
+  r.resolved_ms = monotonic_ms();
+  r.route.reset();
+  if (route.status == MxStatus::kOk) {
+    auto sr = std::make_shared<SiteRoute>();
+    sr->site = absl::StrCat("[", r.nexthop.lmtp ? "lmtp:" : "", r.nexthop.name, "]", tls_suffix(r.nexthop.tls));
+    sr->lmtp = r.nexthop.lmtp;
+    for (const MxHost& h : route.hosts) {
+      for (const sockaddr_storage& a : h.addresses) {
+        sr->targets.push_back(target_at(h.name, a, htons(port)));
+      }
+    }
+    r.route = std::move(sr);
+  } else {
+    r.resolved_ms = -1;
+    r.fail_outcome = Outcome::kDeferred;
+    r.fail_code = 451;
+    r.fail_status = "4.4.3";
+    r.fail_error = absl::StrCat("route or relay host '", r.nexthop.name, "': ",
+                                route.error.empty() ? std::string(mx_status_name(route.status)) : route.error);
   }
   release_waiting(r);
 }
@@ -144,17 +222,7 @@ void Outbound::on_resolved(const std::string& key, const MxRoute& route) {
   if (route.status == MxStatus::kOk) {
     for (const MxHost& h : route.hosts) {
       for (const sockaddr_storage& a : h.addresses) {
-        Target t;
-        t.host = h.name;
-        t.addr = a;
-        if (a.ss_family == AF_INET) {
-          reinterpret_cast<sockaddr_in*>(&t.addr)->sin_port = port;
-          t.len = sizeof(sockaddr_in);
-        } else {
-          reinterpret_cast<sockaddr_in6*>(&t.addr)->sin6_port = port;
-          t.len = sizeof(sockaddr_in6);
-        }
-        sr->targets.push_back(t);
+        sr->targets.push_back(target_at(h.name, a, port));
       }
     }
   }

@@ -23,9 +23,9 @@ def send(eng, sender, rcpts, body=b'Subject: hello\r\n\r\nHello there.\r\n'):
 
 class DeliveryTest(harness.EngineTestCase):
 
-    def engine(self, dns, mx_port, *extra):
+    def engine(self, dns, mx_port, *extra, spool=None):
         return self.start_engine('--resolver', dns.address, '--mx-port', str(mx_port),
-                                 '--event-log', self.events, *extra, deliver=True)
+                                 '--event-log', self.events, *extra, deliver=True, spool=spool)
 
     def test_delivers_to_the_mx_found_in_dns(self):
         sink = self.peer(peers.AioSink())
@@ -52,6 +52,27 @@ class DeliveryTest(harness.EngineTestCase):
         while harness.spool_ids(eng.spool) and time.time() < deadline:
             time.sleep(0.05)
         self.assertEqual(harness.spool_ids(eng.spool), [])
+
+    def test_relay_host_by_name_is_looked_up_without_mx(self):
+        sink = self.peer(peers.AioSink())
+        # smart.relay.test has an MX pointing elsewhere: a named relay host
+        # is Postfix's [host], its own address, never its MX.
+        dns = self.peer(peers.Dnsmasq([('host-record', 'smart.relay.test,127.0.0.1'),
+                                       ('mx-host', 'smart.relay.test,elsewhere.relay.test,10')]))
+        eng = self.engine(dns, 1, '--relay-host', 'smart.relay.test:%d' % sink.port)
+        send(eng, 'alice@sender.test', ['bob@example.test'])
+        got = sink.wait_messages(1)
+        self.assertEqual(got[0].rcpts, ['bob@example.test'])
+        ev = peers.wait_events(self.events, lambda e: e['type'] == 'delivered')[0]
+        self.assertEqual((ev['host'], ev['ip']), ('smart.relay.test', '127.0.0.1'))
+        eng.stop()
+        # A name that does not resolve is the configuration's problem: deferred, never bounced.
+        eng = self.engine(dns, 1, '--relay-host', 'nowhere.relay.test:25', spool=self.new_spool('spool2'))
+        send(eng, 'alice@sender.test', ['carol@example.test'])
+        ev = peers.wait_events(self.events, lambda e: e['type'] in ('deferred', 'bounced')
+                               and e['recipient'] == 'carol@example.test')[0]
+        self.assertEqual((ev['type'], ev['code']), ('deferred', 451))
+        self.assertIn('nowhere.relay.test', ev['response'])
 
     def test_second_mx_when_the_first_refuses_connections(self):
         sink = self.peer(peers.AioSink(host='127.0.0.1'))
