@@ -91,6 +91,7 @@ void MaildropReader::run() {
       next_scan = std::chrono::steady_clock::now() + kScanEvery;
     }
     read_backlog();
+    _busy.store(!_taken.empty() || !_backlog.empty(), std::memory_order_relaxed);
   }
 }
 

@@ -70,6 +70,10 @@ class MaildropReader {
 
   // Shard 0's side. ready: files wait to be taken (one atomic load).
   bool ready() const { return _ready.load(std::memory_order_acquire); }
+  // busy: files are read and not finished, or wait to be read: shard 0
+  // then sleeps briefly instead of up to its tick, so that a backlog
+  // moves at the store's pace (an idle maildrop costs nothing).
+  bool busy() const { return _busy.load(std::memory_order_relaxed); }
   std::vector<File> take();
   // finish: what became of a file take() handed out; why is logged for kBad.
   void finish(std::string name, Outcome outcome, std::string why);
@@ -101,6 +105,7 @@ class MaildropReader {
   std::vector<Finished> _done;     // finished, not yet settled
   bool _stopping = false;
   std::atomic<bool> _ready{false};
+  std::atomic<bool> _busy{false};
 
   // The thread's own.
   absl::flat_hash_map<std::string, size_t> _taken;  // read, not yet finished: its size

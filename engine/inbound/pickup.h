@@ -42,10 +42,12 @@ class Pickup : public Component {
       : _ctx(ctx), _reader(reader), _signing(signing), _store(store), _suppression(suppression) {}
 
   void poll() override;
+  int64_t wait_bound_us(int64_t /*now_ms*/) const override { return _reader.busy() ? kBusyWaitUs : -1; }
   bool drained() const override { return _pending.empty(); }
   void on_stored(uint32_t slot, uint32_t gen, bool ok);
 
  private:
+  static constexpr int64_t kBusyWaitUs = 2000;
   struct Pending {
     std::string name;
     std::string summary;  // for the log line once stored
