@@ -6,8 +6,9 @@
 #   /etc/ringmta/           ringmta.toml, a commented start (never overwritten)
 #   /var/spool/ringmta/     the spool, owned by user ringmta, mode 0700
 #   /usr/local/share/doc/ringmta/README.md
-# It builds a release build in build-release/ first. PREFIX=/opt/x puts the
-# programs in /opt/x/sbin (then edit the unit's ExecStart= lines).
+# It builds a release build in build-release/ first (BUILD=DIR installs
+# from a build of yours instead). PREFIX=/opt/x puts the programs in
+# /opt/x/sbin (then edit the unit's ExecStart= lines).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 prefix=${PREFIX:-/usr/local}
@@ -15,14 +16,15 @@ if [[ $EUID -ne 0 ]]; then
   echo "install: run as root (it writes /usr/local/sbin, /etc and /var/spool)" >&2
   exit 1
 fi
-[[ -f build-release/build.ninja ]] ||
-  meson setup build-release --buildtype=release -Dtests=false -Dbenchmarks=false >/dev/null
-echo "install: building (ninja -C build-release)"
-ninja -C build-release >/dev/null
+build=${BUILD:-build-release}
+[[ -f $build/build.ninja ]] ||
+  meson setup "$build" --buildtype=release -Dtests=false -Dbenchmarks=false >/dev/null
+echo "install: building (ninja -C $build)"
+ninja -C "$build" >/dev/null
 install -d -m 0755 "$prefix/sbin" "$prefix/share/doc/ringmta"
 for p in engine/ringmta tools/ctl/ringmta-ctl tools/ringmta-spool tools/sendmail/ringmta-sendmail; do
-  if [[ -x build-release/$p ]]; then
-    install -m 0755 "build-release/$p" "$prefix/sbin/"
+  if [[ -x $build/$p ]]; then
+    install -m 0755 "$build/$p" "$prefix/sbin/"
     echo "install: $prefix/sbin/$(basename "$p")"
   fi
 done
