@@ -147,8 +147,9 @@ const std::vector<Option>& options() {
       {"postmaster", "server.postmaster", Kind::kString, "(none: <postmaster> is refused)",
        "address that mail to <postmaster> (RFC 5321 4.5.1) is delivered to, e.g. ops@example.com",
        [](Config& c, const std::vector<std::string>& v) {
+         const std::string path = absl::StrCat("<", v[0], ">");  // the Address views into it
          proto::Address a;
-         if (proto::parse_path(absl::StrCat("<", v[0], ">"), proto::PathOptions{.smtputf8 = true}, &a) !=
+         if (proto::parse_path(path, proto::PathOptions{.smtputf8 = true}, &a) !=
                  proto::PathStatus::kOk ||
              a.domain.empty()) {
            return absl::InvalidArgumentError(absl::StrCat("expected an address like ops@example.com, got '", v[0], "'"));
