@@ -71,11 +71,7 @@ int64_t Resolver::now_ms() const {
 void Resolver::resolve_mx(std::string_view domain, MxCallback callback) {
   std::string name = normalize_dns_name(domain);
   if (!valid_name(name)) {
-    MxRoute route;
-    route.status = MxStatus::kNoDomain;
-    route.error = absl::StrCat("not a domain name: \"", av(domain.substr(0, 300)), "\"");
-    _ready.push_back(Ready{{std::move(callback)}, std::move(route)});
-    ++_stats.routes;
+    refuse(absl::StrCat("not a domain name: \"", av(domain.substr(0, 300)), "\""), callback);
     return;
   }
   Job* job = start(name, name, callback);
@@ -92,11 +88,7 @@ void Resolver::resolve_mx(std::string_view domain, MxCallback callback) {
 void Resolver::resolve_host(std::string_view host, MxCallback callback) {
   std::string name = normalize_dns_name(host);
   if (!valid_name(name)) {
-    MxRoute route;
-    route.status = MxStatus::kNoDomain;
-    route.error = absl::StrCat("not a host name: \"", av(host.substr(0, 300)), "\"");
-    _ready.push_back(Ready{{std::move(callback)}, std::move(route)});
-    ++_stats.routes;
+    refuse(absl::StrCat("not a host name: \"", av(host.substr(0, 300)), "\""), callback);
     return;
   }
   Job* job = start(absl::StrCat("[", name, "]"), name, callback);
@@ -107,6 +99,14 @@ void Resolver::resolve_host(std::string_view host, MxCallback callback) {
   job->hosts.try_emplace(job->domain);
   lookup_hosts(job);
   drain();
+}
+
+void Resolver::refuse(std::string error, MxCallback& callback) {
+  MxRoute route;
+  route.status = MxStatus::kNoDomain;
+  route.error = std::move(error);
+  _ready.push_back(Ready{{std::move(callback)}, std::move(route)});
+  ++_stats.routes;
 }
 
 Resolver::Job* Resolver::start(std::string key, std::string name, MxCallback& callback) {

@@ -125,6 +125,9 @@ class Resolver {
   // fetch returns the cached answer, or nullptr after making `job` wait for
   // it (sending the query unless one is in flight already).
   const RrSet* fetch(Job* job, uint16_t type, const std::string& name);
+  // refuse: answers `callback` (later, like any answer) that the name is
+  // not one DNS could look up.
+  void refuse(std::string error, MxCallback& callback);
   // start: a new job for `key`, or null after joining the one in flight.
   Job* start(std::string key, std::string name, MxCallback& callback);
   void on_mx(Job* job, const RrSet& rr);

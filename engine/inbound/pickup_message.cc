@@ -95,7 +95,7 @@ PickupBuild build_pickup_messages(const spool::MaildropMessage& file, const Pick
     out.error = "no valid recipient";
     return out;
   }
-  const std::string body = crlf_lines(file.content);
+  std::string body = crlf_lines(file.content);
   if (body.size() > o.max_message_size) {
     out.error = absl::StrCat("message size ", body.size(), " exceeds the limit of ", o.max_message_size,
                              " bytes (--max-message-size)");
@@ -120,7 +120,7 @@ PickupBuild build_pickup_messages(const spool::MaildropMessage& file, const Pick
     m->envelope.helo = std::string(o.hostname);
     const size_t end = std::min(rcpts.size(), start + per);
     m->envelope.recipients.assign(rcpts.begin() + start, rcpts.begin() + end);
-    m->body = body;
+    m->body = end == rcpts.size() ? std::move(body) : body;  // the last (usually only) one takes it
     if (absl::Status s = proto::finish_message(f, m.get()); !s.ok()) {
       out.messages.clear();
       out.error = std::string(s.message());

@@ -94,6 +94,15 @@ class Outbound : public Component {
     int fail_code = 0;
     std::string fail_status;
     std::string fail_error;
+    // defer: routing failed for a reason that is not the recipient's (the
+    // configuration's, or the moment's): 451 with `status`, never a bounce.
+    void defer(std::string_view status, std::string error) {
+      route.reset();
+      fail_outcome = Outcome::kDeferred;
+      fail_code = 451;
+      fail_status = std::string(status);
+      fail_error = std::move(error);
+    }
   };
 
   // Routing (outbound_route.cc).

@@ -42,6 +42,14 @@ std::string tls_suffix(proto::TlsPolicy tls) {
   return tls == proto::TlsPolicy::kOpportunistic ? "" : absl::StrCat("/tls", static_cast<int>(tls));
 }
 
+// fixed_route: the site of a route or the relay host, without its targets.
+std::shared_ptr<SiteRoute> fixed_route(const Nexthop& nh) {
+  auto sr = std::make_shared<SiteRoute>();
+  sr->site = absl::StrCat("[", nh.lmtp ? "lmtp:" : "", nh.name, "]", tls_suffix(nh.tls));
+  sr->lmtp = nh.lmtp;
+  return sr;
+}
+
 // unix_endpoint: an LMTP route's socket path as a connect() address.
 absl::StatusOr<Endpoint> unix_endpoint(std::string_view path) {
   Endpoint ep;
@@ -148,28 +156,17 @@ void Outbound::resolve(const std::string& key, RouteEntry& r) {
       }
       return;
     }
-    r.route.reset();
     r.resolved_ms = -1;  // not kept: the next job tries again
-    r.fail_outcome = Outcome::kDeferred;
-    r.fail_code = 451;
-    r.fail_status = "4.4.3";
-    r.fail_error = std::move(error);
+    r.defer("4.4.3", std::move(error));
     release_waiting(r);
     return;
   }
   r.resolved_ms = monotonic_ms();
   if (!ep.ok()) {
-    // A configuration problem, not the recipient's: defer, never bounce.
-    r.route.reset();
-    r.fail_outcome = Outcome::kDeferred;
-    r.fail_code = 451;
-    r.fail_status = "4.3.5";
-    r.fail_error = absl::StrCat("bad route or relay host '", r.nexthop.name, "': ", ep.status().message());
+    r.defer("4.3.5", absl::StrCat("bad route or relay host '", r.nexthop.name, "': ", ep.status().message()));
   } else {
-    auto sr = std::make_shared<SiteRoute>();
-    sr->site = absl::StrCat("[", r.nexthop.lmtp ? "lmtp:" : "", r.nexthop.name, "]", tls_suffix(r.nexthop.tls));
+    auto sr = fixed_route(r.nexthop);
     sr->targets.push_back(Target{r.nexthop.name, ep->addr, ep->len});
-    sr->lmtp = r.nexthop.lmtp;
     r.route = std::move(sr);
   }
   release_waiting(r);
@@ -188,9 +185,7 @@ void Outbound::on_host_resolved(const std::string& key, const MxRoute& route, ui
   r.resolved_ms = monotonic_ms();
   r.route.reset();
   if (route.status == MxStatus::kOk) {
-    auto sr = std::make_shared<SiteRoute>();
-    sr->site = absl::StrCat("[", r.nexthop.lmtp ? "lmtp:" : "", r.nexthop.name, "]", tls_suffix(r.nexthop.tls));
-    sr->lmtp = r.nexthop.lmtp;
+    auto sr = fixed_route(r.nexthop);
     for (const MxHost& h : route.hosts) {
       for (const sockaddr_storage& a : h.addresses) {
         sr->targets.push_back(target_at(h.name, a, htons(port)));
@@ -199,11 +194,8 @@ void Outbound::on_host_resolved(const std::string& key, const MxRoute& route, ui
     r.route = std::move(sr);
   } else {
     r.resolved_ms = -1;
-    r.fail_outcome = Outcome::kDeferred;
-    r.fail_code = 451;
-    r.fail_status = "4.4.3";
-    r.fail_error = absl::StrCat("route or relay host '", r.nexthop.name, "': ",
-                                route.error.empty() ? std::string(mx_status_name(route.status)) : route.error);
+    r.defer("4.4.3", absl::StrCat("route or relay host '", r.nexthop.name, "': ",
+                                  route.error.empty() ? std::string(mx_status_name(route.status)) : route.error));
   }
   release_waiting(r);
 }
